@@ -1,0 +1,65 @@
+//! `/api/auth/...`: login, the signed-in user, logout, and the dashboard's devices.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::ApiError;
+
+/// The signed-in user as the dashboard shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub account_name: String,
+}
+
+/// What a login step leads to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginOutcome {
+    /// Logged in; the session cookie is set.
+    SignedIn(Me),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub id: String,
+    pub name: String,
+    pub customer: String,
+    pub os: String,
+}
+
+/// Email and password. Wrong password and unknown email give the same answer in the same time.
+#[server(prefix = "/api/auth", endpoint = "login", input = Json)]
+pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiError> {
+    crate::server::auth::login(email, password).await
+}
+
+/// The signed-in user, or `Unauthenticated`.
+#[server(prefix = "/api/auth", endpoint = "me", input = Json)]
+pub async fn current_user() -> Result<Me, ApiError> {
+    crate::server::auth::me().await
+}
+
+/// Ends the session (server side too) and clears the cookie.
+#[server(prefix = "/api/auth", endpoint = "logout", input = Json)]
+pub async fn logout() -> Result<(), ApiError> {
+    crate::server::auth::logout().await
+}
+
+/// The signed-in user's account's devices.
+#[server(prefix = "/api/auth", endpoint = "devices", input = Json)]
+pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
+    crate::server::auth::devices().await
+}
+
+/// Registers this group's server functions with the router of the binary that serves them.
+#[cfg(feature = "ssr")]
+pub fn register() {
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<Login>();
+    register_explicit::<CurrentUser>();
+    register_explicit::<Logout>();
+    register_explicit::<Devices>();
+}

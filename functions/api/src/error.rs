@@ -1,0 +1,80 @@
+//! The one error every server function returns. Its variant decides the HTTP status (see
+//! `server::http`), and its message is written for the person at the screen.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind")]
+pub enum ApiError {
+    /// The request is malformed or a field is invalid (400). Nothing was changed.
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// No valid session, or wrong credentials (401).
+    #[error("{message}")]
+    Unauthenticated { message: String },
+    /// Signed in, but not allowed (403).
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// Too many failures; try again at `until` (epoch seconds) (429).
+    #[error("{message}")]
+    LockedOut { message: String, until: i64 },
+    /// Our fault (500). The message never carries internal detail.
+    #[error("{message}")]
+    Internal { message: String },
+    /// The server could not be reached (client side only).
+    #[error("{message}")]
+    Unreachable { message: String },
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest { message: message.into() }
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        ApiError::Unauthenticated { message: message.into() }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::Forbidden { message: message.into() }
+    }
+
+    pub fn internal() -> Self {
+        ApiError::Internal { message: "Something went wrong on our side. Please try again.".into() }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest { .. } => 400,
+            ApiError::Unauthenticated { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::LockedOut { .. } => 429,
+            ApiError::Internal { .. } => 500,
+            ApiError::Unreachable { .. } => 503,
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // On the server, Deserialization means the request's arguments could not be decoded.
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::Deserialization(detail)
+                if cfg!(feature = "ssr") => {
+                ApiError::bad_request(format!("The request could not be read: {detail}"))
+            }
+            ServerFnErrorErr::MissingArg(name) => {
+                ApiError::bad_request(format!("The request is missing `{name}`."))
+            }
+            ServerFnErrorErr::Request(_) => ApiError::Unreachable {
+                message: "The dashboard could not be reached. Check your connection and try again."
+                    .into(),
+            },
+            _ => ApiError::internal(),
+        }
+    }
+}

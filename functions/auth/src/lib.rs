@@ -1,0 +1,9 @@
+//! The `auth` function: login, session, logout (`/api/auth/...`).
+
+use axum::Router;
+
+/// The function's whole HTTP surface, served by Lambda in production and directly in tests.
+pub fn router(ctx: api::server::Ctx) -> Router {
+    api::auth::register();
+    api::server::http::router("auth", ctx)
+}

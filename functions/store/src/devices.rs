@@ -1,0 +1,61 @@
+use crate::client::{get_s, s, Item, Store, StoreError};
+use crate::keys::{PK, SK};
+use crate::users::account_pk;
+
+/// A managed device a technician can connect to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub customer: String,
+    pub os: String,
+}
+
+impl Store {
+    pub async fn put_device(&self, device: &Device) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(account_pk(&device.account_id)))
+            .item(SK, s(format!("DEVICE#{}", device.id)))
+            .item("device_id", s(&device.id))
+            .item("account_id", s(&device.account_id))
+            .item("name", s(&device.name))
+            .item("customer", s(&device.customer))
+            .item("os", s(&device.os))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Every device of one account, in name order. One query per page of 1 MB.
+    pub async fn list_devices(&self, account_id: &str) -> Result<Vec<Device>, StoreError> {
+        let mut devices = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(account_pk(account_id)))
+            .expression_attribute_values(":prefix", s("DEVICE#"))
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            devices.push(device_from_item(&item?)?);
+        }
+        devices.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(devices)
+    }
+}
+
+fn device_from_item(item: &Item) -> Result<Device, StoreError> {
+    Ok(Device {
+        id: get_s(item, "device_id")?,
+        account_id: get_s(item, "account_id")?,
+        name: get_s(item, "name")?,
+        customer: get_s(item, "customer")?,
+        os: get_s(item, "os")?,
+    })
+}

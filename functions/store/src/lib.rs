@@ -1,0 +1,39 @@
+//! The DynamoDB repository. One table; every check-then-write is one conditional write or one
+//! transaction. Item layout (pk / sk):
+//!
+//! | item            | pk                               | sk                  | notes                          |
+//! |-----------------|----------------------------------|---------------------|--------------------------------|
+//! | account         | `ACCOUNT#<account>`              | `ACCOUNT`           | name, settings                 |
+//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER` |
+//! | email claim     | `EMAIL#<email>`                  | `EMAIL`             | makes emails unique            |
+//! | device          | `ACCOUNT#<account>`              | `DEVICE#<device>`   |                                |
+//! | session         | `SESSION#<sha256(token)>`        | `SESSION`           | `expires_at`, TTL              |
+//! | login counter   | `LOCKOUT#<sha256(email)>[#IP#…]` | `LOCKOUT`           | `expires_at`, TTL              |
+//! | audit event     | `ACCOUNT#<account>#AUDIT`        | `<time>#<id>`       |                                |
+//!
+//! `expires_at` (epoch seconds) is the table's TTL attribute; the code checks expiry itself because
+//! TTL deletion can lag by days.
+
+mod audit;
+mod client;
+mod devices;
+mod lockout;
+mod sessions;
+mod users;
+
+pub use audit::AuditEvent;
+pub use lockout::CounterKey;
+pub use client::{Store, StoreError};
+pub use devices::Device;
+pub use sessions::Session;
+pub use users::{Account, NewUser, User};
+
+/// Attribute names shared with `infra/template.yaml` (checked by the infra tests).
+pub mod keys {
+    pub const PK: &str = "pk";
+    pub const SK: &str = "sk";
+    pub const GSI1: &str = "gsi1";
+    pub const GSI1_PK: &str = "gsi1pk";
+    pub const GSI1_SK: &str = "gsi1sk";
+    pub const EXPIRES_AT: &str = "expires_at";
+}

@@ -1,0 +1,64 @@
+use domain::UnixTime;
+
+use crate::client::{get_n, get_s, n, s, Store, StoreError};
+use crate::keys::{EXPIRES_AT, PK, SK};
+
+/// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub user_id: String,
+    pub account_id: String,
+    pub expires_at: UnixTime,
+}
+
+fn session_pk(token_hash: &str) -> String {
+    format!("SESSION#{token_hash}")
+}
+
+impl Store {
+    pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(session_pk(token_hash)))
+            .item(SK, s("SESSION"))
+            .item("user_id", s(&session.user_id))
+            .item("account_id", s(&session.account_id))
+            .item(EXPIRES_AT, n(session.expires_at.seconds()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The session for a token hash, if it exists and has not expired at `now`.
+    pub async fn get_session(&self, token_hash: &str, now: UnixTime) -> Result<Option<Session>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(session_pk(token_hash)))
+            .key(SK, s("SESSION"))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item else { return Ok(None) };
+        let session = Session {
+            user_id: get_s(&item, "user_id")?,
+            account_id: get_s(&item, "account_id")?,
+            expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
+        };
+        Ok((now < session.expires_at).then_some(session))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(session_pk(token_hash)))
+            .key(SK, s("SESSION"))
+            .send()
+            .await?;
+        Ok(())
+    }
+}

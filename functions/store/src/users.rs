@@ -1,0 +1,201 @@
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use domain::{Email, Role, UnixTime};
+
+use crate::client::{get_opt_n, get_s, n, s, Item, Store, StoreError};
+use crate::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub account_id: String,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub last_login: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+pub struct NewUser {
+    pub account_id: String,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+pub(crate) fn account_pk(account_id: &str) -> String {
+    format!("ACCOUNT#{account_id}")
+}
+
+fn user_sk(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+
+fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{}", email.as_str())
+}
+
+impl Store {
+    pub async fn create_account(&self, name: &str) -> Result<Account, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(account_pk(&id)))
+            .item(SK, s("ACCOUNT"))
+            .item("account_id", s(&id))
+            .item("name", s(name))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+        Ok(Account { id, name: name.to_owned() })
+    }
+
+    pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s("ACCOUNT"))
+            .send()
+            .await?;
+        out.item
+            .map(|item| Ok(Account { id: get_s(&item, "account_id")?, name: get_s(&item, "name")? }))
+            .transpose()
+    }
+
+    /// Creates a user and claims their email in one transaction: a second user with the same
+    /// email fails with `Conflict` and nothing is written.
+    pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let user = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(account_pk(&new.account_id)))
+            .item(SK, s(user_sk(&id)))
+            .item(GSI1_PK, s(email_pk(&new.email)))
+            .item(GSI1_SK, s("USER"))
+            .item("user_id", s(&id))
+            .item("account_id", s(&new.account_id))
+            .item("email", s(new.email.as_str()))
+            .item("name", s(&new.name))
+            .item("role", s(new.role.code()))
+            .item("password_hash", s(&new.password_hash))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let claim = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(email_pk(&new.email)))
+            .item(SK, s("EMAIL"))
+            .item("user_id", s(&id))
+            .item("account_id", s(&new.account_id))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(user).build())
+            .transact_items(TransactWriteItem::builder().put(claim).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(User {
+                id,
+                account_id: new.account_id,
+                email: new.email,
+                name: new.name,
+                role: new.role,
+                password_hash: new.password_hash,
+                last_login: None,
+            }),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Err(StoreError::Conflict)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The login lookup: one query on the email index.
+    pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk AND #sk = :sk")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_names("#sk", GSI1_SK)
+            .expression_attribute_values(":pk", s(email_pk(email)))
+            .expression_attribute_values(":sk", s("USER"))
+            .limit(1)
+            .send()
+            .await?;
+        out.items.unwrap_or_default().first().map(user_from_item).transpose()
+    }
+
+    pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s(user_sk(user_id)))
+            .send()
+            .await?;
+        out.item.as_ref().map(user_from_item).transpose()
+    }
+
+    pub async fn record_login(&self, user: &User, now: UnixTime) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(&user.account_id)))
+            .key(SK, s(user_sk(&user.id)))
+            .update_expression("SET last_login = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now.seconds()))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+fn user_from_item(item: &Item) -> Result<User, StoreError> {
+    let email = Email::parse(&get_s(item, "email")?)
+        .map_err(|_| StoreError::Malformed("user email".into()))?;
+    let role = Role::from_code(&get_s(item, "role")?)
+        .ok_or_else(|| StoreError::Malformed("user role".into()))?;
+    Ok(User {
+        id: get_s(item, "user_id")?,
+        account_id: get_s(item, "account_id")?,
+        email,
+        name: get_s(item, "name")?,
+        role,
+        password_hash: get_s(item, "password_hash")?,
+        last_login: get_opt_n(item, "last_login").map(UnixTime),
+    })
+}
