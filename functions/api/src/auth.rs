@@ -36,9 +36,9 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     crate::server::auth::login(email, password).await
 }
 
-/// The signed-in user, or `Unauthenticated`.
+/// The signed-in user, or `None` when this browser has no valid session.
 #[server(prefix = "/api/auth", endpoint = "me", input = Json)]
-pub async fn current_user() -> Result<Me, ApiError> {
+pub async fn current_user() -> Result<Option<Me>, ApiError> {
     crate::server::auth::me().await
 }
 

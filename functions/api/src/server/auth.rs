@@ -110,10 +110,13 @@ async fn me_of(ctx: &Ctx, user: &User) -> Result<Me, ApiError> {
     })
 }
 
-pub async fn me() -> Result<Me, ApiError> {
+pub async fn me() -> Result<Option<Me>, ApiError> {
     let ctx = ctx();
-    let user = require_user(&ctx).await?;
-    me_of(&ctx, &user).await
+    match require_user(&ctx).await {
+        Ok(user) => Ok(Some(me_of(&ctx, &user).await?)),
+        Err(ApiError::Unauthenticated { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 pub async fn logout() -> Result<(), ApiError> {

@@ -1,0 +1,49 @@
+use api::auth::{LoginOutcome, Me};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn Login(on_signed_in: Callback<Me>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = api::auth::login(email.get_untracked(), password.get_untracked()).await;
+            busy.set(false);
+            match result {
+                Ok(LoginOutcome::SignedIn(me)) => on_signed_in.run(me),
+                Err(err) => {
+                    password.set(String::new());
+                    error.set(Some(err.to_string()));
+                }
+            }
+        });
+    };
+
+    view! {
+        <form class="login" on:submit=submit novalidate>
+            <h1>"Log in to the Dashboard"</h1>
+            <label for="email">"Email"</label>
+            <input id="email" type="email" autocomplete="username" required
+                bind:value=email />
+            <label for="password">"Password"</label>
+            <input id="password" type="password" autocomplete="current-password" required
+                bind:value=password />
+            <button class="primary" type="submit" disabled=move || busy.get()>
+                {move || if busy.get() { "Logging in…" } else { "Log in" }}
+            </button>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+        </form>
+    }
+}

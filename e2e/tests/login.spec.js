@@ -1,0 +1,58 @@
+const { test, expect } = require('@playwright/test');
+
+const PASSWORD = 'Demo-Passw0rd!';
+
+async function logIn(page, email, password) {
+  await page.goto('/');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('a technician logs in and sees the dashboard with the devices', async ({ page }) => {
+  await logIn(page, 'tech@northwind.example', PASSWORD);
+  await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
+  await expect(page.getByTestId('user-role')).toContainText('Technician');
+  const rows = page.getByTestId('device-row');
+  await expect(rows).toHaveCount(5);
+  await expect(rows.first()).toContainText('ACCT-LAPTOP-07');
+  await expect(rows.first().getByRole('button', { name: 'Take Control' })).toBeVisible();
+  await expect(rows.first().getByRole('button', { name: 'Remote Background Management' })).toBeVisible();
+
+  // The session survives a reload (HttpOnly cookie), and logging out ends it.
+  await page.reload();
+  await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+});
+
+test('a wrong password shows the error and does not log in', async ({ page }) => {
+  await logIn(page, 'admin@northwind.example', 'not-my-password');
+  await expect(page.getByRole('alert')).toHaveText('The email address or password is incorrect.');
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+  await expect(page.getByTestId('user-name')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+});
+
+test('too many failures lock the login with a message that says until when', async ({ page }) => {
+  await page.goto('/');
+  for (let i = 0; i < 4; i++) {
+    await page.getByLabel('Email').fill('sam@northwind.example');
+    await page.getByLabel('Password').fill(`wrong-${i}`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('alert')).toHaveText('The email address or password is incorrect.');
+  }
+  await page.getByLabel('Password').fill('wrong-again');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toContainText('Too many failed login attempts');
+  await expect(page.getByRole('alert')).toContainText(/locked until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+
+  // Even the right password is refused while locked.
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toContainText('locked until');
+  await expect(page.getByTestId('user-name')).toHaveCount(0);
+});
