@@ -3,12 +3,17 @@
 //! Nothing here knows about HTTP, DynamoDB or the clock: callers pass the current time in, so every
 //! rule is tested with fixed times.
 
+pub mod crypto;
 pub mod email;
+pub mod email_code;
 pub mod lockout;
 pub mod password;
+pub mod recovery;
 pub mod role;
 pub mod secret;
 pub mod time;
+pub mod totp;
+pub mod twofactor;
 
 pub use email::Email;
 pub use role::Role;

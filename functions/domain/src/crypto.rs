@@ -1,0 +1,127 @@
+//! Encryption at rest for TOTP secrets: AES-256-GCM with keys from configuration.
+//!
+//! A ciphertext is `<key id>:<nonce hex>:<ciphertext hex>`. The keyring has one current key that
+//! encrypts, and older keys that still decrypt, so a key can be rotated without locking anyone
+//! out: add the new key first in the list, keep the old one after it, and re-encrypt at leisure.
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+
+#[derive(Clone)]
+pub struct Keyring {
+    /// First is current.
+    keys: Vec<(String, Key<Aes256Gcm>)>,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.keys.iter().map(|(id, _)| id.as_str()).collect();
+        write!(f, "Keyring(ids = {ids:?}, keys = <redacted>)")
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the key configuration must be `id:64 hex digits[,id:...]`")]
+    BadKeyConfig,
+    #[error("the ciphertext is malformed")]
+    Malformed,
+    #[error("no key with id {0}")]
+    UnknownKey(String),
+    #[error("decryption failed")]
+    Decrypt,
+}
+
+impl Keyring {
+    /// Parses `id:hex[,id:hex...]` (the first key is current). Ids are short names like `k2026`.
+    pub fn parse(config: &str) -> Result<Self, CryptoError> {
+        let keys = config
+            .split(',')
+            .map(|entry| {
+                let (id, hex_key) = entry.trim().split_once(':').ok_or(CryptoError::BadKeyConfig)?;
+                let bytes = hex::decode(hex_key).map_err(|_| CryptoError::BadKeyConfig)?;
+                if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) || bytes.len() != 32 {
+                    return Err(CryptoError::BadKeyConfig);
+                }
+                Ok((id.to_owned(), *Key::<Aes256Gcm>::from_slice(&bytes)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err(CryptoError::BadKeyConfig);
+        }
+        Ok(Keyring { keys })
+    }
+
+    pub fn encrypt(&self, plaintext: &[u8]) -> String {
+        let (id, key) = &self.keys[0];
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = Aes256Gcm::new(key)
+            .encrypt(&nonce, plaintext)
+            .expect("AES-GCM encryption of a short secret cannot fail");
+        format!("{id}:{}:{}", hex::encode(nonce), hex::encode(ciphertext))
+    }
+
+    pub fn decrypt(&self, stored: &str) -> Result<Vec<u8>, CryptoError> {
+        let mut parts = stored.splitn(3, ':');
+        let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(CryptoError::Malformed);
+        };
+        let nonce = hex::decode(nonce).map_err(|_| CryptoError::Malformed)?;
+        let ct = hex::decode(ct).map_err(|_| CryptoError::Malformed)?;
+        if nonce.len() != 12 {
+            return Err(CryptoError::Malformed);
+        }
+        let (_, key) = self
+            .keys
+            .iter()
+            .find(|(kid, _)| kid == id)
+            .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
+        Aes256Gcm::new(key).decrypt(Nonce::from_slice(&nonce), ct.as_ref()).map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const K2: &str = "k2:1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
+
+    #[test]
+    fn round_trips_and_hides_the_plaintext() {
+        let ring = Keyring::parse(K1).unwrap();
+        let sealed = ring.encrypt(b"super secret");
+        assert!(sealed.starts_with("k1:"));
+        assert!(!sealed.contains(&hex::encode(b"super secret")));
+        assert_eq!(ring.decrypt(&sealed).unwrap(), b"super secret");
+        // A fresh nonce every time.
+        assert_ne!(ring.encrypt(b"x"), ring.encrypt(b"x"));
+    }
+
+    #[test]
+    fn rotation_decrypts_old_and_encrypts_with_new() {
+        let old = Keyring::parse(K1).unwrap();
+        let sealed_old = old.encrypt(b"secret");
+        let rotated = Keyring::parse(&format!("{K2},{K1}")).unwrap();
+        assert_eq!(rotated.decrypt(&sealed_old).unwrap(), b"secret");
+        assert!(rotated.encrypt(b"secret").starts_with("k2:"));
+        let only_new = Keyring::parse(K2).unwrap();
+        assert_eq!(only_new.decrypt(&sealed_old), Err(CryptoError::UnknownKey("k1".into())));
+    }
+
+    #[test]
+    fn tampering_and_bad_config_are_refused() {
+        let ring = Keyring::parse(K1).unwrap();
+        let mut sealed = ring.encrypt(b"secret");
+        let last = sealed.pop().unwrap();
+        sealed.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(ring.decrypt(&sealed), Err(CryptoError::Decrypt));
+        assert_eq!(ring.decrypt("nonsense"), Err(CryptoError::Malformed));
+        assert!(Keyring::parse("").is_err());
+        assert!(Keyring::parse("k1:abcd").is_err());
+        assert!(Keyring::parse("k 1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f").is_err());
+        assert!(!format!("{ring:?}").contains("0001"));
+    }
+}
