@@ -73,7 +73,10 @@ class Stack:
             AWS_ENDPOINT_URL_SES=f"http://127.0.0.1:{ports['ses']}",
             TABLE_NAME=self.table,
             APP_ORIGIN=self.url,
-            SENDER_ADDRESS="Dashboard <no-reply@dashboard.local>",
+            SENDER_ADDRESS="MSP Dashboard <no-reply@dashboard.local>",
+            # A fixed key for local use only: lets devkit seed an active 2FA user. AWS takes the
+            # key from Secrets Manager (see infra/template.yaml).
+            TOTP_KEYS="local:" + "6c6f63616c2d6f6e6c792d746f74702d6b65792d6e6f742d666f722d70726f64",
             RUST_LOG=os.environ.get("RUST_LOG", "info"),
         )
 
@@ -88,7 +91,7 @@ class Stack:
 
     def up(self, reload_functions: bool):
         p = self.ports
-        moto = self.start("dynamodb", [str(VENV / "moto_server"), "-H", "127.0.0.1", "-p", str(p["dynamodb"])])
+        moto = self.start("dynamodb", [str(VENV / "python"), str(ROOT / "devstack/dynamodb.py"), "--port", str(p["dynamodb"])])
         ses = self.start("ses", ["node", str(ROOT / "devstack/node_modules/.bin/aws-ses-v2-local"),
                                  "--host", "127.0.0.1", "--port", str(p["ses"])])
         wait_until("DynamoDB (moto)", lambda: port_in_use(p["dynamodb"]), 60, moto)
@@ -100,7 +103,7 @@ class Stack:
 
         env_vars = ",".join(f"{k}={self.env[k]}" for k in (
             "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB",
-            "AWS_ENDPOINT_URL_SES", "TABLE_NAME", "APP_ORIGIN", "RUST_LOG"))
+            "AWS_ENDPOINT_URL_SES", "TABLE_NAME", "APP_ORIGIN", "SENDER_ADDRESS", "TOTP_KEYS", "RUST_LOG"))
         functions = self.start("functions", [
             str(VENV / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
             "--invoke-port", str(p["lambda"]), "--concurrency", "4", "--env-vars", env_vars,

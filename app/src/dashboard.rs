@@ -1,15 +1,23 @@
-use api::auth::{DeviceView, Me};
+use api::auth::{DeviceView, Me, TwoFactorStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::Screen;
+use crate::logic::{recovery_codes_text, text_download_href};
+
 #[component]
-pub fn Dashboard(me: Me, on_signed_out: Callback<()>) -> impl IntoView {
-    let devices = LocalResource::new(|| api::auth::devices());
+pub fn Dashboard(me: Me) -> impl IntoView {
+    let screen = expect_context::<RwSignal<Screen>>();
+    let notice = expect_context::<RwSignal<Option<String>>>();
+    // Shown once, then cleared so it does not follow the user around.
+    let shown_notice = notice.get_untracked();
+    notice.set(None);
+    let devices = LocalResource::new(api::auth::devices);
     let log_out = move |_| {
         spawn_local(async move {
             // Even if the call fails, leave: the cookie is cleared or the session has ended.
             let _ = api::auth::logout().await;
-            on_signed_out.run(());
+            screen.set(Screen::Login);
         });
     };
 
@@ -23,6 +31,8 @@ pub fn Dashboard(me: Me, on_signed_out: Callback<()>) -> impl IntoView {
             <button on:click=log_out>"Log out"</button>
         </header>
         <main>
+            {shown_notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <TwoFactorPanel me=me.clone() />
             <h2>"Devices"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading devices…"</p> }>
                 {move || devices.get().map(|result| match result {
@@ -34,10 +44,59 @@ pub fn Dashboard(me: Me, on_signed_out: Callback<()>) -> impl IntoView {
     }
 }
 
+/// The user's own 2FA: set it up, or get new recovery codes.
+#[component]
+fn TwoFactorPanel(me: Me) -> impl IntoView {
+    let screen = expect_context::<RwSignal<Screen>>();
+    let new_codes = RwSignal::new(None::<Vec<String>>);
+    let error = RwSignal::new(None::<String>);
+    let email = me.email.clone();
+    let regenerate = move |_| {
+        spawn_local(async move {
+            match api::enroll::regenerate_recovery_codes().await {
+                Ok(codes) => new_codes.set(Some(codes)),
+                Err(err) => error.set(Some(err.to_string())),
+            }
+        });
+    };
+    let body = if me.two_factor == TwoFactorStatus::Active {
+        view! {
+            <p><span class="tick green" aria-hidden="true">"✔"</span>" Two-factor authentication is active on your login."</p>
+            <button type="button" on:click=regenerate>"Get new recovery codes"</button>
+        }
+        .into_any()
+    } else {
+        let email = email.clone();
+        view! {
+            <p>"Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management."</p>
+            <button type="button" class="primary"
+                on:click=move |_| screen.set(Screen::Activation { email: email.clone(), signed_in: true })>
+                "Set up two-factor authentication"
+            </button>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="panel" aria-label="Two-factor authentication">
+            {body}
+            {move || new_codes.get().map(|codes| {
+                let href = text_download_href(&recovery_codes_text(&email, &codes));
+                view! {
+                    <p>"Your new recovery codes (the old ones no longer work):"</p>
+                    <ul class="codes">{codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
+                    <a class="button" href=href download="recovery-codes.txt">"Download codes"</a>
+                }
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
 #[component]
 fn DeviceTable(devices: Vec<DeviceView>) -> impl IntoView {
     if devices.is_empty() {
-        return view! { <p class="muted">"No devices are registered for this account yet."</p> }.into_any();
+        return view! { <p class="muted">"No devices are registered for this account yet."</p> }
+            .into_any();
     }
     view! {
         <table aria-label="Devices">

@@ -1,9 +1,13 @@
-use api::auth::{LoginOutcome, Me};
+use api::auth::LoginOutcome;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::Screen;
+
 #[component]
-pub fn Login(on_signed_in: Callback<Me>) -> impl IntoView {
+pub fn Login() -> impl IntoView {
+    let screen = expect_context::<RwSignal<Screen>>();
+    let notice = expect_context::<RwSignal<Option<String>>>();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -20,7 +24,12 @@ pub fn Login(on_signed_in: Callback<Me>) -> impl IntoView {
             let result = api::auth::login(email.get_untracked(), password.get_untracked()).await;
             busy.set(false);
             match result {
-                Ok(LoginOutcome::SignedIn(me)) => on_signed_in.run(me),
+                Ok(LoginOutcome::SignedIn(me)) => screen.set(Screen::Dashboard(me)),
+                Ok(LoginOutcome::PasscodeRequired) => screen.set(Screen::Passcode),
+                Ok(LoginOutcome::ActivationRequired { email }) => screen.set(Screen::Activation {
+                    email,
+                    signed_in: false,
+                }),
                 Err(err) => {
                     password.set(String::new());
                     error.set(Some(err.to_string()));
@@ -30,15 +39,15 @@ pub fn Login(on_signed_in: Callback<Me>) -> impl IntoView {
     };
 
     view! {
-        <form class="login" on:submit=submit novalidate>
+        <form class="card login" on:submit=submit novalidate>
             <h1>"Log in to the Dashboard"</h1>
+            {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <label for="email">"Email"</label>
-            <input id="email" type="email" autocomplete="username" required
-                bind:value=email />
+            <input id="email" type="email" autocomplete="username" required bind:value=email />
             <label for="password">"Password"</label>
             <input id="password" type="password" autocomplete="current-password" required
                 bind:value=password />
-            <button class="primary" type="submit" disabled=move || busy.get()>
+            <button class="primary wide" type="submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Logging in…" } else { "Log in" }}
             </button>
             <Show when=move || error.get().is_some()>

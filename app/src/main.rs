@@ -1,8 +1,11 @@
 //! The dashboard, rendered in the browser. It shows what the server answers; every rule is enforced
 //! by the functions.
 
+mod activation;
 mod dashboard;
+mod logic;
 mod login;
+mod passcode;
 
 use api::auth::Me;
 use leptos::prelude::*;
@@ -10,10 +13,17 @@ use leptos::task::spawn_local;
 
 /// Which screen the dashboard is on.
 #[derive(Clone, Debug, PartialEq)]
-enum Screen {
+pub enum Screen {
     /// Asking the server whether this browser is signed in.
     Checking,
     Login,
+    /// Password accepted; 2FA is active.
+    Passcode,
+    /// 2FA must be activated: from the login, or chosen by a signed-in user.
+    Activation {
+        email: String,
+        signed_in: bool,
+    },
     Dashboard(Me),
 }
 
@@ -22,9 +32,20 @@ fn main() {
     leptos::mount::mount_to_body(App);
 }
 
+/// Copies text to the clipboard (best effort: the browser may refuse without a user gesture).
+pub fn copy_to_clipboard(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
 #[component]
 fn App() -> impl IntoView {
     let screen = RwSignal::new(Screen::Checking);
+    // A one-off message for the next screen, e.g. "a recovery code was used".
+    let notice = RwSignal::new(None::<String>);
+    provide_context(screen);
+    provide_context(notice);
     spawn_local(async move {
         let next = match api::auth::current_user().await {
             Ok(Some(me)) => Screen::Dashboard(me),
@@ -32,11 +53,15 @@ fn App() -> impl IntoView {
         };
         screen.set(next);
     });
-    let on_signed_in = Callback::new(move |me: Me| screen.set(Screen::Dashboard(me)));
-    let on_signed_out = Callback::new(move |()| screen.set(Screen::Login));
     move || match screen.get() {
-        Screen::Checking => view! { <p class="muted" style="padding:2rem">"Loading…"</p> }.into_any(),
-        Screen::Login => view! { <login::Login on_signed_in /> }.into_any(),
-        Screen::Dashboard(me) => view! { <dashboard::Dashboard me on_signed_out /> }.into_any(),
+        Screen::Checking => {
+            view! { <p class="muted" style="padding:2rem">"Loading…"</p> }.into_any()
+        }
+        Screen::Login => view! { <login::Login /> }.into_any(),
+        Screen::Passcode => view! { <passcode::Passcode /> }.into_any(),
+        Screen::Activation { email, signed_in } => {
+            view! { <activation::Activation email signed_in /> }.into_any()
+        }
+        Screen::Dashboard(me) => view! { <dashboard::Dashboard me /> }.into_any(),
     }
 }

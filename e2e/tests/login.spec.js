@@ -40,7 +40,7 @@ test('a wrong password shows the error and does not log in', async ({ page }) =>
 test('too many failures lock the login with a message that says until when', async ({ page }) => {
   await page.goto('/');
   for (let i = 0; i < 4; i++) {
-    await page.getByLabel('Email').fill('sam@northwind.example');
+    await page.getByLabel('Email').fill('lee@northwind.example');
     await page.getByLabel('Password').fill(`wrong-${i}`);
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page.getByRole('alert')).toHaveText('The email address or password is incorrect.');

@@ -30,19 +30,27 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::BadRequest { message: message.into() }
+        ApiError::BadRequest {
+            message: message.into(),
+        }
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError::Unauthenticated { message: message.into() }
+        ApiError::Unauthenticated {
+            message: message.into(),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError::Forbidden { message: message.into() }
+        ApiError::Forbidden {
+            message: message.into(),
+        }
     }
 
     pub fn internal() -> Self {
-        ApiError::Internal { message: "Something went wrong on our side. Please try again.".into() }
+        ApiError::Internal {
+            message: "Something went wrong on our side. Please try again.".into(),
+        }
     }
 
     pub fn status(&self) -> u16 {
@@ -64,7 +72,8 @@ impl FromServerFnError for ApiError {
         match value {
             // On the server, Deserialization means the request's arguments could not be decoded.
             ServerFnErrorErr::Args(detail) | ServerFnErrorErr::Deserialization(detail)
-                if cfg!(feature = "ssr") => {
+                if cfg!(feature = "ssr") =>
+            {
                 ApiError::bad_request(format!("The request could not be read: {detail}"))
             }
             ServerFnErrorErr::MissingArg(name) => {

@@ -5,6 +5,7 @@
 //! in [`server`]. Endpoints are named explicitly so routes are stable and match `infra/`.
 
 pub mod auth;
+pub mod enroll;
 pub mod error;
 
 #[cfg(feature = "ssr")]

@@ -33,7 +33,9 @@ impl Email {
             && !host.starts_with('.')
             && !host.ends_with('.')
             && !host.contains('@');
-        if local.is_empty() || !host_ok || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        if local.is_empty()
+            || !host_ok
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(EmailError::Malformed);
         }
@@ -75,7 +77,10 @@ mod tests {
         assert_eq!(Email::parse("@example.com"), Err(EmailError::Malformed));
         assert_eq!(Email::parse("alice@localhost"), Err(EmailError::Malformed));
         assert_eq!(Email::parse("a@b@c.com"), Err(EmailError::Malformed));
-        assert_eq!(Email::parse("al ice@example.com"), Err(EmailError::Malformed));
+        assert_eq!(
+            Email::parse("al ice@example.com"),
+            Err(EmailError::Malformed)
+        );
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
     }

@@ -33,7 +33,9 @@ impl fmt::Debug for TotpSecret {
 pub enum TotpError {
     #[error("The code must be 6 digits.")]
     Malformed,
-    #[error("That code is not valid. Check that the time on your phone is set automatically, then try the newest code.")]
+    #[error(
+        "That code is not valid. Check that the time on your phone is set automatically, then try the newest code."
+    )]
     Wrong,
     #[error("That code was already used. Wait for the next code in your authenticator app.")]
     Replayed,
@@ -52,6 +54,25 @@ impl TotpSecret {
 
     pub fn expose_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    /// Reads a base32 key as typed (spaces, case and padding do not matter).
+    pub fn from_base32(key: &str) -> Option<Self> {
+        let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+        for c in key.chars().filter(|c| !c.is_whitespace() && *c != '=') {
+            let value = match c.to_ascii_uppercase() {
+                c @ 'A'..='Z' => c as u32 - 'A' as u32,
+                c @ '2'..='7' => c as u32 - '2' as u32 + 26,
+                _ => return None,
+            };
+            buffer = (buffer << 5) | value;
+            bits += 5;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((buffer >> bits) as u8);
+            }
+        }
+        (!out.is_empty()).then_some(TotpSecret(out))
     }
 
     /// RFC 4648 base32 without padding: what authenticator apps take.
@@ -85,14 +106,24 @@ impl TotpSecret {
         mac.update(&step.to_be_bytes());
         let hash = mac.finalize().into_bytes();
         let offset = (hash[19] & 0x0f) as usize;
-        let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+        let binary = u32::from_be_bytes([
+            hash[offset] & 0x7f,
+            hash[offset + 1],
+            hash[offset + 2],
+            hash[offset + 3],
+        ]);
         let code = binary % 10u32.pow(digits);
         format!("{code:0width$}", width = digits as usize)
     }
 
     /// Checks `code` at `now`. Returns the step it matched, which must then be stored as the last
     /// used step (conditionally: only if still later than the stored one).
-    pub fn verify(&self, code: &str, now: UnixTime, last_used_step: Option<i64>) -> Result<i64, TotpError> {
+    pub fn verify(
+        &self,
+        code: &str,
+        now: UnixTime,
+        last_used_step: Option<i64>,
+    ) -> Result<i64, TotpError> {
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(TotpError::Malformed);
@@ -101,7 +132,11 @@ impl TotpSecret {
         let mut matched = None;
         // Check every candidate step, so the time taken does not depend on which one matched.
         for step in current - DRIFT_STEPS..=current + DRIFT_STEPS {
-            let ok: bool = self.code_at_step(step, DIGITS).as_bytes().ct_eq(code.as_bytes()).into();
+            let ok: bool = self
+                .code_at_step(step, DIGITS)
+                .as_bytes()
+                .ct_eq(code.as_bytes())
+                .into();
             if ok && matched.is_none() {
                 matched = Some(step);
             }
@@ -140,7 +175,9 @@ fn percent_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -166,9 +203,17 @@ mod tests {
         ];
         let secret = rfc_secret();
         for (time, expected) in vectors {
-            assert_eq!(secret.code_at_step(step_of(UnixTime(time)), 8), expected, "T = {time}");
+            assert_eq!(
+                secret.code_at_step(step_of(UnixTime(time)), 8),
+                expected,
+                "T = {time}"
+            );
             // The 6-digit code is the same truncation modulo 10^6.
-            assert_eq!(secret.code_at_step(step_of(UnixTime(time)), 6), expected[2..], "T = {time}");
+            assert_eq!(
+                secret.code_at_step(step_of(UnixTime(time)), 6),
+                expected[2..],
+                "T = {time}"
+            );
         }
     }
 
@@ -181,7 +226,10 @@ mod tests {
             assert_eq!(secret.verify(&secret.code_at_step(s, 6), now, None), Ok(s));
         }
         for s in [step - 2, step + 2] {
-            assert_eq!(secret.verify(&secret.code_at_step(s, 6), now, None), Err(TotpError::Wrong));
+            assert_eq!(
+                secret.verify(&secret.code_at_step(s, 6), now, None),
+                Err(TotpError::Wrong)
+            );
         }
     }
 
@@ -192,10 +240,16 @@ mod tests {
         let step = step_of(now);
         let code = secret.code_at_step(step, 6);
         assert_eq!(secret.verify(&code, now, Some(step - 1)), Ok(step));
-        assert_eq!(secret.verify(&code, now, Some(step)), Err(TotpError::Replayed));
+        assert_eq!(
+            secret.verify(&code, now, Some(step)),
+            Err(TotpError::Replayed)
+        );
         // An older code after a newer one was used is refused too.
         let older = secret.code_at_step(step - 1, 6);
-        assert_eq!(secret.verify(&older, now, Some(step)), Err(TotpError::Replayed));
+        assert_eq!(
+            secret.verify(&older, now, Some(step)),
+            Err(TotpError::Replayed)
+        );
         // The next step's code is still fine.
         let next = secret.code_at_step(step + 1, 6);
         assert_eq!(secret.verify(&next, now, Some(step)), Ok(step + 1));
@@ -205,7 +259,11 @@ mod tests {
     fn malformed_codes_are_refused_before_any_check() {
         let secret = rfc_secret();
         for code in ["", "12345", "1234567", "12a456", "１２３４５６"] {
-            assert_eq!(secret.verify(code, UnixTime(59), None), Err(TotpError::Malformed), "{code}");
+            assert_eq!(
+                secret.verify(code, UnixTime(59), None),
+                Err(TotpError::Malformed),
+                "{code}"
+            );
         }
         let step = step_of(UnixTime(59));
         let spaced = secret.code_at_step(step, 6);
@@ -220,7 +278,16 @@ mod tests {
         assert_eq!(secret.to_base32().len(), 32);
         assert_eq!(format!("{secret:?}"), "TotpSecret(<redacted>)");
         assert_eq!(rfc_secret().to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        assert_eq!(rfc_secret().grouped_base32(), "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
+        assert_eq!(
+            rfc_secret().grouped_base32(),
+            "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ"
+        );
+        assert_eq!(
+            TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq"),
+            Some(rfc_secret())
+        );
+        assert_eq!(TotpSecret::from_base32(&secret.to_base32()), Some(secret));
+        assert_eq!(TotpSecret::from_base32("not base32!"), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The emails the dashboard sends. Each message has a text and an HTML body; values are escaped
 //! in HTML. The sender address is configuration (`SENDER_ADDRESS`).
 
-use aws_sdk_ses::types::{Body, Content, Destination, Message};
 use aws_sdk_ses::Client;
+use aws_sdk_ses::types::{Body, Content, Destination, Message};
 
 /// The product name used in subjects and the authenticator app.
 pub const PRODUCT: &str = "MSP Dashboard";
@@ -26,17 +26,31 @@ pub struct Email {
 }
 
 fn escape(value: &str) -> String {
-    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn compose(subject: String, greeting_name: &str, paragraphs: &[String]) -> Email {
-    let text = format!("Hello {greeting_name},\n\n{}\n\n{PRODUCT}\n", paragraphs.join("\n\n"));
-    let html_paragraphs: String = paragraphs.iter().map(|p| format!("<p>{}</p>", escape(p))).collect();
+    let text = format!(
+        "Hello {greeting_name},\n\n{}\n\n{PRODUCT}\n",
+        paragraphs.join("\n\n")
+    );
+    let html_paragraphs: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect();
     let html = format!(
         "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>{html_paragraphs}<p>{PRODUCT}</p></body></html>",
         escape(greeting_name)
     );
-    Email { subject, text, html }
+    Email {
+        subject,
+        text,
+        html,
+    }
 }
 
 impl Email {
@@ -46,8 +60,12 @@ impl Email {
             format!("Your {PRODUCT} verification code: {code}"),
             name,
             &[
-                format!("Your verification code is {code}. Enter it in the dashboard to continue setting up two-factor authentication."),
-                format!("The code is valid for {valid_minutes} minutes. If you did not ask for it, someone may know your password: change it and tell your administrator."),
+                format!(
+                    "Your verification code is {code}. Enter it in the dashboard to continue setting up two-factor authentication."
+                ),
+                format!(
+                    "The code is valid for {valid_minutes} minutes. If you did not ask for it, someone may know your password: change it and tell your administrator."
+                ),
             ],
         )
     }
@@ -77,7 +95,10 @@ impl Email {
 
 impl Mailer {
     pub fn new(client: Client, sender: impl Into<String>) -> Self {
-        Mailer { client, sender: sender.into() }
+        Mailer {
+            client,
+            sender: sender.into(),
+        }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_SES` points it at a local server).
@@ -91,7 +112,12 @@ impl Mailer {
         let content = |data: &str| content(data).map_err(|e| MailError(e.to_string()));
         let message = Message::builder()
             .subject(content(&email.subject)?)
-            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build())
+            .body(
+                Body::builder()
+                    .text(content(&email.text)?)
+                    .html(content(&email.html)?)
+                    .build(),
+            )
             .build();
         self.client
             .send_email()

@@ -1,4 +1,4 @@
-use crate::client::{get_s, s, Item, Store, StoreError};
+use crate::client::{Item, Store, StoreError, get_s, s};
 use crate::keys::{PK, SK};
 use crate::users::account_pk;
 

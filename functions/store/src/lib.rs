@@ -7,7 +7,9 @@
 //! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER` |
 //! | email claim     | `EMAIL#<email>`                  | `EMAIL`             | makes emails unique            |
 //! | device          | `ACCOUNT#<account>`              | `DEVICE#<device>`   |                                |
+//! | enrollment      | `ACCOUNT#<account>`              | `ENROLL#<user>`     | email code, pending secret     |
 //! | session         | `SESSION#<sha256(token)>`        | `SESSION`           | `expires_at`, TTL              |
+//! | login challenge | `CHALLENGE#<sha256(token)>`      | `CHALLENGE`         | `expires_at`, TTL              |
 //! | login counter   | `LOCKOUT#<sha256(email)>[#IP#…]` | `LOCKOUT`           | `expires_at`, TTL              |
 //! | audit event     | `ACCOUNT#<account>#AUDIT`        | `<time>#<id>`       |                                |
 //!
@@ -15,17 +17,21 @@
 //! TTL deletion can lag by days.
 
 mod audit;
+mod challenges;
 mod client;
 mod devices;
 mod lockout;
 mod sessions;
+mod twofactor;
 mod users;
 
 pub use audit::AuditEvent;
-pub use lockout::CounterKey;
+pub use challenges::{Challenge, Display, FinishError, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
+pub use lockout::CounterKey;
 pub use sessions::Session;
+pub use twofactor::Enrollment;
 pub use users::{Account, NewUser, User};
 
 /// Attribute names shared with `infra/template.yaml` (checked by the infra tests).

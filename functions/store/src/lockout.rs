@@ -6,7 +6,7 @@ use domain::lockout::{Counter, Policy};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
-use crate::client::{get_n, n, s, Item, Store, StoreError};
+use crate::client::{Item, Store, StoreError, get_n, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 
 /// Which counter: the email alone, or the email from one client address.
@@ -20,12 +20,18 @@ impl CounterKey {
     }
 
     pub fn pair(email: &Email, client_ip: &str) -> Self {
-        CounterKey(format!("LOCKOUT#{}#IP#{client_ip}", sha256_hex(email.as_str())))
+        CounterKey(format!(
+            "LOCKOUT#{}#IP#{client_ip}",
+            sha256_hex(email.as_str())
+        ))
     }
 }
 
 fn key(counter: &CounterKey) -> Item {
-    Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s("LOCKOUT"))])
+    Item::from([
+        (PK.to_owned(), s(&counter.0)),
+        (SK.to_owned(), s("LOCKOUT")),
+    ])
 }
 
 fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
@@ -39,14 +45,27 @@ fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
 
 impl Store {
     /// Reads several counters in one call; missing ones are `None`.
-    pub async fn load_counters(&self, keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
+    pub async fn load_counters(
+        &self,
+        keys: &[CounterKey],
+    ) -> Result<Vec<Option<Counter>>, StoreError> {
         let mut request = KeysAndAttributes::builder().consistent_read(true);
         for k in keys {
             request = request.keys(key(k));
         }
-        let request = request.build().map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
-        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        let request = request
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let out = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, request)
+            .send()
+            .await?;
+        let items = out
+            .responses
+            .and_then(|mut r| r.remove(&self.table))
+            .unwrap_or_default();
         keys.iter()
             .map(|k| {
                 items
@@ -59,7 +78,12 @@ impl Store {
     }
 
     /// Counts one failure and returns the counter after it.
-    pub async fn record_failure(&self, counter: &CounterKey, policy: &Policy, now: UnixTime) -> Result<Counter, StoreError> {
+    pub async fn record_failure(
+        &self,
+        counter: &CounterKey,
+        policy: &Policy,
+        now: UnixTime,
+    ) -> Result<Counter, StoreError> {
         let cutoff = policy.window_cutoff(now);
         // A few rounds at most: each lost race means another failure was counted in between.
         for _ in 0..5 {
@@ -75,7 +99,10 @@ impl Store {
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":now", n(now.seconds()))
                 .expression_attribute_values(":cutoff", n(cutoff.seconds()))
-                .expression_attribute_values(":exp", n(now.seconds() + policy.window_seconds + policy.lock_seconds))
+                .expression_attribute_values(
+                    ":exp",
+                    n(now.seconds() + policy.window_seconds + policy.lock_seconds),
+                )
                 .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
                 .send()
                 .await;
@@ -83,7 +110,7 @@ impl Store {
                 Ok(out) => {
                     return counter_from_item(&out.attributes.unwrap_or_default());
                 }
-                Err(err) if !err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(err) if !lost_condition(&err) => {
                     return Err(err.into());
                 }
                 Err(_) => {}
@@ -105,7 +132,7 @@ impl Store {
                 .await;
             match started {
                 Ok(_) => return Ok(fresh),
-                Err(err) if !err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(err) if !lost_condition(&err) => {
                     return Err(err.into());
                 }
                 Err(_) => {}
@@ -115,7 +142,12 @@ impl Store {
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(counter)))
+            .send()
+            .await?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 use domain::UnixTime;
 
-use crate::client::{get_n, get_s, n, s, Store, StoreError};
+use crate::client::{Item, Store, StoreError, get_n, get_s, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
@@ -15,16 +15,26 @@ fn session_pk(token_hash: &str) -> String {
     format!("SESSION#{token_hash}")
 }
 
+pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
+    Item::from([
+        (PK.to_owned(), s(session_pk(token_hash))),
+        (SK.to_owned(), s("SESSION")),
+        ("user_id".to_owned(), s(&session.user_id)),
+        ("account_id".to_owned(), s(&session.account_id)),
+        (EXPIRES_AT.to_owned(), n(session.expires_at.seconds())),
+    ])
+}
+
 impl Store {
-    pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        session: &Session,
+    ) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(session_pk(token_hash)))
-            .item(SK, s("SESSION"))
-            .item("user_id", s(&session.user_id))
-            .item("account_id", s(&session.account_id))
-            .item(EXPIRES_AT, n(session.expires_at.seconds()))
+            .set_item(Some(session_item(token_hash, session)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
@@ -32,7 +42,11 @@ impl Store {
     }
 
     /// The session for a token hash, if it exists and has not expired at `now`.
-    pub async fn get_session(&self, token_hash: &str, now: UnixTime) -> Result<Option<Session>, StoreError> {
+    pub async fn get_session(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<Session>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -42,7 +56,9 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let session = Session {
             user_id: get_s(&item, "user_id")?,
             account_id: get_s(&item, "account_id")?,

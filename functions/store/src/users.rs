@@ -1,13 +1,16 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use domain::twofactor::{Enabled, TwoFactor};
 use domain::{Email, Role, UnixTime};
 
-use crate::client::{get_opt_n, get_s, n, s, Item, Store, StoreError};
+use crate::client::{Item, Store, StoreError, get_opt_n, get_opt_s, get_s, lost_condition, n, s};
 use crate::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
     pub id: String,
     pub name: String,
+    /// The account-wide switch: every user must log in with 2FA.
+    pub two_factor_required: bool,
 }
 
 #[derive(Clone, PartialEq)]
@@ -19,6 +22,12 @@ pub struct User {
     pub role: Role,
     pub password_hash: String,
     pub last_login: Option<UnixTime>,
+    pub two_factor: TwoFactor,
+    /// The authenticator secret, encrypted (`domain::crypto`); set only once activated.
+    pub totp_secret: Option<String>,
+    /// The last time step whose code was accepted: only later steps are accepted next.
+    pub totp_last_step: Option<i64>,
+    pub recovery_codes_left: usize,
 }
 
 impl std::fmt::Debug for User {
@@ -28,7 +37,12 @@ impl std::fmt::Debug for User {
             .field("account_id", &self.account_id)
             .field("email", &self.email)
             .field("role", &self.role)
+            .field("two_factor", &self.two_factor)
             .field("password_hash", &"<redacted>")
+            .field(
+                "totp_secret",
+                &self.totp_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -45,7 +59,7 @@ pub(crate) fn account_pk(account_id: &str) -> String {
     format!("ACCOUNT#{account_id}")
 }
 
-fn user_sk(user_id: &str) -> String {
+pub(crate) fn user_sk(user_id: &str) -> String {
     format!("USER#{user_id}")
 }
 
@@ -66,7 +80,11 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
-        Ok(Account { id, name: name.to_owned() })
+        Ok(Account {
+            id,
+            name: name.to_owned(),
+            two_factor_required: false,
+        })
     }
 
     pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
@@ -79,7 +97,16 @@ impl Store {
             .send()
             .await?;
         out.item
-            .map(|item| Ok(Account { id: get_s(&item, "account_id")?, name: get_s(&item, "name")? }))
+            .map(|item| {
+                Ok(Account {
+                    id: get_s(&item, "account_id")?,
+                    name: get_s(&item, "name")?,
+                    two_factor_required: matches!(
+                        item.get("two_factor_required"),
+                        Some(aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+                    ),
+                })
+            })
             .transpose()
     }
 
@@ -127,14 +154,12 @@ impl Store {
                 role: new.role,
                 password_hash: new.password_hash,
                 last_login: None,
+                two_factor: TwoFactor::default(),
+                totp_secret: None,
+                totp_last_step: None,
+                recovery_codes_left: 0,
             }),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Err(StoreError::Conflict)
-            }
+            Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
             Err(err) => Err(err.into()),
         }
     }
@@ -154,10 +179,18 @@ impl Store {
             .limit(1)
             .send()
             .await?;
-        out.items.unwrap_or_default().first().map(user_from_item).transpose()
+        out.items
+            .unwrap_or_default()
+            .first()
+            .map(user_from_item)
+            .transpose()
     }
 
-    pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
+    pub async fn get_user(
+        &self,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -197,5 +230,24 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
         role,
         password_hash: get_s(item, "password_hash")?,
         last_login: get_opt_n(item, "last_login").map(UnixTime),
+        two_factor: TwoFactor {
+            enabled: match (
+                get_opt_s(item, "tf_enabled_by"),
+                get_opt_n(item, "tf_enabled_at"),
+            ) {
+                (Some(by_user_id), Some(at)) => Some(Enabled {
+                    by_user_id,
+                    at: UnixTime(at),
+                }),
+                _ => None,
+            },
+            activated_at: get_opt_n(item, "tf_activated_at").map(UnixTime),
+        },
+        totp_secret: get_opt_s(item, "totp_secret"),
+        totp_last_step: get_opt_n(item, "totp_last_step"),
+        recovery_codes_left: match item.get("recovery") {
+            Some(aws_sdk_dynamodb::types::AttributeValue::Ss(set)) => set.len(),
+            _ => 0,
+        },
     })
 }

@@ -1,17 +1,22 @@
-//! Login, the signed-in user, logout, devices.
+//! Login (password, then passcode or activation), the signed-in user, logout, devices.
 
 use domain::lockout::{self, Counter};
-use domain::password::{verify_password, MAX_PASSWORD_LEN};
+use domain::password::{MAX_PASSWORD_LEN, verify_password};
+use domain::secret::SessionToken;
 use domain::time::format_utc;
-use domain::{Email, UnixTime};
-use store::{AuditEvent, CounterKey, User};
+use domain::totp::{TotpError, TotpSecret};
+use domain::twofactor::Status;
+use domain::{Email, Role, UnixTime, recovery};
+use store::{Account, Challenge, CounterKey, Display, FinishError, Purpose, StoreError, User};
 
 use super::request::{self, ctx, internal, require_user};
-use super::{now, Ctx};
-use crate::auth::{DeviceView, LoginOutcome, Me};
+use super::{Ctx, audit, now};
 use crate::ApiError;
+use crate::auth::{DeviceView, LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
 
 const WRONG_CREDENTIALS: &str = "The email address or password is incorrect.";
+/// Wrong passcodes allowed for one login before it must start again with the password.
+pub const MAX_PASSCODE_FAILURES: u32 = 5;
 
 fn locked_out(until: UnixTime) -> ApiError {
     ApiError::LockedOut {
@@ -23,6 +28,12 @@ fn locked_out(until: UnixTime) -> ApiError {
     }
 }
 
+fn login_expired() -> ApiError {
+    ApiError::unauthenticated(
+        "Your login has expired or was already completed. Please log in again.",
+    )
+}
+
 /// The later of the two counters' locks, if either is locked.
 fn lock_of(pair: Option<&Counter>, by_email: Option<&Counter>, now: UnixTime) -> Option<UnixTime> {
     let pair = pair.and_then(|c| lockout::PAIR.locked_until(c, now));
@@ -30,19 +41,49 @@ fn lock_of(pair: Option<&Counter>, by_email: Option<&Counter>, now: UnixTime) ->
     pair.max(by_email)
 }
 
-async fn audit(ctx: &Ctx, user: &User, action: &str, ip: &str, detail: &str) {
-    let event = AuditEvent {
-        account_id: user.account_id.clone(),
-        actor_user_id: Some(user.id.clone()),
-        subject_user_id: Some(user.id.clone()),
-        action: action.to_owned(),
-        client_ip: ip.to_owned(),
-        at: now(),
-        detail: detail.to_owned(),
-    };
-    // An audit write that fails must not hide from operators, but must not fail the login either.
-    if let Err(err) = ctx.store.record_audit(&event).await {
-        tracing::error!(error = %err, action, "audit write failed");
+/// Counts a failed password or passcode on both counters; returns the lock it caused, if any.
+async fn count_failure(
+    ctx: &Ctx,
+    keys: &[CounterKey; 2],
+    now: UnixTime,
+) -> Result<Option<UnixTime>, ApiError> {
+    let pair = ctx
+        .store
+        .record_failure(&keys[0], &lockout::PAIR, now)
+        .await
+        .map_err(internal)?;
+    let by_email = ctx
+        .store
+        .record_failure(&keys[1], &lockout::EMAIL, now)
+        .await
+        .map_err(internal)?;
+    Ok(lock_of(Some(&pair), Some(&by_email), now))
+}
+
+fn counter_keys(email: &Email, ip: &str) -> [CounterKey; 2] {
+    [CounterKey::pair(email, ip), CounterKey::email(email)]
+}
+
+pub fn status_of(user: &User, account: Option<&Account>) -> Status {
+    user.two_factor
+        .status(account.is_some_and(|a| a.two_factor_required))
+}
+
+fn wire_status(status: Status) -> TwoFactorStatus {
+    match status {
+        Status::Active => TwoFactorStatus::Active,
+        Status::EnabledNotActivated => TwoFactorStatus::EnabledNotActivated,
+        Status::Off => TwoFactorStatus::Off,
+    }
+}
+
+pub fn me_from(user: &User, account: Option<&Account>) -> Me {
+    Me {
+        name: user.name.clone(),
+        email: user.email.to_string(),
+        role: user.role.label().to_owned(),
+        account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
+        two_factor: wire_status(status_of(user, account)),
     }
 }
 
@@ -58,13 +99,17 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         return Err(ApiError::bad_request("That password is too long."));
     }
 
-    let keys = [CounterKey::pair(&email, &ip), CounterKey::email(&email)];
+    let keys = counter_keys(&email, &ip);
     let counters = ctx.store.load_counters(&keys).await.map_err(internal)?;
     if let Some(until) = lock_of(counters[0].as_ref(), counters[1].as_ref(), now) {
         return Err(locked_out(until));
     }
 
-    let user = ctx.store.find_user_by_email(&email).await.map_err(internal)?;
+    let user = ctx
+        .store
+        .find_user_by_email(&email)
+        .await
+        .map_err(internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
     let verified =
@@ -75,45 +120,363 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     let user = match (verified, user) {
         (true, Some(user)) => user,
         (_, user) => {
-            let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
-            let by_email =
-                ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
-            let lock = lock_of(Some(&pair), Some(&by_email), now);
+            let lock = count_failure(&ctx, &keys, now).await?;
             if let Some(user) = &user {
-                audit(&ctx, user, "login.failure", &ip, "wrong password").await;
+                audit::record(&ctx, None, user, "login.failure", &ip, "wrong password").await;
                 if lock.is_some() {
-                    audit(&ctx, user, "login.lockout", &ip, "too many failed attempts").await;
+                    audit::record(
+                        &ctx,
+                        None,
+                        user,
+                        "login.lockout",
+                        &ip,
+                        "too many failed attempts",
+                    )
+                    .await;
                 }
             }
             tracing::info!(%ip, locked = lock.is_some(), "login failed");
-            return Err(lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
+            return Err(lock
+                .map(locked_out)
+                .unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
         }
     };
 
-    for key in &keys {
-        ctx.store.clear_counter(key).await.map_err(internal)?;
+    let account = ctx
+        .store
+        .get_account(&user.account_id)
+        .await
+        .map_err(internal)?;
+    match status_of(&user, account.as_ref()) {
+        Status::Off => {
+            for key in &keys {
+                ctx.store.clear_counter(key).await.map_err(internal)?;
+            }
+            request::start_session(&ctx, &user).await?;
+            ctx.store.record_login(&user, now).await.map_err(internal)?;
+            audit::record(
+                &ctx,
+                None,
+                &user,
+                "login.success",
+                &ip,
+                "password (2FA off)",
+            )
+            .await;
+            tracing::info!(user = %user.id, %ip, "login succeeded");
+            Ok(LoginOutcome::SignedIn(me_from(&user, account.as_ref())))
+        }
+        // The failure counters are cleared only when the whole login succeeds, so that knowing
+        // the password does not reset the count of wrong passcodes.
+        Status::Active => {
+            start_challenge(&ctx, &user, account.as_ref(), Purpose::Passcode, &ip, now).await?;
+            Ok(LoginOutcome::PasscodeRequired)
+        }
+        Status::EnabledNotActivated => {
+            start_challenge(&ctx, &user, account.as_ref(), Purpose::Activation, &ip, now).await?;
+            audit::record(
+                &ctx,
+                None,
+                &user,
+                "login.activation_required",
+                &ip,
+                "2FA enabled, not activated",
+            )
+            .await;
+            Ok(LoginOutcome::ActivationRequired {
+                email: user.email.to_string(),
+            })
+        }
     }
-    request::start_session(&ctx, &user).await?;
-    ctx.store.record_login(&user, now).await.map_err(internal)?;
-    audit(&ctx, &user, "login.success", &ip, "password").await;
-    tracing::info!(user = %user.id, %ip, "login succeeded");
-    Ok(LoginOutcome::SignedIn(me_of(&ctx, &user).await?))
 }
 
-async fn me_of(ctx: &Ctx, user: &User) -> Result<Me, ApiError> {
-    let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
-    Ok(Me {
-        name: user.name.clone(),
-        email: user.email.to_string(),
-        role: user.role.label().to_owned(),
-        account_name: account.map(|a| a.name).unwrap_or_default(),
+async fn start_challenge(
+    ctx: &Ctx,
+    user: &User,
+    account: Option<&Account>,
+    purpose: Purpose,
+    ip: &str,
+    now: UnixTime,
+) -> Result<(), ApiError> {
+    let token = SessionToken::generate();
+    let challenge = Challenge {
+        user_id: user.id.clone(),
+        account_id: user.account_id.clone(),
+        purpose,
+        client_ip: ip.to_owned(),
+        expires_at: now.plus_seconds(request::LOGIN_CHALLENGE_TTL_SECONDS),
+        failures: 0,
+        totp_secret: user.totp_secret.clone(),
+        display: Display {
+            name: user.name.clone(),
+            email: user.email.to_string(),
+            role_code: user.role.code().to_owned(),
+            account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
+        },
+    };
+    ctx.store
+        .create_challenge(&token.hash(), &challenge)
+        .await
+        .map_err(internal)?;
+    request::set_login_cookie(&token);
+    Ok(())
+}
+
+fn me_from_challenge(c: &Challenge) -> Me {
+    Me {
+        name: c.display.name.clone(),
+        email: c.display.email.clone(),
+        role: Role::from_code(&c.display.role_code)
+            .map(Role::label)
+            .unwrap_or_default()
+            .to_owned(),
+        account_name: c.display.account_name.clone(),
+        two_factor: TwoFactorStatus::Active,
+    }
+}
+
+/// The passcode step. Success costs two DynamoDB calls: read the challenge, then one transaction
+/// (accept the step, consume the challenge, start the session, audit).
+pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let now = now();
+    if code.len() > 64 {
+        return Err(ApiError::bad_request(
+            "Enter the 6-digit code from your authenticator app.",
+        ));
+    }
+    let token = request::login_token().ok_or_else(login_expired)?;
+    let challenge_hash = token.hash();
+    let challenge = ctx
+        .store
+        .get_challenge(&challenge_hash, now)
+        .await
+        .map_err(internal)?
+        .filter(|c| c.purpose == Purpose::Passcode)
+        .ok_or_else(login_expired)?;
+
+    if recovery::looks_like_recovery_code(&code) {
+        return use_recovery_code(&ctx, &challenge_hash, &challenge, &code, &ip).await;
+    }
+
+    let secret = challenge
+        .totp_secret
+        .as_deref()
+        .ok_or_else(login_expired)
+        .and_then(|sealed| {
+            ctx.config.totp_keys.decrypt(sealed).map_err(|err| {
+                tracing::error!(error = %err, "cannot decrypt a TOTP secret");
+                ApiError::internal()
+            })
+        })
+        .map(TotpSecret::from_bytes)?;
+
+    let step = match secret.verify(&code, now, None) {
+        Ok(step) => step,
+        Err(TotpError::Malformed) => {
+            return Err(ApiError::bad_request(
+                "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+            ));
+        }
+        Err(err) => {
+            return Err(passcode_failed(&ctx, &challenge_hash, &challenge, &ip, now, err).await);
+        }
+    };
+
+    let (session_token, session) = request::new_session(&challenge.account_id, &challenge.user_id);
+    let event = audit::event(
+        &challenge.account_id,
+        &challenge.user_id,
+        &challenge.user_id,
+        "login.success",
+        &ip,
+        "password and passcode",
+    );
+    match ctx
+        .store
+        .finish_passcode_login(
+            &challenge_hash,
+            &challenge,
+            step,
+            MAX_PASSCODE_FAILURES,
+            &session_token.hash(),
+            &session,
+            &event,
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(FinishError::Replayed) => {
+            return Err(passcode_failed(
+                &ctx,
+                &challenge_hash,
+                &challenge,
+                &ip,
+                now,
+                TotpError::Replayed,
+            )
+            .await);
+        }
+        Err(FinishError::Store(err)) => {
+            tracing::error!(error = %err, "finishing a passcode login failed");
+            return Err(ApiError::internal());
+        }
+    }
+    request::set_session_cookie(&session_token);
+    request::clear_login_cookie();
+    clear_counters_for(&ctx, &challenge, &ip).await;
+    tracing::info!(user = %challenge.user_id, %ip, "login with passcode succeeded");
+    Ok(PasscodeAccepted {
+        me: me_from_challenge(&challenge),
+        recovery_codes_left: None,
+    })
+}
+
+/// After a full login the failure counters start from zero. Best effort: a failure here only
+/// leaves old failures counted until their window ends.
+async fn clear_counters_for(ctx: &Ctx, challenge: &Challenge, ip: &str) {
+    let Ok(email) = Email::parse(&challenge.display.email) else {
+        return;
+    };
+    for key in counter_keys(&email, ip) {
+        if let Err(err) = ctx.store.clear_counter(&key).await {
+            tracing::warn!(error = %err, "could not clear login counters");
+        }
+    }
+}
+
+/// Counts a wrong (or replayed) code on the challenge and on the lockout counters, audits it, and
+/// says what the user should do.
+async fn passcode_failed(
+    ctx: &Ctx,
+    challenge_hash: &str,
+    c: &Challenge,
+    ip: &str,
+    now: UnixTime,
+    err: TotpError,
+) -> ApiError {
+    let left = ctx
+        .store
+        .count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES)
+        .await;
+    let lock = match Email::parse(&c.display.email) {
+        Ok(email) => count_failure(ctx, &counter_keys(&email, ip), now)
+            .await
+            .unwrap_or(None),
+        Err(_) => None,
+    };
+    let detail = match err {
+        TotpError::Replayed => "passcode already used",
+        _ => "wrong passcode",
+    };
+    let event = audit::event(
+        &c.account_id,
+        &c.user_id,
+        &c.user_id,
+        "login.passcode_failure",
+        ip,
+        detail,
+    );
+    if let Err(e) = ctx.store.record_audit(&event).await {
+        tracing::error!(error = %e, "audit write failed");
+    }
+    if let Some(until) = lock {
+        let event = audit::event(
+            &c.account_id,
+            &c.user_id,
+            &c.user_id,
+            "login.lockout",
+            ip,
+            "too many wrong passcodes",
+        );
+        let _ = ctx.store.record_audit(&event).await;
+        let _ = ctx.store.delete_challenge(challenge_hash).await;
+        request::clear_login_cookie();
+        return locked_out(until);
+    }
+    match left {
+        Ok(Some(_)) => ApiError::unauthenticated(err.to_string()),
+        Ok(None) => {
+            request::clear_login_cookie();
+            ApiError::unauthenticated("Too many wrong codes. Please log in again.")
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn use_recovery_code(
+    ctx: &Ctx,
+    challenge_hash: &str,
+    challenge: &Challenge,
+    code: &str,
+    ip: &str,
+) -> Result<PasscodeAccepted, ApiError> {
+    let now = now();
+    let hash = recovery::hash(code)
+        .ok_or_else(|| ApiError::bad_request("That is not a recovery code."))?;
+    let left = match ctx
+        .store
+        .use_recovery_code(&challenge.account_id, &challenge.user_id, &hash)
+        .await
+    {
+        Ok(left) => left,
+        Err(StoreError::Conflict) => {
+            let err =
+                passcode_failed(ctx, challenge_hash, challenge, ip, now, TotpError::Wrong).await;
+            return Err(match err {
+                ApiError::Unauthenticated { .. } => ApiError::unauthenticated(
+                    "That recovery code is not valid or was already used. Each code works once.",
+                ),
+                other => other,
+            });
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    ctx.store
+        .delete_challenge(challenge_hash)
+        .await
+        .map_err(internal)?;
+    let (token, session) = request::new_session(&challenge.account_id, &challenge.user_id);
+    ctx.store
+        .create_session(&token.hash(), &session)
+        .await
+        .map_err(internal)?;
+    request::set_session_cookie(&token);
+    request::clear_login_cookie();
+    clear_counters_for(ctx, challenge, ip).await;
+    let event = audit::event(
+        &challenge.account_id,
+        &challenge.user_id,
+        &challenge.user_id,
+        "login.recovery_code",
+        ip,
+        &format!("recovery code used; {left} left"),
+    );
+    if let Err(e) = ctx.store.record_audit(&event).await {
+        tracing::error!(error = %e, "audit write failed");
+    }
+    let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
+    if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
+        tracing::error!(error = %e, "could not send the recovery-code notice");
+    }
+    Ok(PasscodeAccepted {
+        me: me_from_challenge(challenge),
+        recovery_codes_left: Some(left),
     })
 }
 
 pub async fn me() -> Result<Option<Me>, ApiError> {
     let ctx = ctx();
     match require_user(&ctx).await {
-        Ok(user) => Ok(Some(me_of(&ctx, &user).await?)),
+        Ok(user) => {
+            let account = ctx
+                .store
+                .get_account(&user.account_id)
+                .await
+                .map_err(internal)?;
+            Ok(Some(me_from(&user, account.as_ref())))
+        }
         Err(ApiError::Unauthenticated { .. }) => Ok(None),
         Err(other) => Err(other),
     }
@@ -122,18 +485,37 @@ pub async fn me() -> Result<Option<Me>, ApiError> {
 pub async fn logout() -> Result<(), ApiError> {
     let ctx = ctx();
     if let Some(token) = request::session_token() {
-        ctx.store.delete_session(&token.hash()).await.map_err(internal)?;
+        ctx.store
+            .delete_session(&token.hash())
+            .await
+            .map_err(internal)?;
+    }
+    if let Some(token) = request::login_token() {
+        ctx.store
+            .delete_challenge(&token.hash())
+            .await
+            .map_err(internal)?;
     }
     request::clear_session_cookie();
+    request::clear_login_cookie();
     Ok(())
 }
 
 pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
     let ctx = ctx();
     let user = require_user(&ctx).await?;
-    let devices = ctx.store.list_devices(&user.account_id).await.map_err(internal)?;
+    let devices = ctx
+        .store
+        .list_devices(&user.account_id)
+        .await
+        .map_err(internal)?;
     Ok(devices
         .into_iter()
-        .map(|d| DeviceView { id: d.id, name: d.name, customer: d.customer, os: d.os })
+        .map(|d| DeviceView {
+            id: d.id,
+            name: d.name,
+            customer: d.customer,
+            os: d.os,
+        })
         .collect())
 }

@@ -2,14 +2,14 @@
 //! the session cookie, and the signed-in user.
 
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use domain::secret::SessionToken;
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 use store::{Session, StoreError, User};
 
 use super::http::ClientIp;
-use super::{now, Ctx};
+use super::{Ctx, now};
 use crate::ApiError;
 
 /// `__Host-` makes the browser insist on Secure, Path=/ and no Domain.
@@ -17,6 +17,12 @@ pub const SESSION_COOKIE: &str = "__Host-session";
 
 /// A working day; after that the technician logs in again.
 pub const SESSION_TTL_SECONDS: i64 = 8 * 60 * 60;
+
+/// The login waiting for its second step (passcode or activation).
+pub const LOGIN_COOKIE: &str = "__Host-login";
+
+/// Time to find the phone, or to read the email and set up the app.
+pub const LOGIN_CHALLENGE_TTL_SECONDS: i64 = 30 * 60;
 
 pub fn ctx() -> Ctx {
     expect_context::<Ctx>()
@@ -39,7 +45,7 @@ pub fn internal(err: StoreError) -> ApiError {
     ApiError::internal()
 }
 
-pub fn session_token() -> Option<SessionToken> {
+fn cookie(name: &str) -> Option<SessionToken> {
     let parts = parts()?;
     parts
         .headers
@@ -48,8 +54,30 @@ pub fn session_token() -> Option<SessionToken> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .and_then(|(_, value)| SessionToken::parse(value))
+}
+
+pub fn session_token() -> Option<SessionToken> {
+    cookie(SESSION_COOKIE)
+}
+
+/// The token of the login waiting for its second step.
+pub fn login_token() -> Option<SessionToken> {
+    cookie(LOGIN_COOKIE)
+}
+
+pub fn set_login_cookie(token: &SessionToken) {
+    set_cookie(&format!(
+        "{LOGIN_COOKIE}={}; Path=/; Max-Age={LOGIN_CHALLENGE_TTL_SECONDS}; HttpOnly; Secure; SameSite=Strict",
+        token.expose()
+    ));
+}
+
+pub fn clear_login_cookie() {
+    set_cookie(&format!(
+        "{LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+    ));
 }
 
 fn set_cookie(value: &str) {
@@ -66,18 +94,27 @@ pub fn set_session_cookie(token: &SessionToken) {
 }
 
 pub fn clear_session_cookie() {
-    set_cookie(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
+    set_cookie(&format!(
+        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+    ));
+}
+
+pub fn new_session(account_id: &str, user_id: &str) -> (SessionToken, Session) {
+    let session = Session {
+        user_id: user_id.to_owned(),
+        account_id: account_id.to_owned(),
+        expires_at: now().plus_seconds(SESSION_TTL_SECONDS),
+    };
+    (SessionToken::generate(), session)
 }
 
 /// Starts a session for `user` and sets its cookie.
 pub async fn start_session(ctx: &Ctx, user: &User) -> Result<(), ApiError> {
-    let token = SessionToken::generate();
-    let session = Session {
-        user_id: user.id.clone(),
-        account_id: user.account_id.clone(),
-        expires_at: now().plus_seconds(SESSION_TTL_SECONDS),
-    };
-    ctx.store.create_session(&token.hash(), &session).await.map_err(internal)?;
+    let (token, session) = new_session(&user.account_id, &user.id);
+    ctx.store
+        .create_session(&token.hash(), &session)
+        .await
+        .map_err(internal)?;
     set_session_cookie(&token);
     Ok(())
 }
@@ -89,8 +126,12 @@ pub fn not_signed_in() -> ApiError {
 /// The signed-in user, from the session cookie; `Unauthenticated` otherwise.
 pub async fn require_user(ctx: &Ctx) -> Result<User, ApiError> {
     let token = session_token().ok_or_else(not_signed_in)?;
-    let session =
-        ctx.store.get_session(&token.hash(), now()).await.map_err(internal)?.ok_or_else(not_signed_in)?;
+    let session = ctx
+        .store
+        .get_session(&token.hash(), now())
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_signed_in)?;
     ctx.store
         .get_user(&session.account_id, &session.user_id)
         .await

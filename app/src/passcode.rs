@@ -1,0 +1,68 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::Screen;
+
+/// The second login step for users with active 2FA.
+#[component]
+pub fn Passcode() -> impl IntoView {
+    let screen = expect_context::<RwSignal<Screen>>();
+    let notice = expect_context::<RwSignal<Option<String>>>();
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = api::auth::submit_passcode(code.get_untracked()).await;
+            busy.set(false);
+            code.set(String::new());
+            match result {
+                Ok(accepted) => {
+                    if let Some(left) = accepted.recovery_codes_left {
+                        notice.set(Some(format!(
+                            "You logged in with a recovery code. You have {left} recovery codes left."
+                        )));
+                    }
+                    screen.set(Screen::Dashboard(accepted.me));
+                }
+                Err(err @ api::ApiError::LockedOut { .. }) => {
+                    notice.set(Some(err.to_string()));
+                    screen.set(Screen::Login);
+                }
+                Err(err) => error.set(Some(err.to_string())),
+            }
+        });
+    };
+    let start_over = move |_| {
+        spawn_local(async move {
+            let _ = api::auth::logout().await;
+            screen.set(Screen::Login);
+        });
+    };
+
+    view! {
+        <form class="card login" on:submit=submit novalidate>
+            <h1>"Two-factor authentication"</h1>
+            <p>"Enter the 6-digit passcode from your authenticator app."</p>
+            <label for="passcode">"Passcode"</label>
+            <input id="passcode" autocomplete="one-time-code" required autofocus bind:value=code />
+            <p class="muted small">
+                "Lost your phone? Enter one of your recovery codes instead, or ask a colleague with access to User Accounts to reset your 2FA."
+            </p>
+            <button class="primary wide" type="submit" disabled=move || busy.get()>
+                {move || if busy.get() { "Checking…" } else { "Verify" }}
+            </button>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+            <button type="button" class="link" on:click=start_over>"Back to login"</button>
+        </form>
+    }
+}

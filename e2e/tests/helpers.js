@@ -1,0 +1,54 @@
+// Helpers shared by the browser journeys: the local SES store and an authenticator app.
+const crypto = require('crypto');
+
+function base32Decode(key) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of key.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), `offset` steps from now: what the phone would show.
+function totp(base32Key, offset = 0) {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const hash = crypto.createHmac('sha1', base32Decode(base32Key)).update(counter).digest();
+  const o = hash[19] & 0x0f;
+  const bin = ((hash[o] & 0x7f) << 24) | (hash[o + 1] << 16) | (hash[o + 2] << 8) | hash[o + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// Every message the local SES endpoint holds for `to`, oldest first.
+async function mailTo(to) {
+  const res = await fetch(`${process.env.SES_URL}/store`);
+  const store = await res.json();
+  return store.emails.filter((m) => JSON.stringify(m.destination).includes(to));
+}
+
+// The 6-digit code in the newest verification email to `to` (waits for it to arrive).
+async function latestEmailCode(to) {
+  for (let i = 0; i < 50; i++) {
+    const codes = (await mailTo(to)).filter((m) => /verification code/.test(m.subject));
+    if (codes.length) return codes[codes.length - 1].subject.match(/(\d{6})$/)[1];
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no verification email for ${to}`);
+}
+
+async function logIn(page, email, password) {
+  await page.goto('/');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+module.exports = { totp, mailTo, latestEmailCode, logIn, PASSWORD: 'Demo-Passw0rd!' };

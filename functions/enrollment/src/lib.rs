@@ -1,0 +1,9 @@
+//! The `enrollment` function: 2FA activation (`/api/enroll/...`).
+
+use axum::Router;
+
+/// The function's whole HTTP surface, served by Lambda in production and directly in tests.
+pub fn router(ctx: api::server::Ctx) -> Router {
+    api::enroll::register();
+    api::server::http::router("enroll", ctx)
+}

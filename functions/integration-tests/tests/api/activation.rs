@@ -1,0 +1,315 @@
+//! Activation at login (email validation, authenticator, recovery codes) and passcode login.
+
+use domain::Role;
+use domain::totp::step_of;
+use serde_json::json;
+
+use crate::{PASSWORD, code_now, now, spawn_app};
+
+/// A user whose 2FA was enabled by an administrator (grey tick).
+async fn grey_user(app: &crate::TestApp, local: &str) -> (store::User, String) {
+    let user = app.add_user(local, Role::Technician).await;
+    app.store
+        .enable_two_factor(&user, "admin-id", now())
+        .await
+        .unwrap();
+    (user, app.email(local))
+}
+
+#[tokio::test]
+async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa() {
+    let app = spawn_app().await;
+    let (user, email) = grey_user(&app, "grey").await;
+
+    let login = app.login(&email, PASSWORD).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    assert_eq!(login.body["ActivationRequired"]["email"], email.as_str());
+    assert!(
+        app.cookie("__Host-session").is_none(),
+        "no session before activation"
+    );
+    assert!(app.cookie("__Host-login").is_some());
+    // Not signed in yet: nothing but the activation flow is open.
+    assert_eq!(app.devices().await.status, 401);
+
+    // Email validation: a code by mail, a wrong code is refused, the right one passes.
+    let status = app.call("enroll/status", json!({})).await;
+    assert_eq!(status.body["email_verified"], false);
+    let sent = app.call("enroll/send-code", json!({})).await;
+    assert_eq!(sent.status, 200, "{:?}", sent.body);
+    assert!(sent.body["resend_after"].as_i64().is_some());
+    let mail = app.mail_to(&email).await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0]["body"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("verification code")
+    );
+    assert!(mail[0]["body"]["html"].as_str().unwrap().contains("<p>"));
+    let code = app.latest_code_for(&email).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = app
+        .call("enroll/verify-email", json!({ "code": wrong }))
+        .await;
+    assert_eq!(refused.status, 400);
+    // No authenticator before the email is proven.
+    assert_eq!(
+        app.call("enroll/authenticator", json!({})).await.status,
+        400
+    );
+    let verified = app
+        .call("enroll/verify-email", json!({ "code": code }))
+        .await;
+    assert_eq!(verified.body["email_verified"], true, "{:?}", verified.body);
+
+    // Authenticator setup: nothing is active until a valid code confirms it.
+    let setup = app.call("enroll/authenticator", json!({})).await;
+    assert_eq!(setup.status, 200);
+    let uri = setup.body["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/MSP%20Dashboard:"));
+    assert!(uri.contains(&format!("issuer=MSP%20Dashboard")));
+    assert!(setup.body["qr_svg"].as_str().unwrap().contains("<svg"));
+    let manual_key = setup.body["manual_key"].as_str().unwrap();
+    assert_eq!(
+        manual_key.split(' ').count(),
+        8,
+        "grouped in fours: {manual_key}"
+    );
+    let secret = domain::totp::TotpSecret::from_base32(manual_key).unwrap();
+    assert_eq!(secret.expose_bytes().len(), 20);
+    assert!(
+        app.user(&user).await.totp_secret.is_none(),
+        "unconfirmed secret stored as active"
+    );
+
+    let bad = app
+        .call("enroll/activate", json!({ "code": "12345" }))
+        .await;
+    assert_eq!(bad.status, 400);
+    let activated = app
+        .call("enroll/activate", json!({ "code": code_now(&secret, 0) }))
+        .await;
+    assert_eq!(activated.status, 200, "{:?}", activated.body);
+    let codes = activated.body["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(activated.body["me"]["two_factor"], "Active");
+    assert!(app.cookie("__Host-session").is_some());
+    assert!(app.cookie("__Host-login").is_none());
+    assert_eq!(app.devices().await.status, 200);
+
+    // At rest: the secret is encrypted, the step of the confirming code is stored, the recovery
+    // codes are hashes.
+    let stored = app.user(&user).await;
+    let sealed = stored.totp_secret.clone().unwrap();
+    assert!(
+        !sealed.contains(&secret.to_base32()) && !sealed.contains(&hex_of(secret.expose_bytes()))
+    );
+    assert_eq!(stored.totp_last_step, Some(step_of(now())));
+    assert_eq!(stored.recovery_codes_left, 10);
+    let items = format!("{:?}", app.items().await);
+    for code in codes {
+        assert!(
+            !items.contains(code.as_str().unwrap()),
+            "a recovery code is stored in clear"
+        );
+    }
+    // The user is told by email.
+    let mail = app.mail_to(&email).await;
+    assert!(
+        mail.iter()
+            .any(|m| m["subject"].as_str().unwrap().contains("now active"))
+    );
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn passcode_login_accepts_a_fresh_code_once_and_hints_at_the_clock() {
+    let app = spawn_app().await;
+    let (_, email) = grey_user(&app, "pass").await;
+    app.login(&email, PASSWORD).await;
+    let (secret, _) = app.activate(&email).await;
+    app.logout().await;
+
+    let login = app.login(&email, PASSWORD).await;
+    assert_eq!(login.body, json!("PasscodeRequired"));
+    assert!(app.cookie("__Host-session").is_none());
+    let wrong = app.passcode("000000").await;
+    let wrong = if wrong.status == 200 {
+        app.passcode("000001").await
+    } else {
+        wrong
+    };
+    assert_eq!(wrong.status, 401);
+    assert!(
+        wrong.message().contains("time on your phone"),
+        "{}",
+        wrong.message()
+    );
+
+    // The code used at activation is the current step's; the next step's code is newer.
+    let fresh = code_now(&secret, 1);
+    let ok = app.passcode(&fresh).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["me"]["email"], email.as_str());
+    assert_eq!(ok.body["recovery_codes_left"], json!(null));
+    assert_eq!(app.devices().await.status, 200);
+
+    // The same code in a new login is a replay.
+    app.logout().await;
+    app.login(&email, PASSWORD).await;
+    let replay = app.passcode(&fresh).await;
+    assert_eq!(replay.status, 401);
+    assert!(
+        replay.message().contains("already used"),
+        "{}",
+        replay.message()
+    );
+    // An older code too.
+    assert_eq!(app.passcode(&code_now(&secret, 0)).await.status, 401);
+    assert!(app.cookie("__Host-session").is_none());
+}
+
+#[tokio::test]
+async fn a_recovery_code_logs_in_once_and_says_how_many_remain() {
+    let app = spawn_app().await;
+    let (_, email) = grey_user(&app, "lost").await;
+    app.login(&email, PASSWORD).await;
+    let (_, codes) = app.activate(&email).await;
+    app.logout().await;
+
+    app.login(&email, PASSWORD).await;
+    let sloppy = codes[3].to_lowercase();
+    let ok = app.passcode(&sloppy).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["recovery_codes_left"], 9);
+    let mail = app.mail_to(&email).await;
+    assert!(mail.iter().any(|m| {
+        m["subject"]
+            .as_str()
+            .unwrap()
+            .contains("recovery code was used")
+    }));
+
+    app.logout().await;
+    app.login(&email, PASSWORD).await;
+    let again = app.passcode(&codes[3]).await;
+    assert_eq!(again.status, 401);
+    assert!(
+        again.message().contains("already used"),
+        "{}",
+        again.message()
+    );
+    let other = app.passcode(&codes[4]).await;
+    assert_eq!(other.status, 200);
+    assert_eq!(other.body["recovery_codes_left"], 8);
+}
+
+#[tokio::test]
+async fn regenerating_recovery_codes_replaces_the_whole_set() {
+    let app = spawn_app().await;
+    let (_, email) = grey_user(&app, "regen").await;
+    app.login(&email, PASSWORD).await;
+    let (_, old) = app.activate(&email).await;
+    let fresh = app.call("enroll/recovery-codes", json!({})).await;
+    assert_eq!(fresh.status, 200);
+    let fresh: Vec<String> = serde_json::from_value(fresh.body).unwrap();
+    assert_eq!(fresh.len(), 10);
+    app.logout().await;
+    app.login(&email, PASSWORD).await;
+    assert_eq!(app.passcode(&old[0]).await.status, 401);
+    assert_eq!(app.passcode(&fresh[0]).await.status, 200);
+}
+
+#[tokio::test]
+async fn five_wrong_passcodes_end_the_login_and_lock_it() {
+    let app = spawn_app().await;
+    let (_, email) = grey_user(&app, "guess").await;
+    app.login(&email, PASSWORD).await;
+    let (secret, _) = app.activate(&email).await;
+    app.logout().await;
+    app.login(&email, PASSWORD).await;
+    let right = code_now(&secret, 1);
+    let wrong: Vec<String> = (0..6)
+        .map(|i| format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000))
+        .collect();
+    let mut last = None;
+    for code in &wrong[..5] {
+        last = Some(app.passcode(code).await);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, 429, "{:?}", last.body);
+    assert!(last.message().contains("locked until"));
+    // The right code no longer helps, and the password step is locked too.
+    assert_eq!(app.passcode(&right).await.status, 401);
+    assert_eq!(app.login(&email, PASSWORD).await.status, 429);
+}
+
+#[tokio::test]
+async fn email_codes_limit_tries_and_resends() {
+    let app = spawn_app().await;
+    let (_, email) = grey_user(&app, "mail").await;
+    app.login(&email, PASSWORD).await;
+    assert_eq!(app.call("enroll/send-code", json!({})).await.status, 200);
+    let again = app.call("enroll/send-code", json!({})).await;
+    assert_eq!(again.status, 400);
+    assert!(
+        again.message().contains("send another in"),
+        "{}",
+        again.message()
+    );
+    assert_eq!(app.mail_to(&email).await.len(), 1);
+
+    let code = app.latest_code_for(&email).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(
+            app.call("enroll/verify-email", json!({ "code": wrong }))
+                .await
+                .status,
+            400
+        );
+    }
+    // After five wrong tries even the right code is refused until a new one is sent.
+    let right = app
+        .call("enroll/verify-email", json!({ "code": code }))
+        .await;
+    assert_eq!(right.status, 400);
+    assert!(right.message().contains("Too many"), "{}", right.message());
+}
+
+#[tokio::test]
+async fn users_without_a_login_in_progress_cannot_touch_activation() {
+    let app = spawn_app().await;
+    for call in [
+        "enroll/status",
+        "enroll/send-code",
+        "enroll/authenticator",
+        "enroll/recovery-codes",
+    ] {
+        assert_eq!(app.call(call, json!({})).await.status, 401, "{call}");
+    }
+    // A forged login cookie does nothing either.
+    app.set_cookie("__Host-login", Some("b".repeat(64)));
+    assert_eq!(app.call("enroll/send-code", json!({})).await.status, 401);
+    assert_eq!(app.passcode("123456").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_signed_in_user_can_turn_on_2fa_themselves() {
+    let app = spawn_app().await;
+    let email = app.email("tech");
+    assert_eq!(app.login(&email, PASSWORD).await.status, 200);
+    let (_, codes) = app.activate(&email).await;
+    assert_eq!(codes.len(), 10);
+    let me = app.me().await;
+    assert_eq!(me.body["two_factor"], "Active");
+    app.logout().await;
+    assert_eq!(
+        app.login(&email, PASSWORD).await.body,
+        json!("PasscodeRequired")
+    );
+}

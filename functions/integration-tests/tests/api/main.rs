@@ -1,0 +1,380 @@
+//! The functions over HTTP against the local DynamoDB-compatible server and the local SES endpoint
+//! (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SES`, started by `scripts/test`). Every test
+//! gets its own table, its own email domain and its own ports.
+
+mod activation;
+mod concurrency;
+mod login;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::password::hash_password;
+use domain::totp::{TotpSecret, step_of};
+use domain::{Email, Role, UnixTime};
+use serde_json::{Value, json};
+use store::{Device, NewUser, Store, User};
+
+pub const ORIGIN: &str = "http://dashboard.test";
+pub const PASSWORD: &str = "Correct-Horse-9";
+pub const TOTP_KEYS: &str =
+    "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+pub struct TestApp {
+    /// API group (`auth`, `enroll`) to the base URL of the function serving it.
+    bases: BTreeMap<&'static str, String>,
+    pub store: Store,
+    http: reqwest::Client,
+    /// This test's email domain, so mail in the shared SES store is told apart.
+    pub domain: String,
+    pub tech: User,
+    pub other_account_user: User,
+    /// Cookies the server set (name to value), sent with every call like a browser would.
+    cookies: Mutex<BTreeMap<String, String>>,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub set_cookies: Vec<String>,
+}
+
+impl Reply {
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// POSTs to `/api/<group>/<name>` with extra headers, as the browser would.
+    pub async fn call_with(
+        &self,
+        path: &str,
+        body: String,
+        origin: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let group = path.split('/').next().unwrap();
+        let base = &self.bases[group];
+        let mut req = self
+            .http
+            .post(format!("{base}/api/{path}"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        let cookie_header = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !cookie_header.is_empty() {
+            req = req.header("cookie", cookie_header);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for sc in &set_cookies {
+            let (name, value) = sc.split(';').next().unwrap().split_once('=').unwrap();
+            let mut jar = self.cookies.lock().unwrap();
+            if value.is_empty() || sc.contains("Max-Age=0") {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            body,
+            set_cookies,
+        }
+    }
+
+    pub async fn call(&self, path: &str, body: Value) -> Reply {
+        self.call_with(path, body.to_string(), Some(ORIGIN), &[])
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            "auth/login",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn passcode(&self, code: &str) -> Reply {
+        self.call("auth/passcode", json!({ "code": code })).await
+    }
+
+    pub async fn me(&self) -> Reply {
+        self.call("auth/me", json!({})).await
+    }
+
+    pub async fn logout(&self) -> Reply {
+        self.call("auth/logout", json!({})).await
+    }
+
+    pub async fn devices(&self) -> Reply {
+        self.call("auth/devices", json!({})).await
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: Option<String>) {
+        let mut jar = self.cookies.lock().unwrap();
+        match value {
+            Some(v) => jar.insert(name.to_owned(), v),
+            None => jar.remove(name),
+        };
+    }
+
+    pub fn forget_cookies(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+
+    /// `local@<this test's domain>`.
+    pub fn email(&self, local: &str) -> String {
+        format!("{local}@{}", self.domain)
+    }
+
+    pub async fn add_user(&self, local: &str, role: Role) -> User {
+        add_user(&self.store, &self.tech.account_id, &self.email(local), role).await
+    }
+
+    /// Every item in this test's table.
+    pub async fn items(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        let out = self
+            .store
+            .client()
+            .scan()
+            .table_name(self.store.table())
+            .send()
+            .await
+            .unwrap();
+        out.items.unwrap_or_default()
+    }
+
+    pub async fn item_count_with_prefix(&self, prefix: &str) -> usize {
+        self.items()
+            .await
+            .iter()
+            .filter(
+                |i| matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with(prefix)),
+            )
+            .count()
+    }
+
+    pub async fn user(&self, user: &User) -> User {
+        self.store
+            .get_user(&user.account_id, &user.id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Messages the local SES endpoint holds for `to`, oldest first.
+    pub async fn mail_to(&self, to: &str) -> Vec<Value> {
+        let ses = std::env::var("AWS_ENDPOINT_URL_SES").expect("AWS_ENDPOINT_URL_SES");
+        let text = reqwest::get(format!("{ses}/store"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let store: Value = serde_json::from_str(&text).unwrap();
+        store["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["destination"]["to"].to_string().contains(to))
+            .cloned()
+            .collect()
+    }
+
+    /// The 6-digit code in the newest verification email to `to`.
+    pub async fn latest_code_for(&self, to: &str) -> String {
+        let mail = self.mail_to(to).await;
+        let subject = mail.last().expect("a verification email")["subject"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        subject.rsplit(' ').next().unwrap().to_owned()
+    }
+
+    /// Runs the whole activation for the user currently logging in; returns the secret and the
+    /// recovery codes.
+    pub async fn activate(&self, email: &str) -> (TotpSecret, Vec<String>) {
+        assert_eq!(self.call("enroll/send-code", json!({})).await.status, 200);
+        let code = self.latest_code_for(email).await;
+        let verified = self
+            .call("enroll/verify-email", json!({ "code": code }))
+            .await;
+        assert_eq!(verified.status, 200, "{:?}", verified.body);
+        let setup = self.call("enroll/authenticator", json!({})).await;
+        assert_eq!(setup.status, 200, "{:?}", setup.body);
+        let secret = TotpSecret::from_base32(setup.body["manual_key"].as_str().unwrap()).unwrap();
+        let activated = self
+            .call("enroll/activate", json!({ "code": code_now(&secret, 0) }))
+            .await;
+        assert_eq!(activated.status, 200, "{:?}", activated.body);
+        let codes = activated.body["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        (secret, codes)
+    }
+}
+
+/// The code for the current time step plus `offset` steps.
+pub fn code_now(secret: &TotpSecret, offset: i64) -> String {
+    secret.code_at_step(step_of(now()) + offset, 6)
+}
+
+pub fn now() -> UnixTime {
+    UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+}
+
+pub async fn add_user(store: &Store, account_id: &str, email: &str, role: Role) -> User {
+    store
+        .create_user(NewUser {
+            account_id: account_id.to_owned(),
+            email: Email::parse(email).unwrap(),
+            name: format!("User {email}"),
+            role,
+            password_hash: hash_password(PASSWORD),
+        })
+        .await
+        .unwrap()
+}
+
+fn unique_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "t{nanos}x{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Starts every function's router on a free port against a fresh table with two accounts.
+pub async fn spawn_app() -> TestApp {
+    for var in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES"] {
+        assert!(
+            std::env::var_os(var).is_some(),
+            "{var} must point at the local server: run ./scripts/test"
+        );
+    }
+    let id = unique_id();
+    let store = Store::from_env(format!("test-{id}")).await;
+    let template = std::fs::read_to_string(devkit::template_path()).unwrap();
+    devkit::table::create_table(&store, &template)
+        .await
+        .unwrap();
+    let domain = format!("{id}.example");
+
+    let account = store.create_account("Test MSP").await.unwrap();
+    let tech = add_user(
+        &store,
+        &account.id,
+        &format!("tech@{domain}"),
+        Role::Technician,
+    )
+    .await;
+    store
+        .put_device(&Device {
+            id: "d1".into(),
+            account_id: account.id.clone(),
+            name: "FRONTDESK-PC01".into(),
+            customer: "Harbor Dental".into(),
+            os: "Windows 11".into(),
+        })
+        .await
+        .unwrap();
+    let other = store.create_account("Other MSP").await.unwrap();
+    let other_account_user = add_user(
+        &store,
+        &other.id,
+        &format!("tech@other-{domain}"),
+        Role::Technician,
+    )
+    .await;
+    store
+        .put_device(&Device {
+            id: "d2".into(),
+            account_id: other.id.clone(),
+            name: "OTHER-SECRET-PC".into(),
+            customer: "Someone else".into(),
+            os: "Windows 11".into(),
+        })
+        .await
+        .unwrap();
+
+    let config = api::server::Config {
+        table_name: store.table().to_owned(),
+        app_origin: ORIGIN.into(),
+        sender_address: "Dashboard <no-reply@dashboard.test>".into(),
+        totp_keys: domain::crypto::Keyring::parse(TOTP_KEYS).unwrap(),
+    };
+    let mailer = mail::Mailer::from_env(config.sender_address.clone()).await;
+    let ctx = api::server::Ctx {
+        store: store.clone(),
+        mailer,
+        config,
+    };
+    let mut bases = BTreeMap::new();
+    bases.insert("auth", serve(auth::router(ctx.clone())).await);
+    bases.insert("enroll", serve(enrollment::router(ctx)).await);
+    TestApp {
+        bases,
+        store,
+        http: reqwest::Client::new(),
+        domain,
+        tech,
+        other_account_user,
+        cookies: Default::default(),
+    }
+}
+
+pub async fn assert_signed_out(app: &TestApp) {
+    let reply = app.me().await;
+    assert_eq!((reply.status, reply.body), (200, Value::Null));
+}

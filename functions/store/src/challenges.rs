@@ -1,0 +1,258 @@
+//! Login challenges: a login that passed the password step and waits for a passcode or for 2FA
+//! activation. Stored under the hash of a random token held in an HttpOnly cookie.
+//!
+//! The passcode step must cost at most two DynamoDB calls, so the challenge carries a copy of what
+//! it needs from the user (the encrypted secret); the replay check itself is always against the
+//! user item, in the same transaction that starts the session.
+
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use domain::UnixTime;
+
+use crate::audit::{AuditEvent, audit_item};
+use crate::client::{Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s};
+use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::sessions::{Session, session_item};
+use crate::users::{account_pk, user_sk};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// 2FA is active: the next step is a passcode or recovery code.
+    Passcode,
+    /// 2FA is enabled but not activated: the next step is the activation flow.
+    Activation,
+}
+
+impl Purpose {
+    fn code(self) -> &'static str {
+        match self {
+            Purpose::Passcode => "passcode",
+            Purpose::Activation => "activation",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct Challenge {
+    pub user_id: String,
+    pub account_id: String,
+    pub purpose: Purpose,
+    pub client_ip: String,
+    pub expires_at: UnixTime,
+    pub failures: u32,
+    /// Copy of the user's encrypted TOTP secret (passcode challenges).
+    pub totp_secret: Option<String>,
+    /// What the dashboard shows once logged in, copied so the passcode step needs no more reads.
+    pub display: Display,
+}
+
+/// The user and account as the dashboard greets them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Display {
+    pub name: String,
+    pub email: String,
+    pub role_code: String,
+    pub account_name: String,
+}
+
+impl std::fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Challenge")
+            .field("user_id", &self.user_id)
+            .field("purpose", &self.purpose)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why finishing a passcode login lost.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FinishError {
+    /// The step was not newer than the stored one, or the challenge was already used.
+    Replayed,
+    Store(String),
+}
+
+fn challenge_pk(token_hash: &str) -> String {
+    format!("CHALLENGE#{token_hash}")
+}
+
+impl Store {
+    pub async fn create_challenge(
+        &self,
+        token_hash: &str,
+        c: &Challenge,
+    ) -> Result<(), StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(challenge_pk(token_hash)))
+            .item(SK, s("CHALLENGE"))
+            .item("user_id", s(&c.user_id))
+            .item("account_id", s(&c.account_id))
+            .item("purpose", s(c.purpose.code()))
+            .item("client_ip", s(&c.client_ip))
+            .item("failures", n(i64::from(c.failures)))
+            .item("name", s(&c.display.name))
+            .item("email", s(&c.display.email))
+            .item("role", s(&c.display.role_code))
+            .item("account_name", s(&c.display.account_name))
+            .item(EXPIRES_AT, n(c.expires_at.seconds()))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(secret) = &c.totp_secret {
+            put = put.item("totp_secret", s(secret));
+        }
+        put.send().await?;
+        Ok(())
+    }
+
+    /// The challenge, if it exists and has not expired at `now`.
+    pub async fn get_challenge(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<Challenge>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(token_hash)))
+            .key(SK, s("CHALLENGE"))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let purpose = match get_s(&item, "purpose")?.as_str() {
+            "passcode" => Purpose::Passcode,
+            "activation" => Purpose::Activation,
+            other => return Err(StoreError::Malformed(format!("challenge purpose {other}"))),
+        };
+        let c = Challenge {
+            user_id: get_s(&item, "user_id")?,
+            account_id: get_s(&item, "account_id")?,
+            purpose,
+            client_ip: get_s(&item, "client_ip")?,
+            expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
+            failures: get_opt_n(&item, "failures").unwrap_or(0) as u32,
+            totp_secret: get_opt_s(&item, "totp_secret"),
+            display: Display {
+                name: get_s(&item, "name")?,
+                email: get_s(&item, "email")?,
+                role_code: get_s(&item, "role")?,
+                account_name: get_s(&item, "account_name")?,
+            },
+        };
+        Ok((now < c.expires_at).then_some(c))
+    }
+
+    /// Counts one wrong code. Returns the failures so far, or `None` when the challenge is used up
+    /// (it is then deleted and the user starts again with their password).
+    pub async fn count_challenge_failure(
+        &self,
+        token_hash: &str,
+        max: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(token_hash)))
+            .key(SK, s("CHALLENGE"))
+            .update_expression("ADD failures :one")
+            .condition_expression("attribute_exists(pk) AND failures < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(i64::from(max)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                let failures = get_n(&out.attributes.unwrap_or_default(), "failures")? as u32;
+                if failures < max {
+                    return Ok(Some(failures));
+                }
+                self.delete_challenge(token_hash).await?;
+                Ok(None)
+            }
+            Err(err) if lost_condition(&err) => {
+                self.delete_challenge(token_hash).await?;
+                Ok(None)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(token_hash)))
+            .key(SK, s("CHALLENGE"))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// One transaction: accept `step` for the user only if it is later than the stored one,
+    /// consume the challenge (only while it has fewer than `max_failures`), start the session,
+    /// record the login. Two concurrent uses of one code: one wins.
+    pub async fn finish_passcode_login(
+        &self,
+        challenge_hash: &str,
+        challenge: &Challenge,
+        step: i64,
+        max_failures: u32,
+        session_hash: &str,
+        session: &Session,
+        audit: &AuditEvent,
+    ) -> Result<(), FinishError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| FinishError::Store(e.to_string());
+        let accept_step = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(&challenge.account_id)))
+            .key(SK, s(user_sk(&challenge.user_id)))
+            .update_expression("SET totp_last_step = :step, last_login = :now")
+            .condition_expression(
+                "attribute_exists(tf_activated_at) AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
+            )
+            .expression_attribute_values(":step", n(step))
+            .expression_attribute_values(":now", n(audit.at.seconds()))
+            .build()
+            .map_err(build)?;
+        let consume = Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(challenge_hash)))
+            .key(SK, s("CHALLENGE"))
+            .condition_expression("attribute_exists(pk) AND failures < :max")
+            .expression_attribute_values(":max", n(i64::from(max_failures)))
+            .build()
+            .map_err(build)?;
+        let start = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(session_item(session_hash, session)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build)?;
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(audit)))
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(accept_step).build())
+            .transact_items(TransactWriteItem::builder().delete(consume).build())
+            .transact_items(TransactWriteItem::builder().put(start).build())
+            .transact_items(TransactWriteItem::builder().put(record).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if lost_condition(&err) => Err(FinishError::Replayed),
+            Err(err) => Err(FinishError::Store(StoreError::from(err).to_string())),
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Per-user 2FA: enabling, the activation flow's enrollment item, activation, recovery codes.
+//!
+//! The enrollment item (`ACCOUNT#<a>` / `ENROLL#<user>`) holds the email code and the pending
+//! authenticator secret. Nothing on the user item changes until a valid code from the app
+//! confirms the secret, so an unconfirmed secret can never lock anyone out.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
+use domain::UnixTime;
+use domain::email_code::SentCode;
+
+use crate::client::{
+    Item, Store, StoreError, conditional, get_opt_n, get_opt_s, lost_condition, n, s,
+};
+use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::users::{User, account_pk, user_sk};
+
+/// How long an unfinished activation is kept.
+const ENROLLMENT_TTL_SECONDS: i64 = 24 * 60 * 60;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Enrollment {
+    pub sent_code: Option<SentCode>,
+    pub email_verified_at: Option<UnixTime>,
+    /// Encrypted secret shown to the user, not yet confirmed.
+    pub pending_secret: Option<String>,
+}
+
+fn enroll_key(user: &User) -> Item {
+    Item::from([
+        (PK.to_owned(), s(account_pk(&user.account_id))),
+        (SK.to_owned(), s(format!("ENROLL#{}", user.id))),
+    ])
+}
+
+fn user_key(user: &User) -> Item {
+    Item::from([
+        (PK.to_owned(), s(account_pk(&user.account_id))),
+        (SK.to_owned(), s(user_sk(&user.id))),
+    ])
+}
+
+impl Store {
+    /// Marks 2FA as enabled for `user` (grey tick) unless it already is. Idempotent.
+    pub async fn enable_two_factor(
+        &self,
+        user: &User,
+        by_user_id: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(user)))
+            .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
+            .expression_attribute_values(":by", s(by_user_id))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if lost_condition(&err) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub async fn get_enrollment(&self, user: &User) -> Result<Enrollment, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(enroll_key(user)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item else {
+            return Ok(Enrollment::default());
+        };
+        let sent_code = match (get_opt_s(&item, "code_hash"), get_opt_n(&item, "sent_at")) {
+            (Some(code_hash), Some(sent_at)) => Some(SentCode {
+                code_hash,
+                sent_at: UnixTime(sent_at),
+                tries: get_opt_n(&item, "tries").unwrap_or(0) as u32,
+            }),
+            _ => None,
+        };
+        Ok(Enrollment {
+            sent_code,
+            email_verified_at: get_opt_n(&item, "email_verified_at").map(UnixTime),
+            pending_secret: get_opt_s(&item, "pending_secret"),
+        })
+    }
+
+    /// Stores a newly sent code, unless one was sent after `cooldown_cutoff` (then `Conflict`).
+    pub async fn save_email_code(
+        &self,
+        user: &User,
+        code_hash: &str,
+        now: UnixTime,
+        cooldown_cutoff: UnixTime,
+    ) -> Result<(), StoreError> {
+        conditional(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(enroll_key(user)))
+                .update_expression("SET code_hash = :h, sent_at = :now, tries = :zero, #exp = :exp")
+                .condition_expression("attribute_not_exists(sent_at) OR sent_at <= :cutoff")
+                .expression_attribute_names("#exp", EXPIRES_AT)
+                .expression_attribute_values(":h", s(code_hash))
+                .expression_attribute_values(":now", n(now.seconds()))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":cutoff", n(cooldown_cutoff.seconds()))
+                .expression_attribute_values(":exp", n(now.seconds() + ENROLLMENT_TTL_SECONDS))
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+
+    /// Counts one try of the code with hash `code_hash`, only while fewer than `max` were made.
+    /// `Conflict` means the tries are used up or the code was replaced meanwhile.
+    pub async fn count_email_code_try(
+        &self,
+        user: &User,
+        code_hash: &str,
+        max: u32,
+    ) -> Result<(), StoreError> {
+        conditional(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(enroll_key(user)))
+                .update_expression("ADD tries :one")
+                .condition_expression("code_hash = :h AND tries < :max")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":h", s(code_hash))
+                .expression_attribute_values(":max", n(i64::from(max)))
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+
+    /// The email is proven; the code is spent (it cannot be used again).
+    pub async fn mark_email_verified(
+        &self,
+        user: &User,
+        code_hash: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        conditional(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(enroll_key(user)))
+                .update_expression("SET email_verified_at = :now REMOVE code_hash")
+                .condition_expression("code_hash = :h")
+                .expression_attribute_values(":now", n(now.seconds()))
+                .expression_attribute_values(":h", s(code_hash))
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+
+    /// Keeps the secret just shown to the user until a code from their app confirms it.
+    pub async fn set_pending_secret(&self, user: &User, encrypted: &str) -> Result<(), StoreError> {
+        conditional(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(enroll_key(user)))
+                .update_expression("SET pending_secret = :secret")
+                .condition_expression("attribute_exists(email_verified_at)")
+                .expression_attribute_values(":secret", s(encrypted))
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+
+    /// Activates 2FA in one transaction: the confirmed secret, the step of the confirming code,
+    /// the recovery code hashes; the enrollment item is consumed. `Conflict` if 2FA was activated
+    /// meanwhile or the pending secret changed.
+    pub async fn activate_two_factor(
+        &self,
+        user: &User,
+        pending_secret: &str,
+        step: i64,
+        recovery_hashes: Vec<String>,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
+        let activate = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(user_key(user)))
+            .update_expression(
+                "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
+                 tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
+            )
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_activated_at)")
+            .expression_attribute_values(":secret", s(pending_secret))
+            .expression_attribute_values(":step", n(step))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
+            .expression_attribute_values(":me", s(&user.id))
+            .build()
+            .map_err(build)?;
+        let consume = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(enroll_key(user)))
+            .condition_expression("pending_secret = :secret")
+            .expression_attribute_values(":secret", s(pending_secret))
+            .build()
+            .map_err(build)?;
+        conditional(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(activate).build())
+                .transact_items(TransactWriteItem::builder().delete(consume).build())
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+
+    /// Spends one recovery code. Returns how many are left, or `Conflict` if the code is not (or
+    /// no longer) in the set: two concurrent uses of one code, one wins.
+    pub async fn use_recovery_code(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        code_hash: &str,
+    ) -> Result<usize, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s(user_sk(user_id)))
+            .update_expression("DELETE recovery :code")
+            .condition_expression("attribute_exists(tf_activated_at) AND contains(recovery, :h)")
+            .expression_attribute_values(":code", AttributeValue::Ss(vec![code_hash.to_owned()]))
+            .expression_attribute_values(":h", s(code_hash))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(match out.attributes.unwrap_or_default().get("recovery") {
+                Some(AttributeValue::Ss(set)) => set.len(),
+                _ => 0,
+            }),
+            Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Replaces the whole set of recovery codes (the old ones stop working).
+    pub async fn replace_recovery_codes(
+        &self,
+        user: &User,
+        hashes: Vec<String>,
+    ) -> Result<(), StoreError> {
+        conditional(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(user_key(user)))
+                .update_expression("SET recovery = :codes")
+                .condition_expression("attribute_exists(tf_activated_at)")
+                .expression_attribute_values(":codes", AttributeValue::Ss(hashes))
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+}
