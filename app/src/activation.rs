@@ -90,10 +90,8 @@ fn EmailStep(
     on_verified: Callback<()>,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let sent_note = RwSignal::new(
-        view.code_sent
-            .then(|| format!("We sent a 6-digit code to {}.", view.email)),
-    );
+    let sent_note =
+        RwSignal::new(view.code_sent.then(|| format!("We sent a 6-digit code to {}.", view.email)));
     let verify = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);

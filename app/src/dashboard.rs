@@ -1,9 +1,11 @@
-use api::auth::{DeviceView, Me, TwoFactorStatus};
+use api::auth::{Me, TwoFactorStatus};
+use api::remote::{DeviceView, RemoteKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
 use crate::logic::{recovery_codes_text, text_download_href};
+use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
 #[component]
 pub fn Dashboard(me: Me) -> impl IntoView {
@@ -12,7 +14,9 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
-    let devices = LocalResource::new(api::auth::devices);
+    let devices = LocalResource::new(api::remote::devices);
+    let remote = RwSignal::new(RemoteState::Idle);
+    let remote_error = RwSignal::new(None::<String>);
     let log_out = move |_| {
         spawn_local(async move {
             // Even if the call fails, leave: the cookie is cleared or the session has ended.
@@ -33,10 +37,16 @@ pub fn Dashboard(me: Me) -> impl IntoView {
         <main>
             {shown_notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <TwoFactorPanel me=me.clone() />
+            {move || match remote.get() {
+                RemoteState::Session { device, session } => view! { <SessionPanel device session state=remote /> }.into_any(),
+                RemoteState::Prompt(pending) => view! { <Prompt pending state=remote error=remote_error /> }.into_any(),
+                RemoteState::Idle => ().into_any(),
+            }}
+            {move || remote_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <h2>"Devices"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading devices…"</p> }>
                 {move || devices.get().map(|result| match result {
-                    Ok(list) => view! { <DeviceTable devices=list /> }.into_any(),
+                    Ok(list) => view! { <DeviceTable devices=list remote remote_error /> }.into_any(),
                     Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
@@ -93,10 +103,13 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
 }
 
 #[component]
-fn DeviceTable(devices: Vec<DeviceView>) -> impl IntoView {
+fn DeviceTable(
+    devices: Vec<DeviceView>,
+    remote: RwSignal<RemoteState>,
+    remote_error: RwSignal<Option<String>>,
+) -> impl IntoView {
     if devices.is_empty() {
-        return view! { <p class="muted">"No devices are registered for this account yet."</p> }
-            .into_any();
+        return view! { <p class="muted">"No devices are registered for this account yet."</p> }.into_any();
     }
     view! {
         <table aria-label="Devices">
@@ -104,16 +117,23 @@ fn DeviceTable(devices: Vec<DeviceView>) -> impl IntoView {
                 <tr><th>"Device"</th><th>"Customer"</th><th>"Operating system"</th><th>"Remote access"</th></tr>
             </thead>
             <tbody>
-                {devices.into_iter().map(|d| view! {
-                    <tr data-testid="device-row">
-                        <td>{d.name.clone()}</td>
-                        <td>{d.customer.clone()}</td>
-                        <td>{d.os.clone()}</td>
-                        <td class="actions">
-                            <button type="button">"Take Control"</button>
-                            <button type="button">"Remote Background Management"</button>
-                        </td>
-                    </tr>
+                {devices.into_iter().map(|d| {
+                    let (tc, rbm) = (d.clone(), d.clone());
+                    view! {
+                        <tr data-testid="device-row">
+                            <td>{d.name.clone()}</td>
+                            <td>{d.customer.clone()}</td>
+                            <td>{d.os.clone()}</td>
+                            <td class="actions">
+                                <button type="button" on:click=move |_| request_start(remote, remote_error, tc.clone(), RemoteKind::TakeControl, false)>
+                                    "Take Control"
+                                </button>
+                                <button type="button" on:click=move |_| request_start(remote, remote_error, rbm.clone(), RemoteKind::RemoteBackgroundManagement, false)>
+                                    "Remote Background Management"
+                                </button>
+                            </td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>

@@ -19,13 +19,57 @@ pub fn text_download_href(text: &str) -> String {
     let mut href = String::from("data:text/plain;charset=utf-8,");
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                href.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => href.push(b as char),
             _ => href.push_str(&format!("%{b:02X}")),
         }
     }
     href
+}
+
+/// `(year, month, day, hour, minute)` in UTC for epoch seconds.
+fn civil(epoch: i64) -> (i64, usize, i64, i64, i64) {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month as usize, day, secs / 3600, secs % 3600 / 60)
+}
+
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// `28 Dec 2026`, for "Activate Later is possible until ...".
+pub fn format_date(epoch: i64) -> String {
+    let (year, month, day, _, _) = civil(epoch);
+    format!("{day} {} {year}", MONTHS[month - 1])
+}
+
+/// `28 Nov 2026, 22:53 UTC`, for when a session started.
+pub fn format_time(epoch: i64) -> String {
+    let (_, _, _, hour, minute) = civil(epoch);
+    format!("{}, {hour:02}:{minute:02} UTC", format_date(epoch))
+}
+
+/// The prompt's text, in the announcement's words.
+pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> String {
+    if !deferral_allowed {
+        return "Two-Factor Authentication (2FA) is now required to use Take Control and Remote Background Management. Activate 2FA to continue.".into();
+    }
+    let mut text = String::from(
+        "Soon you will be required to use Two-Factor Authentication (2FA) when logging into the Dashboard in order to use Take Control and Remote Background Management. Enable 2FA now or, if not convenient, defer it to another time that suits you better.",
+    );
+    if let Some(until) = deferral_until {
+        text.push_str(&format!(" You can choose Activate Later until {}.", format_date(until)));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -41,10 +85,21 @@ mod tests {
     }
 
     #[test]
+    fn dates_and_times_in_utc() {
+        assert_eq!(format_date(0), "1 Jan 1970");
+        assert_eq!(format_date(1_798_416_000), "28 Dec 2026");
+        assert_eq!(format_time(1_795_906_380), "28 Nov 2026, 22:53 UTC");
+    }
+
+    #[test]
+    fn the_prompt_says_how_long_deferral_remains() {
+        assert!(prompt_text(true, Some(1_798_416_000)).ends_with("Activate Later until 28 Dec 2026."));
+        assert!(prompt_text(true, None).contains("defer it to another time that suits you better."));
+        assert!(prompt_text(false, None).starts_with("Two-Factor Authentication (2FA) is now required"));
+    }
+
+    #[test]
     fn download_href_escapes_everything_but_safe_characters() {
-        assert_eq!(
-            text_download_href("A b\n"),
-            "data:text/plain;charset=utf-8,A%20b%0A"
-        );
+        assert_eq!(text_download_href("A b\n"), "data:text/plain;charset=utf-8,A%20b%0A");
     }
 }

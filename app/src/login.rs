@@ -26,10 +26,9 @@ pub fn Login() -> impl IntoView {
             match result {
                 Ok(LoginOutcome::SignedIn(me)) => screen.set(Screen::Dashboard(me)),
                 Ok(LoginOutcome::PasscodeRequired) => screen.set(Screen::Passcode),
-                Ok(LoginOutcome::ActivationRequired { email }) => screen.set(Screen::Activation {
-                    email,
-                    signed_in: false,
-                }),
+                Ok(LoginOutcome::ActivationRequired { email }) => {
+                    screen.set(Screen::Activation { email, signed_in: false })
+                }
                 Err(err) => {
                     password.set(String::new());
                     error.set(Some(err.to_string()));

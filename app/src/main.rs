@@ -6,6 +6,7 @@ mod dashboard;
 mod logic;
 mod login;
 mod passcode;
+mod remote;
 
 use api::auth::Me;
 use leptos::prelude::*;
@@ -54,9 +55,7 @@ fn App() -> impl IntoView {
         screen.set(next);
     });
     move || match screen.get() {
-        Screen::Checking => {
-            view! { <p class="muted" style="padding:2rem">"Loading…"</p> }.into_any()
-        }
+        Screen::Checking => view! { <p class="muted" style="padding:2rem">"Loading…"</p> }.into_any(),
         Screen::Login => view! { <login::Login /> }.into_any(),
         Screen::Passcode => view! { <passcode::Passcode /> }.into_any(),
         Screen::Activation { email, signed_in } => {

@@ -52,3 +52,17 @@ async function logIn(page, email, password) {
 }
 
 module.exports = { totp, mailTo, latestEmailCode, logIn, PASSWORD: 'Demo-Passw0rd!' };
+
+// The audit events about `email` (newest first), read through devkit from the local table.
+function auditOf(email) {
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const target = process.env.CARGO_TARGET_DIR || path.join(__dirname, '..', '..', 'target');
+  const out = execFileSync(path.join(target, 'debug', 'devkit'), ['audit', email], { env: process.env });
+  return out.toString().split('\n').filter(Boolean).map((line) => {
+    const [action, detail] = line.split('\t');
+    return { action, detail };
+  });
+}
+
+module.exports.auditOf = auditOf;

@@ -1,4 +1,4 @@
-//! `/api/auth/...`: login (password, then passcode), the signed-in user, logout, devices.
+//! `/api/auth/...`: login (password, then passcode), the signed-in user, logout.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -43,14 +43,6 @@ pub struct PasscodeAccepted {
     pub recovery_codes_left: Option<usize>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceView {
-    pub id: String,
-    pub name: String,
-    pub customer: String,
-    pub os: String,
-}
-
 /// Email and password. Wrong password and unknown email give the same answer in the same time.
 #[server(prefix = "/api/auth", endpoint = "login", input = Json)]
 pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiError> {
@@ -75,12 +67,6 @@ pub async fn logout() -> Result<(), ApiError> {
     crate::server::auth::logout().await
 }
 
-/// The signed-in user's account's devices.
-#[server(prefix = "/api/auth", endpoint = "devices", input = Json)]
-pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
-    crate::server::auth::devices().await
-}
-
 /// Registers this group's server functions with the router of the binary that serves them.
 #[cfg(feature = "ssr")]
 pub fn register() {
@@ -89,5 +75,4 @@ pub fn register() {
     register_explicit::<SubmitPasscode>();
     register_explicit::<CurrentUser>();
     register_explicit::<Logout>();
-    register_explicit::<Devices>();
 }

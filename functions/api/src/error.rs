@@ -17,6 +17,9 @@ pub enum ApiError {
     /// Signed in, but not allowed (403).
     #[error("{message}")]
     Forbidden { message: String },
+    /// No such thing in the user's account (404).
+    #[error("{message}")]
+    NotFound { message: String },
     /// Too many failures; try again at `until` (epoch seconds) (429).
     #[error("{message}")]
     LockedOut { message: String, until: i64 },
@@ -30,27 +33,19 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            message: message.into(),
-        }
+        ApiError::BadRequest { message: message.into() }
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError::Unauthenticated {
-            message: message.into(),
-        }
+        ApiError::Unauthenticated { message: message.into() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError::Forbidden {
-            message: message.into(),
-        }
+        ApiError::Forbidden { message: message.into() }
     }
 
     pub fn internal() -> Self {
-        ApiError::Internal {
-            message: "Something went wrong on our side. Please try again.".into(),
-        }
+        ApiError::Internal { message: "Something went wrong on our side. Please try again.".into() }
     }
 
     pub fn status(&self) -> u16 {
@@ -58,6 +53,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => 400,
             ApiError::Unauthenticated { .. } => 401,
             ApiError::Forbidden { .. } => 403,
+            ApiError::NotFound { .. } => 404,
             ApiError::LockedOut { .. } => 429,
             ApiError::Internal { .. } => 500,
             ApiError::Unreachable { .. } => 503,
@@ -80,8 +76,7 @@ impl FromServerFnError for ApiError {
                 ApiError::bad_request(format!("The request is missing `{name}`."))
             }
             ServerFnErrorErr::Request(_) => ApiError::Unreachable {
-                message: "The dashboard could not be reached. Check your connection and try again."
-                    .into(),
+                message: "The dashboard could not be reached. Check your connection and try again.".into(),
             },
             _ => ApiError::internal(),
         }

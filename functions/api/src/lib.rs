@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod enroll;
 pub mod error;
+pub mod remote;
 
 #[cfg(feature = "ssr")]
 pub mod server;

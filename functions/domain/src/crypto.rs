@@ -40,15 +40,9 @@ impl Keyring {
         let keys = config
             .split(',')
             .map(|entry| {
-                let (id, hex_key) = entry
-                    .trim()
-                    .split_once(':')
-                    .ok_or(CryptoError::BadKeyConfig)?;
+                let (id, hex_key) = entry.trim().split_once(':').ok_or(CryptoError::BadKeyConfig)?;
                 let bytes = hex::decode(hex_key).map_err(|_| CryptoError::BadKeyConfig)?;
-                if id.is_empty()
-                    || !id.chars().all(|c| c.is_ascii_alphanumeric())
-                    || bytes.len() != 32
-                {
+                if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) || bytes.len() != 32 {
                     return Err(CryptoError::BadKeyConfig);
                 }
                 Ok((id.to_owned(), *Key::<Aes256Gcm>::from_slice(&bytes)))
@@ -84,9 +78,7 @@ impl Keyring {
             .iter()
             .find(|(kid, _)| kid == id)
             .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
-        Aes256Gcm::new(key)
-            .decrypt(Nonce::from_slice(&nonce), ct.as_ref())
-            .map_err(|_| CryptoError::Decrypt)
+        Aes256Gcm::new(key).decrypt(Nonce::from_slice(&nonce), ct.as_ref()).map_err(|_| CryptoError::Decrypt)
     }
 }
 
@@ -116,10 +108,7 @@ mod tests {
         assert_eq!(rotated.decrypt(&sealed_old).unwrap(), b"secret");
         assert!(rotated.encrypt(b"secret").starts_with("k2:"));
         let only_new = Keyring::parse(K2).unwrap();
-        assert_eq!(
-            only_new.decrypt(&sealed_old),
-            Err(CryptoError::UnknownKey("k1".into()))
-        );
+        assert_eq!(only_new.decrypt(&sealed_old), Err(CryptoError::UnknownKey("k1".into())));
     }
 
     #[test]
@@ -133,8 +122,7 @@ mod tests {
         assert!(Keyring::parse("").is_err());
         assert!(Keyring::parse("k1:abcd").is_err());
         assert!(
-            Keyring::parse("k 1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-                .is_err()
+            Keyring::parse("k 1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f").is_err()
         );
         assert!(!format!("{ring:?}").contains("0001"));
     }

@@ -29,14 +29,9 @@ impl Email {
             return Err(EmailError::TooLong);
         }
         let (local, host) = email.split_once('@').ok_or(EmailError::Malformed)?;
-        let host_ok = host.contains('.')
-            && !host.starts_with('.')
-            && !host.ends_with('.')
-            && !host.contains('@');
-        if local.is_empty()
-            || !host_ok
-            || email.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
+        let host_ok =
+            host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !host.contains('@');
+        if local.is_empty() || !host_ok || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(EmailError::Malformed);
         }
         Ok(Email(email))
@@ -77,10 +72,7 @@ mod tests {
         assert_eq!(Email::parse("@example.com"), Err(EmailError::Malformed));
         assert_eq!(Email::parse("alice@localhost"), Err(EmailError::Malformed));
         assert_eq!(Email::parse("a@b@c.com"), Err(EmailError::Malformed));
-        assert_eq!(
-            Email::parse("al ice@example.com"),
-            Err(EmailError::Malformed)
-        );
+        assert_eq!(Email::parse("al ice@example.com"), Err(EmailError::Malformed));
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
     }

@@ -52,12 +52,7 @@ pub fn resend_blocked_until(last: Option<&SentCode>, now: UnixTime) -> Option<Un
 }
 
 /// Checks a typed code. The caller counts the try (conditionally) whatever the answer.
-pub fn check(
-    user_id: &str,
-    typed: &str,
-    sent: Option<&SentCode>,
-    now: UnixTime,
-) -> Result<(), CodeError> {
+pub fn check(user_id: &str, typed: &str, sent: Option<&SentCode>, now: UnixTime) -> Result<(), CodeError> {
     let typed = typed.trim();
     if typed.len() != 6 || !typed.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CodeError::Malformed);
@@ -69,10 +64,7 @@ pub fn check(
     if sent.tries >= MAX_TRIES {
         return Err(CodeError::TooManyTries);
     }
-    let ok: bool = hash(user_id, typed)
-        .as_bytes()
-        .ct_eq(sent.code_hash.as_bytes())
-        .into();
+    let ok: bool = hash(user_id, typed).as_bytes().ct_eq(sent.code_hash.as_bytes()).into();
     if ok { Ok(()) } else { Err(CodeError::Wrong) }
 }
 
@@ -83,52 +75,30 @@ mod tests {
     const T0: UnixTime = UnixTime(1_800_000_000);
 
     fn sent(code: &str) -> SentCode {
-        SentCode {
-            code_hash: hash("u1", code),
-            sent_at: T0,
-            tries: 0,
-        }
+        SentCode { code_hash: hash("u1", code), sent_at: T0, tries: 0 }
     }
 
     #[test]
     fn the_right_code_within_time_passes() {
-        assert_eq!(
-            check("u1", " 123456 ", Some(&sent("123456")), T0.plus_seconds(60)),
-            Ok(())
-        );
+        assert_eq!(check("u1", " 123456 ", Some(&sent("123456")), T0.plus_seconds(60)), Ok(()));
     }
 
     #[test]
     fn wrong_expired_exhausted_and_foreign_codes_fail() {
         let s = sent("123456");
         assert_eq!(check("u1", "654321", Some(&s), T0), Err(CodeError::Wrong));
-        assert_eq!(
-            check("u1", "123456", Some(&s), T0.plus_seconds(VALID_SECONDS)),
-            Err(CodeError::Expired)
-        );
-        let tired = SentCode {
-            tries: MAX_TRIES,
-            ..s.clone()
-        };
-        assert_eq!(
-            check("u1", "123456", Some(&tired), T0),
-            Err(CodeError::TooManyTries)
-        );
+        assert_eq!(check("u1", "123456", Some(&s), T0.plus_seconds(VALID_SECONDS)), Err(CodeError::Expired));
+        let tired = SentCode { tries: MAX_TRIES, ..s.clone() };
+        assert_eq!(check("u1", "123456", Some(&tired), T0), Err(CodeError::TooManyTries));
         assert_eq!(check("u2", "123456", Some(&s), T0), Err(CodeError::Wrong));
-        assert_eq!(
-            check("u1", "12345", Some(&s), T0),
-            Err(CodeError::Malformed)
-        );
+        assert_eq!(check("u1", "12345", Some(&s), T0), Err(CodeError::Malformed));
         assert_eq!(check("u1", "123456", None, T0), Err(CodeError::NoneSent));
     }
 
     #[test]
     fn resending_waits_a_minute() {
         let s = sent("123456");
-        assert_eq!(
-            resend_blocked_until(Some(&s), T0.plus_seconds(59)),
-            Some(T0.plus_seconds(60))
-        );
+        assert_eq!(resend_blocked_until(Some(&s), T0.plus_seconds(59)), Some(T0.plus_seconds(60)));
         assert_eq!(resend_blocked_until(Some(&s), T0.plus_seconds(60)), None);
         assert_eq!(resend_blocked_until(None, T0), None);
     }

@@ -9,6 +9,7 @@ pub mod email_code;
 pub mod lockout;
 pub mod password;
 pub mod recovery;
+pub mod remote;
 pub mod role;
 pub mod secret;
 pub mod time;

@@ -31,16 +31,8 @@ pub struct Policy {
     pub lock_seconds: i64,
 }
 
-pub const PAIR: Policy = Policy {
-    max_failures: 5,
-    window_seconds: 15 * 60,
-    lock_seconds: 15 * 60,
-};
-pub const EMAIL: Policy = Policy {
-    max_failures: 20,
-    window_seconds: 15 * 60,
-    lock_seconds: 15 * 60,
-};
+pub const PAIR: Policy = Policy { max_failures: 5, window_seconds: 15 * 60, lock_seconds: 15 * 60 };
+pub const EMAIL: Policy = Policy { max_failures: 20, window_seconds: 15 * 60, lock_seconds: 15 * 60 };
 
 /// What the store keeps for one counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,16 +58,10 @@ impl Policy {
     /// The counter after one more failure at `now`.
     pub fn record_failure(&self, counter: Option<&Counter>, now: UnixTime) -> Counter {
         match counter {
-            Some(c) if c.window_start > self.window_cutoff(now) => Counter {
-                failures: c.failures + 1,
-                window_start: c.window_start,
-                last_failure: now,
-            },
-            _ => Counter {
-                failures: 1,
-                window_start: now,
-                last_failure: now,
-            },
+            Some(c) if c.window_start > self.window_cutoff(now) => {
+                Counter { failures: c.failures + 1, window_start: c.window_start, last_failure: now }
+            }
+            _ => Counter { failures: 1, window_start: now, last_failure: now },
         }
     }
 
@@ -95,9 +81,7 @@ mod tests {
     const T0: UnixTime = UnixTime(1_800_000_000);
 
     fn fail_times(policy: &Policy, times: &[i64]) -> Option<Counter> {
-        times.iter().fold(None, |c, t| {
-            Some(policy.record_failure(c.as_ref(), T0.plus_seconds(*t)))
-        })
+        times.iter().fold(None, |c, t| Some(policy.record_failure(c.as_ref(), T0.plus_seconds(*t))))
     }
 
     #[test]
@@ -106,10 +90,7 @@ mod tests {
         assert_eq!(PAIR.locked_until(&c, T0.plus_seconds(31)), None);
         let c = PAIR.record_failure(Some(&c), T0.plus_seconds(40));
         assert_eq!(c.failures, 5);
-        assert_eq!(
-            PAIR.locked_until(&c, T0.plus_seconds(41)),
-            Some(T0.plus_seconds(40 + 900))
-        );
+        assert_eq!(PAIR.locked_until(&c, T0.plus_seconds(41)), Some(T0.plus_seconds(40 + 900)));
     }
 
     #[test]
@@ -136,10 +117,7 @@ mod tests {
         let c = fail_times(&EMAIL, &times).unwrap();
         assert_eq!(EMAIL.locked_until(&c, T0.plus_seconds(20)), None);
         let c = EMAIL.record_failure(Some(&c), T0.plus_seconds(20));
-        assert_eq!(
-            EMAIL.locked_until(&c, T0.plus_seconds(21)),
-            Some(T0.plus_seconds(920))
-        );
+        assert_eq!(EMAIL.locked_until(&c, T0.plus_seconds(21)), Some(T0.plus_seconds(920)));
     }
 
     #[test]

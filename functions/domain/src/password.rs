@@ -49,9 +49,7 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
 
 fn verify_against(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -65,10 +63,7 @@ mod tests {
         let hash = hash_password("correct horse battery staple");
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password("correct horse battery staple", Some(&hash)));
-        assert!(!verify_password(
-            "Correct horse battery staple",
-            Some(&hash)
-        ));
+        assert!(!verify_password("Correct horse battery staple", Some(&hash)));
     }
 
     #[test]

@@ -16,9 +16,7 @@ pub fn generate() -> Vec<String> {
     let mut rng = rand::rngs::OsRng;
     (0..COUNT)
         .map(|_| {
-            let raw: String = (0..LEN)
-                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-                .collect();
+            let raw: String = (0..LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
             format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12])
         })
         .collect()
@@ -26,11 +24,7 @@ pub fn generate() -> Vec<String> {
 
 /// What a typed code is compared as: case, dashes and spaces do not matter.
 pub fn normalise(input: &str) -> Option<String> {
-    let code: String = input
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .collect::<String>()
-        .to_uppercase();
+    let code: String = input.chars().filter(|c| !matches!(c, '-' | ' ')).collect::<String>().to_uppercase();
     (code.len() == LEN && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
 }
 

@@ -18,11 +18,8 @@ impl SessionToken {
 
     /// Accepts a token from a cookie only if it has the shape we issue.
     pub fn parse(raw: &str) -> Option<Self> {
-        (raw.len() == 64
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-        .then(|| SessionToken(raw.to_owned()))
+        (raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+            .then(|| SessionToken(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {

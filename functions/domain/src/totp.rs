@@ -106,24 +106,15 @@ impl TotpSecret {
         mac.update(&step.to_be_bytes());
         let hash = mac.finalize().into_bytes();
         let offset = (hash[19] & 0x0f) as usize;
-        let binary = u32::from_be_bytes([
-            hash[offset] & 0x7f,
-            hash[offset + 1],
-            hash[offset + 2],
-            hash[offset + 3],
-        ]);
+        let binary =
+            u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
         let code = binary % 10u32.pow(digits);
         format!("{code:0width$}", width = digits as usize)
     }
 
     /// Checks `code` at `now`. Returns the step it matched, which must then be stored as the last
     /// used step (conditionally: only if still later than the stored one).
-    pub fn verify(
-        &self,
-        code: &str,
-        now: UnixTime,
-        last_used_step: Option<i64>,
-    ) -> Result<i64, TotpError> {
+    pub fn verify(&self, code: &str, now: UnixTime, last_used_step: Option<i64>) -> Result<i64, TotpError> {
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(TotpError::Malformed);
@@ -132,11 +123,7 @@ impl TotpSecret {
         let mut matched = None;
         // Check every candidate step, so the time taken does not depend on which one matched.
         for step in current - DRIFT_STEPS..=current + DRIFT_STEPS {
-            let ok: bool = self
-                .code_at_step(step, DIGITS)
-                .as_bytes()
-                .ct_eq(code.as_bytes())
-                .into();
+            let ok: bool = self.code_at_step(step, DIGITS).as_bytes().ct_eq(code.as_bytes()).into();
             if ok && matched.is_none() {
                 matched = Some(step);
             }
@@ -203,17 +190,9 @@ mod tests {
         ];
         let secret = rfc_secret();
         for (time, expected) in vectors {
-            assert_eq!(
-                secret.code_at_step(step_of(UnixTime(time)), 8),
-                expected,
-                "T = {time}"
-            );
+            assert_eq!(secret.code_at_step(step_of(UnixTime(time)), 8), expected, "T = {time}");
             // The 6-digit code is the same truncation modulo 10^6.
-            assert_eq!(
-                secret.code_at_step(step_of(UnixTime(time)), 6),
-                expected[2..],
-                "T = {time}"
-            );
+            assert_eq!(secret.code_at_step(step_of(UnixTime(time)), 6), expected[2..], "T = {time}");
         }
     }
 
@@ -226,10 +205,7 @@ mod tests {
             assert_eq!(secret.verify(&secret.code_at_step(s, 6), now, None), Ok(s));
         }
         for s in [step - 2, step + 2] {
-            assert_eq!(
-                secret.verify(&secret.code_at_step(s, 6), now, None),
-                Err(TotpError::Wrong)
-            );
+            assert_eq!(secret.verify(&secret.code_at_step(s, 6), now, None), Err(TotpError::Wrong));
         }
     }
 
@@ -240,16 +216,10 @@ mod tests {
         let step = step_of(now);
         let code = secret.code_at_step(step, 6);
         assert_eq!(secret.verify(&code, now, Some(step - 1)), Ok(step));
-        assert_eq!(
-            secret.verify(&code, now, Some(step)),
-            Err(TotpError::Replayed)
-        );
+        assert_eq!(secret.verify(&code, now, Some(step)), Err(TotpError::Replayed));
         // An older code after a newer one was used is refused too.
         let older = secret.code_at_step(step - 1, 6);
-        assert_eq!(
-            secret.verify(&older, now, Some(step)),
-            Err(TotpError::Replayed)
-        );
+        assert_eq!(secret.verify(&older, now, Some(step)), Err(TotpError::Replayed));
         // The next step's code is still fine.
         let next = secret.code_at_step(step + 1, 6);
         assert_eq!(secret.verify(&next, now, Some(step)), Ok(step + 1));
@@ -259,11 +229,7 @@ mod tests {
     fn malformed_codes_are_refused_before_any_check() {
         let secret = rfc_secret();
         for code in ["", "12345", "1234567", "12a456", "１２３４５６"] {
-            assert_eq!(
-                secret.verify(code, UnixTime(59), None),
-                Err(TotpError::Malformed),
-                "{code}"
-            );
+            assert_eq!(secret.verify(code, UnixTime(59), None), Err(TotpError::Malformed), "{code}");
         }
         let step = step_of(UnixTime(59));
         let spaced = secret.code_at_step(step, 6);
@@ -278,14 +244,8 @@ mod tests {
         assert_eq!(secret.to_base32().len(), 32);
         assert_eq!(format!("{secret:?}"), "TotpSecret(<redacted>)");
         assert_eq!(rfc_secret().to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        assert_eq!(
-            rfc_secret().grouped_base32(),
-            "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ"
-        );
-        assert_eq!(
-            TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq"),
-            Some(rfc_secret())
-        );
+        assert_eq!(rfc_secret().grouped_base32(), "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
+        assert_eq!(TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq"), Some(rfc_secret()));
         assert_eq!(TotpSecret::from_base32(&secret.to_base32()), Some(secret));
         assert_eq!(TotpSecret::from_base32("not base32!"), None);
     }

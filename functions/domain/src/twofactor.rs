@@ -60,10 +60,7 @@ mod tests {
     use super::*;
 
     fn enabled() -> Option<Enabled> {
-        Some(Enabled {
-            by_user_id: "admin".into(),
-            at: UnixTime(1),
-        })
+        Some(Enabled { by_user_id: "admin".into(), at: UnixTime(1) })
     }
 
     #[test]
@@ -71,16 +68,10 @@ mod tests {
         let off = TwoFactor::default();
         assert_eq!(off.status(false), Status::Off);
         assert_eq!(off.status(true), Status::EnabledNotActivated);
-        let grey = TwoFactor {
-            enabled: enabled(),
-            activated_at: None,
-        };
+        let grey = TwoFactor { enabled: enabled(), activated_at: None };
         assert_eq!(grey.status(false), Status::EnabledNotActivated);
         assert_eq!(grey.status(true), Status::EnabledNotActivated);
-        let green = TwoFactor {
-            enabled: enabled(),
-            activated_at: Some(UnixTime(2)),
-        };
+        let green = TwoFactor { enabled: enabled(), activated_at: Some(UnixTime(2)) };
         assert_eq!(green.status(false), Status::Active);
         assert_eq!(green.status(true), Status::Active);
     }

@@ -26,31 +26,17 @@ pub struct Email {
 }
 
 fn escape(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn compose(subject: String, greeting_name: &str, paragraphs: &[String]) -> Email {
-    let text = format!(
-        "Hello {greeting_name},\n\n{}\n\n{PRODUCT}\n",
-        paragraphs.join("\n\n")
-    );
-    let html_paragraphs: String = paragraphs
-        .iter()
-        .map(|p| format!("<p>{}</p>", escape(p)))
-        .collect();
+    let text = format!("Hello {greeting_name},\n\n{}\n\n{PRODUCT}\n", paragraphs.join("\n\n"));
+    let html_paragraphs: String = paragraphs.iter().map(|p| format!("<p>{}</p>", escape(p))).collect();
     let html = format!(
         "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>{html_paragraphs}<p>{PRODUCT}</p></body></html>",
         escape(greeting_name)
     );
-    Email {
-        subject,
-        text,
-        html,
-    }
+    Email { subject, text, html }
 }
 
 impl Email {
@@ -95,10 +81,7 @@ impl Email {
 
 impl Mailer {
     pub fn new(client: Client, sender: impl Into<String>) -> Self {
-        Mailer {
-            client,
-            sender: sender.into(),
-        }
+        Mailer { client, sender: sender.into() }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_SES` points it at a local server).
@@ -112,12 +95,7 @@ impl Mailer {
         let content = |data: &str| content(data).map_err(|e| MailError(e.to_string()));
         let message = Message::builder()
             .subject(content(&email.subject)?)
-            .body(
-                Body::builder()
-                    .text(content(&email.text)?)
-                    .html(content(&email.html)?)
-                    .build(),
-            )
+            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build())
             .build();
         self.client
             .send_email()

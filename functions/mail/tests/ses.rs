@@ -9,20 +9,11 @@ async fn a_message_reaches_the_local_ses_store_with_text_and_html() {
         .expect("AWS_ENDPOINT_URL_SES must point at the local SES server: run ./scripts/test");
     let to = format!("mail-test-{}@example.test", std::process::id());
     let mailer = Mailer::from_env("Dashboard <no-reply@dashboard.local>").await;
-    mailer
-        .send(&to, &Email::verification_code("Sam", "424242", 15))
-        .await
-        .unwrap();
+    mailer.send(&to, &Email::verification_code("Sam", "424242", 15)).await.unwrap();
 
-    let store: serde_json::Value = serde_json::from_str(
-        &reqwest::get(format!("{endpoint}/store"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let store: serde_json::Value =
+        serde_json::from_str(&reqwest::get(format!("{endpoint}/store")).await.unwrap().text().await.unwrap())
+            .unwrap();
     let message = store["emails"]
         .as_array()
         .unwrap()
@@ -32,10 +23,5 @@ async fn a_message_reaches_the_local_ses_store_with_text_and_html() {
     assert!(message["subject"].as_str().unwrap().contains("424242"));
     assert!(message["body"]["text"].as_str().unwrap().contains("424242"));
     assert!(message["body"]["html"].as_str().unwrap().contains("<p>"));
-    assert!(
-        message["from"]
-            .as_str()
-            .unwrap()
-            .contains("no-reply@dashboard.local")
-    );
+    assert!(message["from"].as_str().unwrap().contains("no-reply@dashboard.local"));
 }

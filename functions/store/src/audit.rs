@@ -20,10 +20,7 @@ pub struct AuditEvent {
 pub(crate) fn audit_item(event: &AuditEvent) -> Item {
     let id = uuid::Uuid::new_v4();
     let mut item = Item::from([
-        (
-            PK.to_owned(),
-            s(format!("ACCOUNT#{}#AUDIT", event.account_id)),
-        ),
+        (PK.to_owned(), s(format!("ACCOUNT#{}#AUDIT", event.account_id))),
         // Zero-padded time first so the sort key orders events by time.
         (SK.to_owned(), s(format!("{:012}#{id}", event.at.seconds()))),
         ("action".to_owned(), s(&event.action)),
@@ -42,21 +39,12 @@ pub(crate) fn audit_item(event: &AuditEvent) -> Item {
 
 impl Store {
     pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(event)))
-            .send()
-            .await?;
+        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(event))).send().await?;
         Ok(())
     }
 
     /// The account's audit events, newest first (at most `limit`).
-    pub async fn list_audit(
-        &self,
-        account_id: &str,
-        limit: i32,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
+    pub async fn list_audit(&self, account_id: &str, limit: i32) -> Result<Vec<AuditEvent>, StoreError> {
         let out = self
             .client
             .query()

@@ -77,11 +77,7 @@ fn challenge_pk(token_hash: &str) -> String {
 }
 
 impl Store {
-    pub async fn create_challenge(
-        &self,
-        token_hash: &str,
-        c: &Challenge,
-    ) -> Result<(), StoreError> {
+    pub async fn create_challenge(&self, token_hash: &str, c: &Challenge) -> Result<(), StoreError> {
         let mut put = self
             .client
             .put_item()

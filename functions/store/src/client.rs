@@ -21,8 +21,8 @@ pub enum StoreError {
     Dynamo(String),
 }
 
-impl<E: std::error::Error + 'static, R: std::fmt::Debug>
-    From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<aws_sdk_dynamodb::error::SdkError<E, R>>
+    for StoreError
 {
     fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
         // The display chain carries the service's code and message, never item values.
@@ -31,11 +31,8 @@ impl<E: std::error::Error + 'static, R: std::fmt::Debug>
 }
 
 /// True when a single conditional write lost its condition.
-pub(crate) fn lost_condition<R>(
-    err: &aws_sdk_dynamodb::error::SdkError<impl ConditionError, R>,
-) -> bool {
-    err.as_service_error()
-        .is_some_and(ConditionError::is_condition_failure)
+pub(crate) fn lost_condition<R>(err: &aws_sdk_dynamodb::error::SdkError<impl ConditionError, R>) -> bool {
+    err.as_service_error().is_some_and(ConditionError::is_condition_failure)
 }
 
 /// A conditional write's result, with a lost condition as `Conflict`.
@@ -76,10 +73,7 @@ condition_error! {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Store {
-            client,
-            table: table.into(),
-        }
+        Store { client, table: table.into() }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_DYNAMODB` points it at a local
@@ -111,9 +105,7 @@ pub(crate) fn n(value: i64) -> AttributeValue {
 pub(crate) fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(StoreError::Malformed(format!(
-            "missing string attribute {name}"
-        ))),
+        _ => Err(StoreError::Malformed(format!("missing string attribute {name}"))),
     }
 }
 
@@ -126,12 +118,10 @@ pub(crate) fn get_opt_s(item: &Item, name: &str) -> Option<String> {
 
 pub(crate) fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
     match item.get(name) {
-        Some(AttributeValue::N(v)) => v
-            .parse()
-            .map_err(|_| StoreError::Malformed(format!("bad number in {name}"))),
-        _ => Err(StoreError::Malformed(format!(
-            "missing number attribute {name}"
-        ))),
+        Some(AttributeValue::N(v)) => {
+            v.parse().map_err(|_| StoreError::Malformed(format!("bad number in {name}")))
+        }
+        _ => Err(StoreError::Malformed(format!("missing number attribute {name}"))),
     }
 }
 

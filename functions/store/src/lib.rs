@@ -7,6 +7,7 @@
 //! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER` |
 //! | email claim     | `EMAIL#<email>`                  | `EMAIL`             | makes emails unique            |
 //! | device          | `ACCOUNT#<account>`              | `DEVICE#<device>`   |                                |
+//! | remote session  | `ACCOUNT#<account>`              | `REMOTE#<time>#<id>`| Take Control / RBM record      |
 //! | enrollment      | `ACCOUNT#<account>`              | `ENROLL#<user>`     | email code, pending secret     |
 //! | session         | `SESSION#<sha256(token)>`        | `SESSION`           | `expires_at`, TTL              |
 //! | login challenge | `CHALLENGE#<sha256(token)>`      | `CHALLENGE`         | `expires_at`, TTL              |
@@ -21,6 +22,7 @@ mod challenges;
 mod client;
 mod devices;
 mod lockout;
+mod remote;
 mod sessions;
 mod twofactor;
 mod users;
@@ -30,6 +32,7 @@ pub use challenges::{Challenge, Display, FinishError, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use lockout::CounterKey;
+pub use remote::RemoteSession;
 pub use sessions::Session;
 pub use twofactor::Enrollment;
 pub use users::{Account, NewUser, User};

@@ -20,18 +20,12 @@ impl CounterKey {
     }
 
     pub fn pair(email: &Email, client_ip: &str) -> Self {
-        CounterKey(format!(
-            "LOCKOUT#{}#IP#{client_ip}",
-            sha256_hex(email.as_str())
-        ))
+        CounterKey(format!("LOCKOUT#{}#IP#{client_ip}", sha256_hex(email.as_str())))
     }
 }
 
 fn key(counter: &CounterKey) -> Item {
-    Item::from([
-        (PK.to_owned(), s(&counter.0)),
-        (SK.to_owned(), s("LOCKOUT")),
-    ])
+    Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s("LOCKOUT"))])
 }
 
 fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
@@ -45,27 +39,14 @@ fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
 
 impl Store {
     /// Reads several counters in one call; missing ones are `None`.
-    pub async fn load_counters(
-        &self,
-        keys: &[CounterKey],
-    ) -> Result<Vec<Option<Counter>>, StoreError> {
+    pub async fn load_counters(&self, keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
         let mut request = KeysAndAttributes::builder().consistent_read(true);
         for k in keys {
             request = request.keys(key(k));
         }
-        let request = request
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let out = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, request)
-            .send()
-            .await?;
-        let items = out
-            .responses
-            .and_then(|mut r| r.remove(&self.table))
-            .unwrap_or_default();
+        let request = request.build().map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
+        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
         keys.iter()
             .map(|k| {
                 items
@@ -142,12 +123,7 @@ impl Store {
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(counter)))
-            .send()
-            .await?;
+        self.client.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
         Ok(())
     }
 }

@@ -8,9 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWrite
 use domain::UnixTime;
 use domain::email_code::SentCode;
 
-use crate::client::{
-    Item, Store, StoreError, conditional, get_opt_n, get_opt_s, lost_condition, n, s,
-};
+use crate::client::{Item, Store, StoreError, conditional, get_opt_n, get_opt_s, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::users::{User, account_pk, user_sk};
 
@@ -33,10 +31,7 @@ fn enroll_key(user: &User) -> Item {
 }
 
 fn user_key(user: &User) -> Item {
-    Item::from([
-        (PK.to_owned(), s(account_pk(&user.account_id))),
-        (SK.to_owned(), s(user_sk(&user.id))),
-    ])
+    Item::from([(PK.to_owned(), s(account_pk(&user.account_id))), (SK.to_owned(), s(user_sk(&user.id)))])
 }
 
 impl Store {
@@ -258,11 +253,7 @@ impl Store {
     }
 
     /// Replaces the whole set of recovery codes (the old ones stop working).
-    pub async fn replace_recovery_codes(
-        &self,
-        user: &User,
-        hashes: Vec<String>,
-    ) -> Result<(), StoreError> {
+    pub async fn replace_recovery_codes(&self, user: &User, hashes: Vec<String>) -> Result<(), StoreError> {
         conditional(
             self.client
                 .update_item()

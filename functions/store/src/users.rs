@@ -1,8 +1,10 @@
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use domain::twofactor::{Enabled, TwoFactor};
 use domain::{Email, Role, UnixTime};
 
-use crate::client::{Item, Store, StoreError, get_opt_n, get_opt_s, get_s, lost_condition, n, s};
+use crate::client::{
+    Item, Store, StoreError, conditional, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
+};
 use crate::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -11,6 +13,8 @@ pub struct Account {
     pub name: String,
     /// The account-wide switch: every user must log in with 2FA.
     pub two_factor_required: bool,
+    /// From this time 2FA is required for Take Control and RBM.
+    pub remote_2fa_required_from: Option<UnixTime>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -39,10 +43,7 @@ impl std::fmt::Debug for User {
             .field("role", &self.role)
             .field("two_factor", &self.two_factor)
             .field("password_hash", &"<redacted>")
-            .field(
-                "totp_secret",
-                &self.totp_secret.as_ref().map(|_| "<redacted>"),
-            )
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -80,11 +81,7 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
-        Ok(Account {
-            id,
-            name: name.to_owned(),
-            two_factor_required: false,
-        })
+        Ok(Account { id, name: name.to_owned(), two_factor_required: false, remote_2fa_required_from: None })
     }
 
     pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
@@ -96,18 +93,61 @@ impl Store {
             .key(SK, s("ACCOUNT"))
             .send()
             .await?;
-        out.item
-            .map(|item| {
-                Ok(Account {
-                    id: get_s(&item, "account_id")?,
-                    name: get_s(&item, "name")?,
-                    two_factor_required: matches!(
-                        item.get("two_factor_required"),
-                        Some(aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-                    ),
-                })
-            })
-            .transpose()
+        out.item.as_ref().map(account_from_item).transpose()
+    }
+
+    /// The user and their account in one call (the remote-session gate's slow path).
+    pub async fn get_user_and_account(
+        &self,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<(Option<User>, Option<Account>), StoreError> {
+        let key =
+            |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
+        let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .keys(key(user_sk(user_id)))
+            .keys(key("ACCOUNT".to_owned()))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
+        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        let (mut user, mut account) = (None, None);
+        for item in &items {
+            match item.get(SK) {
+                Some(AttributeValue::S(sk)) if sk == "ACCOUNT" => account = Some(account_from_item(item)?),
+                Some(_) => user = Some(user_from_item(item)?),
+                None => {}
+            }
+        }
+        Ok((user, account))
+    }
+
+    /// General Settings: the account-wide switch and the remote-session enforcement date.
+    pub async fn set_account_policy(
+        &self,
+        account_id: &str,
+        two_factor_required: bool,
+        remote_2fa_required_from: Option<UnixTime>,
+    ) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s("ACCOUNT"))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":wide", AttributeValue::Bool(two_factor_required));
+        update = match remote_2fa_required_from {
+            Some(from) => update
+                .update_expression("SET two_factor_required = :wide, remote_2fa_required_from = :from")
+                .expression_attribute_values(":from", n(from.seconds())),
+            None => {
+                update.update_expression("SET two_factor_required = :wide REMOVE remote_2fa_required_from")
+            }
+        };
+        conditional(update.send().await)?;
+        Ok(())
     }
 
     /// Creates a user and claims their email in one transaction: a second user with the same
@@ -179,18 +219,10 @@ impl Store {
             .limit(1)
             .send()
             .await?;
-        out.items
-            .unwrap_or_default()
-            .first()
-            .map(user_from_item)
-            .transpose()
+        out.items.unwrap_or_default().first().map(user_from_item).transpose()
     }
 
-    pub async fn get_user(
-        &self,
-        account_id: &str,
-        user_id: &str,
-    ) -> Result<Option<User>, StoreError> {
+    pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -217,11 +249,20 @@ impl Store {
     }
 }
 
+fn account_from_item(item: &Item) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: get_s(item, "account_id")?,
+        name: get_s(item, "name")?,
+        two_factor_required: matches!(item.get("two_factor_required"), Some(AttributeValue::Bool(true))),
+        remote_2fa_required_from: get_opt_n(item, "remote_2fa_required_from").map(UnixTime),
+    })
+}
+
 fn user_from_item(item: &Item) -> Result<User, StoreError> {
-    let email = Email::parse(&get_s(item, "email")?)
-        .map_err(|_| StoreError::Malformed("user email".into()))?;
-    let role = Role::from_code(&get_s(item, "role")?)
-        .ok_or_else(|| StoreError::Malformed("user role".into()))?;
+    let email =
+        Email::parse(&get_s(item, "email")?).map_err(|_| StoreError::Malformed("user email".into()))?;
+    let role =
+        Role::from_code(&get_s(item, "role")?).ok_or_else(|| StoreError::Malformed("user role".into()))?;
     Ok(User {
         id: get_s(item, "user_id")?,
         account_id: get_s(item, "account_id")?,
@@ -231,14 +272,8 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
         password_hash: get_s(item, "password_hash")?,
         last_login: get_opt_n(item, "last_login").map(UnixTime),
         two_factor: TwoFactor {
-            enabled: match (
-                get_opt_s(item, "tf_enabled_by"),
-                get_opt_n(item, "tf_enabled_at"),
-            ) {
-                (Some(by_user_id), Some(at)) => Some(Enabled {
-                    by_user_id,
-                    at: UnixTime(at),
-                }),
+            enabled: match (get_opt_s(item, "tf_enabled_by"), get_opt_n(item, "tf_enabled_at")) {
+                (Some(by_user_id), Some(at)) => Some(Enabled { by_user_id, at: UnixTime(at) }),
                 _ => None,
             },
             activated_at: get_opt_n(item, "tf_activated_at").map(UnixTime),
@@ -246,7 +281,7 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
         totp_secret: get_opt_s(item, "totp_secret"),
         totp_last_step: get_opt_n(item, "totp_last_step"),
         recovery_codes_left: match item.get("recovery") {
-            Some(aws_sdk_dynamodb::types::AttributeValue::Ss(set)) => set.len(),
+            Some(AttributeValue::Ss(set)) => set.len(),
             _ => 0,
         },
     })

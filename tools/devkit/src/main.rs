@@ -16,45 +16,49 @@ fn label(status: domain::twofactor::Status) -> &'static str {
 async fn main() {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "dashboard-2fa-local".to_owned());
     let store = Store::from_env(table).await;
-    let result: Result<(), Box<dyn std::error::Error + Send + Sync>> =
-        match std::env::args().nth(1).as_deref() {
-            Some("create-table") => match std::fs::read_to_string(devkit::template_path()) {
-                Ok(template) => devkit::table::create_table(&store, &template).await,
-                Err(e) => Err(e.into()),
-            },
-            Some("seed") => match std::env::var("TOTP_KEYS")
-                .map_err(|_| "TOTP_KEYS is not set".into())
-                .and_then(|k| domain::crypto::Keyring::parse(&k).map_err(|e| e.to_string()))
-            {
-                Ok(keys) => seed::seed_demo(&store, &keys).await,
-                Err(e) => Err(e.into()),
-            },
-            Some("logins") => {
-                for user in seed::DEMO_USERS {
-                    println!(
-                        "  {:<26} {:<14} {}",
-                        user.email,
-                        user.role.label(),
-                        label(user.two_factor)
-                    );
+    let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = match std::env::args()
+        .nth(1)
+        .as_deref()
+    {
+        Some("create-table") => match std::fs::read_to_string(devkit::template_path()) {
+            Ok(template) => devkit::table::create_table(&store, &template).await,
+            Err(e) => Err(e.into()),
+        },
+        Some("seed") => match std::env::var("TOTP_KEYS")
+            .map_err(|_| "TOTP_KEYS is not set".into())
+            .and_then(|k| domain::crypto::Keyring::parse(&k).map_err(|e| e.to_string()))
+        {
+            Ok(keys) => seed::seed_demo(&store, &keys).await,
+            Err(e) => Err(e.into()),
+        },
+        Some("audit") => match std::env::args().nth(2) {
+            Some(email) => seed::audit_lines(&store, &email).await.map(|lines| {
+                for line in lines {
+                    println!("{line}");
                 }
-                println!("\n  Password for all: {}", seed::DEMO_PASSWORD);
-                println!(
-                    "  Sam's authenticator key: {} (or run: target/debug/devkit totp)",
-                    seed::DEMO_TOTP_KEY
-                );
-                println!(
-                    "  Sam's recovery codes: {}",
-                    seed::DEMO_RECOVERY_CODES.join(", ")
-                );
-                Ok(())
+            }),
+            None => Err("usage: devkit audit EMAIL".into()),
+        },
+        Some("logins") => {
+            for user in seed::DEMO_USERS {
+                let state = label(user.two_factor);
+                println!("  {:<26} {:<16} {:<14} {state}", user.email, user.account, user.role.label());
             }
-            Some("totp") => {
-                println!("{}", seed::demo_code_now());
-                Ok(())
-            }
-            _ => Err("usage: devkit create-table | seed | logins | totp".into()),
-        };
+            println!(
+                "\n  Northwind IT: 2FA required for Take Control and RBM 30 days from now (Activate Later offered)."
+            );
+            println!("  Contoso Support: 2FA already required for Take Control and RBM (no Activate Later).");
+            println!("\n  Password for all: {}", seed::DEMO_PASSWORD);
+            println!("  Sam's authenticator key: {} (or run: target/debug/devkit totp)", seed::DEMO_TOTP_KEY);
+            println!("  Sam's recovery codes: {}", seed::DEMO_RECOVERY_CODES.join(", "));
+            Ok(())
+        }
+        Some("totp") => {
+            println!("{}", seed::demo_code_now());
+            Ok(())
+        }
+        _ => Err("usage: devkit create-table | seed | logins | totp | audit EMAIL".into()),
+    };
     if let Err(e) = result {
         eprintln!("devkit: {e}");
         std::process::exit(1);

@@ -20,71 +20,68 @@ pub const DEMO_TOTP_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 pub const DEMO_RECOVERY_CODES: &[&str] = &["SAMP-AAAA-2222", "SAMP-BBBB-3333", "SAMP-CCCC-4444"];
 
 pub struct DemoUser {
+    pub account: &'static str,
     pub email: &'static str,
     pub name: &'static str,
     pub role: Role,
     pub two_factor: Status,
 }
 
+const fn demo(
+    account: &'static str,
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+    two_factor: Status,
+) -> DemoUser {
+    DemoUser { account, email, name, role, two_factor }
+}
+
 pub const DEMO_USERS: &[DemoUser] = &[
-    DemoUser {
-        email: "admin@northwind.example",
-        name: "Alex Morgan",
-        role: Role::Administrator,
-        two_factor: Status::Off,
-    },
-    DemoUser {
-        email: "tech@northwind.example",
-        name: "Taylor Reed",
-        role: Role::Technician,
-        two_factor: Status::Off,
-    },
-    DemoUser {
-        email: "sam@northwind.example",
-        name: "Sam Patel",
-        role: Role::Technician,
-        two_factor: Status::Active,
-    },
-    DemoUser {
-        email: "dana@northwind.example",
-        name: "Dana Kim",
-        role: Role::Technician,
-        two_factor: Status::EnabledNotActivated,
-    },
-    DemoUser {
-        email: "lee@northwind.example",
-        name: "Lee Novak",
-        role: Role::Technician,
-        two_factor: Status::Off,
-    },
+    demo(NORTHWIND, "admin@northwind.example", "Alex Morgan", Role::Administrator, Status::Off),
+    demo(NORTHWIND, "tech@northwind.example", "Taylor Reed", Role::Technician, Status::Off),
+    demo(NORTHWIND, "sam@northwind.example", "Sam Patel", Role::Technician, Status::Active),
+    demo(NORTHWIND, "dana@northwind.example", "Dana Kim", Role::Technician, Status::EnabledNotActivated),
+    demo(NORTHWIND, "jordan@northwind.example", "Jordan Lee", Role::Technician, Status::Off),
+    demo(NORTHWIND, "lee@northwind.example", "Lee Novak", Role::Technician, Status::Off),
+    demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
 ];
 
-const DEMO_DEVICES: &[(&str, &str, &str)] = &[
-    ("FRONTDESK-PC01", "Harbor Dental", "Windows 11 Pro"),
-    ("ACCT-LAPTOP-07", "Harbor Dental", "Windows 10 Pro"),
-    ("FS01", "Blue Finch Law", "Windows Server 2022"),
-    ("MAC-DESIGN-02", "Blue Finch Law", "macOS 15"),
-    ("WEB-UBUNTU-01", "Northwind IT", "Ubuntu 24.04 LTS"),
+/// 2FA becomes required for Take Control and RBM 30 days after seeding.
+pub const NORTHWIND: &str = "Northwind IT";
+/// 2FA has been required for Take Control and RBM since the day before seeding.
+pub const CONTOSO: &str = "Contoso Support";
+
+const DEMO_DEVICES: &[(&str, &str, &str, &str)] = &[
+    (NORTHWIND, "FRONTDESK-PC01", "Harbor Dental", "Windows 11 Pro"),
+    (NORTHWIND, "ACCT-LAPTOP-07", "Harbor Dental", "Windows 10 Pro"),
+    (NORTHWIND, "FS01", "Blue Finch Law", "Windows Server 2022"),
+    (NORTHWIND, "MAC-DESIGN-02", "Blue Finch Law", "macOS 15"),
+    (NORTHWIND, "WEB-UBUNTU-01", "Northwind IT", "Ubuntu 24.04 LTS"),
+    (CONTOSO, "RECEPTION-01", "Maple Clinic", "Windows 11 Pro"),
+    (CONTOSO, "SQL-02", "Maple Clinic", "Windows Server 2019"),
 ];
 
 fn now() -> UnixTime {
-    UnixTime(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs() as i64,
-    )
+    UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+        as i64)
 }
 
 /// Seeds one account with its users and devices. `keys` encrypts the active user's secret.
 pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
-    let account = store.create_account("Northwind IT").await?;
+    let northwind = store.create_account(NORTHWIND).await?;
+    store.set_account_policy(&northwind.id, false, Some(now().plus_seconds(30 * 86_400))).await?;
+    let contoso = store.create_account(CONTOSO).await?;
+    store.set_account_policy(&contoso.id, false, Some(now().plus_seconds(-86_400))).await?;
+    let account_id = |name: &str| {
+        if name == CONTOSO { contoso.id.clone() } else { northwind.id.clone() }
+    };
     let password_hash = hash_password(DEMO_PASSWORD);
     let mut admin_id = String::new();
     for demo in DEMO_USERS {
         let user = store
             .create_user(NewUser {
-                account_id: account.id.clone(),
+                account_id: account_id(demo.account),
                 email: Email::parse(demo.email)?,
                 name: demo.name.to_owned(),
                 role: demo.role,
@@ -104,21 +101,16 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
                 store.save_email_code(&user, "seeded", now(), now()).await?;
                 store.mark_email_verified(&user, "seeded", now()).await?;
                 store.set_pending_secret(&user, &sealed).await?;
-                let hashes = DEMO_RECOVERY_CODES
-                    .iter()
-                    .filter_map(|c| recovery::hash(c))
-                    .collect();
-                store
-                    .activate_two_factor(&user, &sealed, 0, hashes, now())
-                    .await?;
+                let hashes = DEMO_RECOVERY_CODES.iter().filter_map(|c| recovery::hash(c)).collect();
+                store.activate_two_factor(&user, &sealed, 0, hashes, now()).await?;
             }
         }
     }
-    for (i, (name, customer, os)) in DEMO_DEVICES.iter().enumerate() {
+    for (i, (account, name, customer, os)) in DEMO_DEVICES.iter().enumerate() {
         store
             .put_device(&Device {
                 id: format!("dev-{:03}", i + 1),
-                account_id: account.id.clone(),
+                account_id: account_id(account),
                 name: (*name).to_owned(),
                 customer: (*customer).to_owned(),
                 os: (*os).to_owned(),
@@ -126,6 +118,17 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
             .await?;
     }
     Ok(())
+}
+
+/// The audit events of `email`'s account, newest first, as `action<TAB>detail` lines.
+pub async fn audit_lines(store: &Store, email: &str) -> Result<Vec<String>, Error> {
+    let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
+    let events = store.list_audit(&user.account_id, 500).await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| e.subject_user_id.as_deref() == Some(user.id.as_str()))
+        .map(|e| format!("{}\t{}", e.action, e.detail))
+        .collect())
 }
 
 /// The demo authenticator's code right now.
@@ -140,13 +143,7 @@ mod tests {
 
     #[test]
     fn demo_secrets_are_well_formed() {
-        assert_eq!(
-            TotpSecret::from_base32(DEMO_TOTP_KEY)
-                .unwrap()
-                .expose_bytes()
-                .len(),
-            20
-        );
+        assert_eq!(TotpSecret::from_base32(DEMO_TOTP_KEY).unwrap().expose_bytes().len(), 20);
         for code in DEMO_RECOVERY_CODES {
             assert!(recovery::looks_like_recovery_code(code), "{code}");
         }

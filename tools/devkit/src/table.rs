@@ -12,34 +12,23 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 /// The table resource's `Properties` from the template text.
 pub fn table_properties(template: &str) -> Result<Value, Error> {
     let doc: Value = serde_yaml::from_str(template)?;
-    let resources = doc
-        .get("Resources")
-        .and_then(Value::as_mapping)
-        .ok_or("template has no Resources")?;
+    let resources = doc.get("Resources").and_then(Value::as_mapping).ok_or("template has no Resources")?;
     let tables: Vec<&Value> = resources
         .values()
         .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table"))
         .collect();
     match tables.as_slice() {
-        [table] => table
-            .get("Properties")
-            .cloned()
-            .ok_or_else(|| "table has no Properties".into()),
+        [table] => table.get("Properties").cloned().ok_or_else(|| "table has no Properties".into()),
         _ => Err(format!("expected one AWS::DynamoDB::Table, found {}", tables.len()).into()),
     }
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Result<&'a str, Error> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("missing {key}").into())
+    v.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing {key}").into())
 }
 
 fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, Error> {
-    let list = v
-        .get("KeySchema")
-        .and_then(Value::as_sequence)
-        .ok_or("missing KeySchema")?;
+    let list = v.get("KeySchema").and_then(Value::as_sequence).ok_or("missing KeySchema")?;
     list.iter()
         .map(|k| {
             Ok(KeySchemaElement::builder()
@@ -71,12 +60,7 @@ pub async fn create_table(store: &Store, template: &str) -> Result<(), Error> {
                 .build()?,
         );
     }
-    for gsi in props
-        .get("GlobalSecondaryIndexes")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-    {
+    for gsi in props.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
         let projection = gsi.get("Projection").ok_or("index without Projection")?;
         create = create.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -84,10 +68,7 @@ pub async fn create_table(store: &Store, template: &str) -> Result<(), Error> {
                 .set_key_schema(Some(key_schema(gsi)?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::from(str_of(
-                            projection,
-                            "ProjectionType",
-                        )?))
+                        .projection_type(ProjectionType::from(str_of(projection, "ProjectionType")?))
                         .build(),
                 )
                 .build()?,
@@ -121,12 +102,7 @@ mod tests {
         let keys: Vec<(String, String)> = key_schema(&props)
             .unwrap()
             .iter()
-            .map(|k| {
-                (
-                    k.attribute_name().to_owned(),
-                    k.key_type().as_str().to_owned(),
-                )
-            })
+            .map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned()))
             .collect();
         assert_eq!(
             keys,
@@ -137,11 +113,8 @@ mod tests {
         );
         let gsi = &props["GlobalSecondaryIndexes"][0];
         assert_eq!(str_of(gsi, "IndexName").unwrap(), store::keys::GSI1);
-        let gsi_keys: Vec<String> = key_schema(gsi)
-            .unwrap()
-            .iter()
-            .map(|k| k.attribute_name().to_owned())
-            .collect();
+        let gsi_keys: Vec<String> =
+            key_schema(gsi).unwrap().iter().map(|k| k.attribute_name().to_owned()).collect();
         assert_eq!(gsi_keys, [store::keys::GSI1_PK, store::keys::GSI1_SK]);
         assert_eq!(
             str_of(&props["TimeToLiveSpecification"], "AttributeName").unwrap(),

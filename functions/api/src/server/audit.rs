@@ -6,23 +6,9 @@ use store::{AuditEvent, User};
 use super::{Ctx, now};
 
 /// `actor` (None: the user themselves) did `action` to `subject` from `ip`.
-pub async fn record(
-    ctx: &Ctx,
-    actor: Option<&User>,
-    subject: &User,
-    action: &str,
-    ip: &str,
-    detail: &str,
-) {
+pub async fn record(ctx: &Ctx, actor: Option<&User>, subject: &User, action: &str, ip: &str, detail: &str) {
     let actor_id = actor.unwrap_or(subject).id.as_str();
-    let event = event(
-        &subject.account_id,
-        actor_id,
-        &subject.id,
-        action,
-        ip,
-        detail,
-    );
+    let event = event(&subject.account_id, actor_id, &subject.id, action, ip, detail);
     if let Err(err) = ctx.store.record_audit(&event).await {
         tracing::error!(error = %err, action, "audit write failed");
     }

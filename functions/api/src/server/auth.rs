@@ -12,7 +12,7 @@ use store::{Account, Challenge, CounterKey, Display, FinishError, Purpose, Store
 use super::request::{self, ctx, internal, require_user};
 use super::{Ctx, audit, now};
 use crate::ApiError;
-use crate::auth::{DeviceView, LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
+use crate::auth::{LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
 
 const WRONG_CREDENTIALS: &str = "The email address or password is incorrect.";
 /// Wrong passcodes allowed for one login before it must start again with the password.
@@ -29,9 +29,7 @@ fn locked_out(until: UnixTime) -> ApiError {
 }
 
 fn login_expired() -> ApiError {
-    ApiError::unauthenticated(
-        "Your login has expired or was already completed. Please log in again.",
-    )
+    ApiError::unauthenticated("Your login has expired or was already completed. Please log in again.")
 }
 
 /// The later of the two counters' locks, if either is locked.
@@ -47,16 +45,8 @@ async fn count_failure(
     keys: &[CounterKey; 2],
     now: UnixTime,
 ) -> Result<Option<UnixTime>, ApiError> {
-    let pair = ctx
-        .store
-        .record_failure(&keys[0], &lockout::PAIR, now)
-        .await
-        .map_err(internal)?;
-    let by_email = ctx
-        .store
-        .record_failure(&keys[1], &lockout::EMAIL, now)
-        .await
-        .map_err(internal)?;
+    let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
+    let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
     Ok(lock_of(Some(&pair), Some(&by_email), now))
 }
 
@@ -65,8 +55,7 @@ fn counter_keys(email: &Email, ip: &str) -> [CounterKey; 2] {
 }
 
 pub fn status_of(user: &User, account: Option<&Account>) -> Status {
-    user.two_factor
-        .status(account.is_some_and(|a| a.two_factor_required))
+    user.two_factor.status(account.is_some_and(|a| a.two_factor_required))
 }
 
 fn wire_status(status: Status) -> TwoFactorStatus {
@@ -105,17 +94,12 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         return Err(locked_out(until));
     }
 
-    let user = ctx
-        .store
-        .find_user_by_email(&email)
-        .await
-        .map_err(internal)?;
+    let user = ctx.store.find_user_by_email(&email).await.map_err(internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
-    let verified =
-        tokio::task::spawn_blocking(move || verify_password(&password, stored_hash.as_deref()))
-            .await
-            .unwrap_or(false);
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, stored_hash.as_deref()))
+        .await
+        .unwrap_or(false);
 
     let user = match (verified, user) {
         (true, Some(user)) => user,
@@ -124,45 +108,23 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
             if let Some(user) = &user {
                 audit::record(&ctx, None, user, "login.failure", &ip, "wrong password").await;
                 if lock.is_some() {
-                    audit::record(
-                        &ctx,
-                        None,
-                        user,
-                        "login.lockout",
-                        &ip,
-                        "too many failed attempts",
-                    )
-                    .await;
+                    audit::record(&ctx, None, user, "login.lockout", &ip, "too many failed attempts").await;
                 }
             }
             tracing::info!(%ip, locked = lock.is_some(), "login failed");
-            return Err(lock
-                .map(locked_out)
-                .unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
+            return Err(lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
         }
     };
 
-    let account = ctx
-        .store
-        .get_account(&user.account_id)
-        .await
-        .map_err(internal)?;
+    let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
     match status_of(&user, account.as_ref()) {
         Status::Off => {
             for key in &keys {
                 ctx.store.clear_counter(key).await.map_err(internal)?;
             }
-            request::start_session(&ctx, &user).await?;
+            request::start_session(&ctx, &user, false).await?;
             ctx.store.record_login(&user, now).await.map_err(internal)?;
-            audit::record(
-                &ctx,
-                None,
-                &user,
-                "login.success",
-                &ip,
-                "password (2FA off)",
-            )
-            .await;
+            audit::record(&ctx, None, &user, "login.success", &ip, "password (2FA off)").await;
             tracing::info!(user = %user.id, %ip, "login succeeded");
             Ok(LoginOutcome::SignedIn(me_from(&user, account.as_ref())))
         }
@@ -174,18 +136,9 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         }
         Status::EnabledNotActivated => {
             start_challenge(&ctx, &user, account.as_ref(), Purpose::Activation, &ip, now).await?;
-            audit::record(
-                &ctx,
-                None,
-                &user,
-                "login.activation_required",
-                &ip,
-                "2FA enabled, not activated",
-            )
-            .await;
-            Ok(LoginOutcome::ActivationRequired {
-                email: user.email.to_string(),
-            })
+            audit::record(&ctx, None, &user, "login.activation_required", &ip, "2FA enabled, not activated")
+                .await;
+            Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
         }
     }
 }
@@ -214,10 +167,7 @@ async fn start_challenge(
             account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
         },
     };
-    ctx.store
-        .create_challenge(&token.hash(), &challenge)
-        .await
-        .map_err(internal)?;
+    ctx.store.create_challenge(&token.hash(), &challenge).await.map_err(internal)?;
     request::set_login_cookie(&token);
     Ok(())
 }
@@ -226,10 +176,7 @@ fn me_from_challenge(c: &Challenge) -> Me {
     Me {
         name: c.display.name.clone(),
         email: c.display.email.clone(),
-        role: Role::from_code(&c.display.role_code)
-            .map(Role::label)
-            .unwrap_or_default()
-            .to_owned(),
+        role: Role::from_code(&c.display.role_code).map(Role::label).unwrap_or_default().to_owned(),
         account_name: c.display.account_name.clone(),
         two_factor: TwoFactorStatus::Active,
     }
@@ -242,9 +189,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     let ip = request::client_ip();
     let now = now();
     if code.len() > 64 {
-        return Err(ApiError::bad_request(
-            "Enter the 6-digit code from your authenticator app.",
-        ));
+        return Err(ApiError::bad_request("Enter the 6-digit code from your authenticator app."));
     }
     let token = request::login_token().ok_or_else(login_expired)?;
     let challenge_hash = token.hash();
@@ -284,7 +229,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         }
     };
 
-    let (session_token, session) = request::new_session(&challenge.account_id, &challenge.user_id);
+    let (session_token, session) = request::new_session(&challenge.account_id, &challenge.user_id, true);
     let event = audit::event(
         &challenge.account_id,
         &challenge.user_id,
@@ -308,15 +253,9 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     {
         Ok(()) => {}
         Err(FinishError::Replayed) => {
-            return Err(passcode_failed(
-                &ctx,
-                &challenge_hash,
-                &challenge,
-                &ip,
-                now,
-                TotpError::Replayed,
-            )
-            .await);
+            return Err(
+                passcode_failed(&ctx, &challenge_hash, &challenge, &ip, now, TotpError::Replayed).await
+            );
         }
         Err(FinishError::Store(err)) => {
             tracing::error!(error = %err, "finishing a passcode login failed");
@@ -327,10 +266,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     request::clear_login_cookie();
     clear_counters_for(&ctx, &challenge, &ip).await;
     tracing::info!(user = %challenge.user_id, %ip, "login with passcode succeeded");
-    Ok(PasscodeAccepted {
-        me: me_from_challenge(&challenge),
-        recovery_codes_left: None,
-    })
+    Ok(PasscodeAccepted { me: me_from_challenge(&challenge), recovery_codes_left: None })
 }
 
 /// After a full login the failure counters start from zero. Best effort: a failure here only
@@ -356,28 +292,16 @@ async fn passcode_failed(
     now: UnixTime,
     err: TotpError,
 ) -> ApiError {
-    let left = ctx
-        .store
-        .count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES)
-        .await;
+    let left = ctx.store.count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES).await;
     let lock = match Email::parse(&c.display.email) {
-        Ok(email) => count_failure(ctx, &counter_keys(&email, ip), now)
-            .await
-            .unwrap_or(None),
+        Ok(email) => count_failure(ctx, &counter_keys(&email, ip), now).await.unwrap_or(None),
         Err(_) => None,
     };
     let detail = match err {
         TotpError::Replayed => "passcode already used",
         _ => "wrong passcode",
     };
-    let event = audit::event(
-        &c.account_id,
-        &c.user_id,
-        &c.user_id,
-        "login.passcode_failure",
-        ip,
-        detail,
-    );
+    let event = audit::event(&c.account_id, &c.user_id, &c.user_id, "login.passcode_failure", ip, detail);
     if let Err(e) = ctx.store.record_audit(&event).await {
         tracing::error!(error = %e, "audit write failed");
     }
@@ -413,17 +337,11 @@ async fn use_recovery_code(
     ip: &str,
 ) -> Result<PasscodeAccepted, ApiError> {
     let now = now();
-    let hash = recovery::hash(code)
-        .ok_or_else(|| ApiError::bad_request("That is not a recovery code."))?;
-    let left = match ctx
-        .store
-        .use_recovery_code(&challenge.account_id, &challenge.user_id, &hash)
-        .await
-    {
+    let hash = recovery::hash(code).ok_or_else(|| ApiError::bad_request("That is not a recovery code."))?;
+    let left = match ctx.store.use_recovery_code(&challenge.account_id, &challenge.user_id, &hash).await {
         Ok(left) => left,
         Err(StoreError::Conflict) => {
-            let err =
-                passcode_failed(ctx, challenge_hash, challenge, ip, now, TotpError::Wrong).await;
+            let err = passcode_failed(ctx, challenge_hash, challenge, ip, now, TotpError::Wrong).await;
             return Err(match err {
                 ApiError::Unauthenticated { .. } => ApiError::unauthenticated(
                     "That recovery code is not valid or was already used. Each code works once.",
@@ -433,15 +351,9 @@ async fn use_recovery_code(
         }
         Err(e) => return Err(internal(e)),
     };
-    ctx.store
-        .delete_challenge(challenge_hash)
-        .await
-        .map_err(internal)?;
-    let (token, session) = request::new_session(&challenge.account_id, &challenge.user_id);
-    ctx.store
-        .create_session(&token.hash(), &session)
-        .await
-        .map_err(internal)?;
+    ctx.store.delete_challenge(challenge_hash).await.map_err(internal)?;
+    let (token, session) = request::new_session(&challenge.account_id, &challenge.user_id, true);
+    ctx.store.create_session(&token.hash(), &session).await.map_err(internal)?;
     request::set_session_cookie(&token);
     request::clear_login_cookie();
     clear_counters_for(ctx, challenge, ip).await;
@@ -460,21 +372,14 @@ async fn use_recovery_code(
     if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
         tracing::error!(error = %e, "could not send the recovery-code notice");
     }
-    Ok(PasscodeAccepted {
-        me: me_from_challenge(challenge),
-        recovery_codes_left: Some(left),
-    })
+    Ok(PasscodeAccepted { me: me_from_challenge(challenge), recovery_codes_left: Some(left) })
 }
 
 pub async fn me() -> Result<Option<Me>, ApiError> {
     let ctx = ctx();
     match require_user(&ctx).await {
         Ok(user) => {
-            let account = ctx
-                .store
-                .get_account(&user.account_id)
-                .await
-                .map_err(internal)?;
+            let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
             Ok(Some(me_from(&user, account.as_ref())))
         }
         Err(ApiError::Unauthenticated { .. }) => Ok(None),
@@ -485,37 +390,12 @@ pub async fn me() -> Result<Option<Me>, ApiError> {
 pub async fn logout() -> Result<(), ApiError> {
     let ctx = ctx();
     if let Some(token) = request::session_token() {
-        ctx.store
-            .delete_session(&token.hash())
-            .await
-            .map_err(internal)?;
+        ctx.store.delete_session(&token.hash()).await.map_err(internal)?;
     }
     if let Some(token) = request::login_token() {
-        ctx.store
-            .delete_challenge(&token.hash())
-            .await
-            .map_err(internal)?;
+        ctx.store.delete_challenge(&token.hash()).await.map_err(internal)?;
     }
     request::clear_session_cookie();
     request::clear_login_cookie();
     Ok(())
-}
-
-pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
-    let ctx = ctx();
-    let user = require_user(&ctx).await?;
-    let devices = ctx
-        .store
-        .list_devices(&user.account_id)
-        .await
-        .map_err(internal)?;
-    Ok(devices
-        .into_iter()
-        .map(|d| DeviceView {
-            id: d.id,
-            name: d.name,
-            customer: d.customer,
-            os: d.os,
-        })
-        .collect())
 }

@@ -33,8 +33,7 @@ async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
     let enroller = match require_user(ctx).await {
         Ok(user) => Enroller::Session(user),
         Err(ApiError::Unauthenticated { .. }) => {
-            let expired =
-                || ApiError::unauthenticated("Your login has expired. Please log in again.");
+            let expired = || ApiError::unauthenticated("Your login has expired. Please log in again.");
             let token = request::login_token().ok_or_else(expired)?;
             let challenge_hash = token.hash();
             let challenge = ctx
@@ -50,17 +49,12 @@ async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
                 .await
                 .map_err(internal)?
                 .ok_or_else(expired)?;
-            Enroller::Login {
-                user,
-                challenge_hash,
-            }
+            Enroller::Login { user, challenge_hash }
         }
         Err(other) => return Err(other),
     };
     if enroller.user().two_factor.activated_at.is_some() {
-        return Err(ApiError::bad_request(
-            "Two-factor authentication is already active for your login.",
-        ));
+        return Err(ApiError::bad_request("Two-factor authentication is already active for your login."));
     }
     Ok(enroller)
 }
@@ -78,11 +72,7 @@ fn view(user: &User, enrollment: &Enrollment, now: UnixTime) -> EnrollmentView {
 pub async fn status() -> Result<EnrollmentView, ApiError> {
     let ctx = ctx();
     let enroller = enroller(&ctx).await?;
-    let enrollment = ctx
-        .store
-        .get_enrollment(enroller.user())
-        .await
-        .map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(enroller.user()).await.map_err(internal)?;
     Ok(view(enroller.user(), &enrollment, now()))
 }
 
@@ -102,11 +92,7 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
     let code = email_code::generate();
     let code_hash = email_code::hash(&user.id, &code);
     let cutoff = now.plus_seconds(-email_code::RESEND_COOLDOWN_SECONDS);
-    match ctx
-        .store
-        .save_email_code(user, &code_hash, now, cutoff)
-        .await
-    {
+    match ctx.store.save_email_code(user, &code_hash, now, cutoff).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
@@ -117,24 +103,11 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
         Err(e) => return Err(internal(e)),
     }
     let email = mail::Email::verification_code(&user.name, &code, email_code::VALID_SECONDS / 60);
-    ctx.mailer
-        .send(user.email.as_str(), &email)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "could not send the verification code");
-            ApiError::Internal {
-                message: "The email could not be sent. Please try again in a minute.".into(),
-            }
-        })?;
-    audit::record(
-        &ctx,
-        None,
-        user,
-        "2fa.email_code_sent",
-        &ip,
-        "email validation code sent",
-    )
-    .await;
+    ctx.mailer.send(user.email.as_str(), &email).await.map_err(|e| {
+        tracing::error!(error = %e, "could not send the verification code");
+        ApiError::Internal { message: "The email could not be sent. Please try again in a minute.".into() }
+    })?;
+    audit::record(&ctx, None, user, "2fa.email_code_sent", &ip, "email validation code sent").await;
     let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
     Ok(view(user, &enrollment, now))
 }
@@ -152,10 +125,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     // Shape, presence and expiry first: those cost no try.
     match email_code::check(&user.id, &code, sent, now) {
         Err(
-            err @ (CodeError::Malformed
-            | CodeError::NoneSent
-            | CodeError::Expired
-            | CodeError::TooManyTries),
+            err @ (CodeError::Malformed | CodeError::NoneSent | CodeError::Expired | CodeError::TooManyTries),
         ) => {
             return Err(ApiError::bad_request(err.to_string()));
         }
@@ -164,11 +134,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     let sent = sent.ok_or_else(|| ApiError::bad_request(CodeError::NoneSent.to_string()))?;
     // Every try is counted before it is judged, with a condition, so parallel tries cannot
     // exceed the limit.
-    match ctx
-        .store
-        .count_email_code_try(user, &sent.code_hash, email_code::MAX_TRIES)
-        .await
-    {
+    match ctx.store.count_email_code_try(user, &sent.code_hash, email_code::MAX_TRIES).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request(CodeError::TooManyTries.to_string()));
@@ -178,11 +144,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     if let Err(err) = email_code::check(&user.id, &code, Some(sent), now) {
         return Err(ApiError::bad_request(err.to_string()));
     }
-    match ctx
-        .store
-        .mark_email_verified(user, &sent.code_hash, now)
-        .await
-    {
+    match ctx.store.mark_email_verified(user, &sent.code_hash, now).await {
         Ok(()) | Err(StoreError::Conflict) => {}
         Err(e) => return Err(internal(e)),
     }
@@ -195,11 +157,7 @@ fn qr_svg(uri: &str) -> Result<String, ApiError> {
         tracing::error!(error = %e, "QR code");
         ApiError::internal()
     })?;
-    Ok(code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build())
+    Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build())
 }
 
 pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
@@ -216,11 +174,7 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
         Err(e) => return Err(internal(e)),
     }
     let uri = secret.otpauth_uri(ISSUER, user.email.as_str());
-    Ok(AuthenticatorSetup {
-        qr_svg: qr_svg(&uri)?,
-        otpauth_uri: uri,
-        manual_key: secret.grouped_base32(),
-    })
+    Ok(AuthenticatorSetup { qr_svg: qr_svg(&uri)?, otpauth_uri: uri, manual_key: secret.grouped_base32() })
 }
 
 pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> {
@@ -233,26 +187,15 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
-    let secret = ctx
-        .config
-        .totp_keys
-        .decrypt(&sealed)
-        .map(TotpSecret::from_bytes)
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
-            ApiError::internal()
-        })?;
-    let step = secret
-        .verify(&code, now, None)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let secret = ctx.config.totp_keys.decrypt(&sealed).map(TotpSecret::from_bytes).map_err(|e| {
+        tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
+        ApiError::internal()
+    })?;
+    let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     let codes = recovery::generate();
     let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
-    match ctx
-        .store
-        .activate_two_factor(user, &sealed, step, hashes, now)
-        .await
-    {
+    match ctx.store.activate_two_factor(user, &sealed, step, hashes, now).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request(
@@ -261,42 +204,20 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         }
         Err(e) => return Err(internal(e)),
     }
-    audit::record(
-        &ctx,
-        None,
-        user,
-        "2fa.activated",
-        &ip,
-        "authenticator app confirmed",
-    )
-    .await;
+    audit::record(&ctx, None, user, "2fa.activated", &ip, "authenticator app confirmed").await;
     if let Enroller::Login { challenge_hash, .. } = &enroller {
-        ctx.store
-            .delete_challenge(challenge_hash)
-            .await
-            .map_err(internal)?;
-        request::start_session(&ctx, user).await?;
+        ctx.store.delete_challenge(challenge_hash).await.map_err(internal)?;
+        request::start_session(&ctx, user, true).await?;
         request::clear_login_cookie();
         ctx.store.record_login(user, now).await.map_err(internal)?;
-        audit::record(
-            &ctx,
-            None,
-            user,
-            "login.success",
-            &ip,
-            "password and 2FA activation",
-        )
-        .await;
+        audit::record(&ctx, None, user, "login.success", &ip, "password and 2FA activation").await;
     }
     let mail = mail::Email::two_factor_activated(&user.name);
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not send the activation notice");
     }
     let me = activated_me(&ctx, user).await?;
-    Ok(Activated {
-        me,
-        recovery_codes: codes,
-    })
+    Ok(Activated { me, recovery_codes: codes })
 }
 
 async fn activated_me(ctx: &Ctx, user: &User) -> Result<Me, ApiError> {
@@ -306,11 +227,7 @@ async fn activated_me(ctx: &Ctx, user: &User) -> Result<Me, ApiError> {
         .await
         .map_err(internal)?
         .unwrap_or_else(|| user.clone());
-    let account = ctx
-        .store
-        .get_account(&user.account_id)
-        .await
-        .map_err(internal)?;
+    let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
     Ok(me_from(&user, account.as_ref()))
 }
 
@@ -319,24 +236,11 @@ pub async fn regenerate_recovery_codes() -> Result<Vec<String>, ApiError> {
     let ip = request::client_ip();
     let user = require_user(&ctx).await?;
     if user.two_factor.activated_at.is_none() {
-        return Err(ApiError::bad_request(
-            "Recovery codes come with active two-factor authentication.",
-        ));
+        return Err(ApiError::bad_request("Recovery codes come with active two-factor authentication."));
     }
     let codes = recovery::generate();
     let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
-    ctx.store
-        .replace_recovery_codes(&user, hashes)
-        .await
-        .map_err(internal)?;
-    audit::record(
-        &ctx,
-        None,
-        &user,
-        "2fa.recovery_codes_regenerated",
-        &ip,
-        "new set of 10",
-    )
-    .await;
+    ctx.store.replace_recovery_codes(&user, hashes).await.map_err(internal)?;
+    audit::record(&ctx, None, &user, "2fa.recovery_codes_regenerated", &ip, "new set of 10").await;
     Ok(codes)
 }

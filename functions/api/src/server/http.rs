@@ -46,13 +46,9 @@ pub fn error_response(err: &ApiError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_string(err).unwrap_or_else(|_| "{}".into());
     let mut res = (status, body).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     // Mark it the way server_fn marks its errors, so the client stub decodes it as an ApiError.
-    res.headers_mut()
-        .insert("serverfnerror", HeaderValue::from_static("1"));
+    res.headers_mut().insert("serverfnerror", HeaderValue::from_static("1"));
     res
 }
 
@@ -79,10 +75,7 @@ async fn check_origin(
     next: Next,
 ) -> Response {
     if req.method() != Method::GET {
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok());
+        let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
         if origin != Some(ctx.config.app_origin.as_str()) {
             tracing::warn!(origin = ?origin, "refused a call from another origin");
             return error_response(&ApiError::forbidden(
@@ -98,8 +91,7 @@ async fn check_origin(
 /// as X-Forwarded-For are never trusted.
 pub fn client_ip_of(req: &Request) -> ClientIp {
     if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
-        req.extensions()
-            .get::<lambda_http::request::RequestContext>()
+        req.extensions().get::<lambda_http::request::RequestContext>()
     {
         if let Some(ip) = &context.http.source_ip {
             return ClientIp(ip.clone());
@@ -136,9 +128,7 @@ async fn status_from_error(req: Request, next: Next) -> Response {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().without_time().init();
     } else {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod enroll;
 pub mod http;
+pub mod remote;
 pub mod request;
 
 use domain::UnixTime;
@@ -31,8 +32,7 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| format!("environment variable {name} must be set"))
         };
-        let totp_keys =
-            Keyring::parse(&var("TOTP_KEYS")?).map_err(|e| format!("TOTP_KEYS: {e}"))?;
+        let totp_keys = Keyring::parse(&var("TOTP_KEYS")?).map_err(|e| format!("TOTP_KEYS: {e}"))?;
         Ok(Config {
             table_name: var("TABLE_NAME")?,
             app_origin: var("APP_ORIGIN")?,
@@ -55,18 +55,12 @@ impl Ctx {
         let config = Config::from_env()?;
         let store = Store::from_env(config.table_name.clone()).await;
         let mailer = Mailer::from_env(config.sender_address.clone()).await;
-        Ok(Ctx {
-            store,
-            mailer,
-            config,
-        })
+        Ok(Ctx { store, mailer, config })
     }
 }
 
 /// The one place the server reads the clock.
 pub fn now() -> UnixTime {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     UnixTime(since_epoch.as_secs() as i64)
 }

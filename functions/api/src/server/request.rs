@@ -75,9 +75,7 @@ pub fn set_login_cookie(token: &SessionToken) {
 }
 
 pub fn clear_login_cookie() {
-    set_cookie(&format!(
-        "{LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
-    ));
+    set_cookie(&format!("{LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
 }
 
 fn set_cookie(value: &str) {
@@ -94,27 +92,24 @@ pub fn set_session_cookie(token: &SessionToken) {
 }
 
 pub fn clear_session_cookie() {
-    set_cookie(&format!(
-        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
-    ));
+    set_cookie(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
 }
 
-pub fn new_session(account_id: &str, user_id: &str) -> (SessionToken, Session) {
+/// `two_factor`: the login used 2FA (a passcode, a recovery code, or activation).
+pub fn new_session(account_id: &str, user_id: &str, two_factor: bool) -> (SessionToken, Session) {
     let session = Session {
         user_id: user_id.to_owned(),
         account_id: account_id.to_owned(),
         expires_at: now().plus_seconds(SESSION_TTL_SECONDS),
+        two_factor,
     };
     (SessionToken::generate(), session)
 }
 
 /// Starts a session for `user` and sets its cookie.
-pub async fn start_session(ctx: &Ctx, user: &User) -> Result<(), ApiError> {
-    let (token, session) = new_session(&user.account_id, &user.id);
-    ctx.store
-        .create_session(&token.hash(), &session)
-        .await
-        .map_err(internal)?;
+pub async fn start_session(ctx: &Ctx, user: &User, two_factor: bool) -> Result<(), ApiError> {
+    let (token, session) = new_session(&user.account_id, &user.id, two_factor);
+    ctx.store.create_session(&token.hash(), &session).await.map_err(internal)?;
     set_session_cookie(&token);
     Ok(())
 }
@@ -123,15 +118,18 @@ pub fn not_signed_in() -> ApiError {
     ApiError::unauthenticated("Your session has ended. Please log in again.")
 }
 
+/// The session from the cookie (and its token's hash); `Unauthenticated` when there is none or
+/// it has ended.
+pub async fn require_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
+    let token = session_token().ok_or_else(not_signed_in)?;
+    let hash = token.hash();
+    let session = ctx.store.get_session(&hash, now()).await.map_err(internal)?.ok_or_else(not_signed_in)?;
+    Ok((hash, session))
+}
+
 /// The signed-in user, from the session cookie; `Unauthenticated` otherwise.
 pub async fn require_user(ctx: &Ctx) -> Result<User, ApiError> {
-    let token = session_token().ok_or_else(not_signed_in)?;
-    let session = ctx
-        .store
-        .get_session(&token.hash(), now())
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_signed_in)?;
+    let (_, session) = require_session(ctx).await?;
     ctx.store
         .get_user(&session.account_id, &session.user_id)
         .await

@@ -9,10 +9,7 @@ use crate::{PASSWORD, code_now, now, spawn_app};
 /// A user whose 2FA was enabled by an administrator (grey tick).
 async fn grey_user(app: &crate::TestApp, local: &str) -> (store::User, String) {
     let user = app.add_user(local, Role::Technician).await;
-    app.store
-        .enable_two_factor(&user, "admin-id", now())
-        .await
-        .unwrap();
+    app.store.enable_two_factor(&user, "admin-id", now()).await.unwrap();
     (user, app.email(local))
 }
 
@@ -24,10 +21,7 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     let login = app.login(&email, PASSWORD).await;
     assert_eq!(login.status, 200, "{:?}", login.body);
     assert_eq!(login.body["ActivationRequired"]["email"], email.as_str());
-    assert!(
-        app.cookie("__Host-session").is_none(),
-        "no session before activation"
-    );
+    assert!(app.cookie("__Host-session").is_none(), "no session before activation");
     assert!(app.cookie("__Host-login").is_some());
     // Not signed in yet: nothing but the activation flow is open.
     assert_eq!(app.devices().await.status, 401);
@@ -40,27 +34,15 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     assert!(sent.body["resend_after"].as_i64().is_some());
     let mail = app.mail_to(&email).await;
     assert_eq!(mail.len(), 1);
-    assert!(
-        mail[0]["body"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("verification code")
-    );
+    assert!(mail[0]["body"]["text"].as_str().unwrap().contains("verification code"));
     assert!(mail[0]["body"]["html"].as_str().unwrap().contains("<p>"));
     let code = app.latest_code_for(&email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let refused = app
-        .call("enroll/verify-email", json!({ "code": wrong }))
-        .await;
+    let refused = app.call("enroll/verify-email", json!({ "code": wrong })).await;
     assert_eq!(refused.status, 400);
     // No authenticator before the email is proven.
-    assert_eq!(
-        app.call("enroll/authenticator", json!({})).await.status,
-        400
-    );
-    let verified = app
-        .call("enroll/verify-email", json!({ "code": code }))
-        .await;
+    assert_eq!(app.call("enroll/authenticator", json!({})).await.status, 400);
+    let verified = app.call("enroll/verify-email", json!({ "code": code })).await;
     assert_eq!(verified.body["email_verified"], true, "{:?}", verified.body);
 
     // Authenticator setup: nothing is active until a valid code confirms it.
@@ -71,25 +53,14 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     assert!(uri.contains(&format!("issuer=MSP%20Dashboard")));
     assert!(setup.body["qr_svg"].as_str().unwrap().contains("<svg"));
     let manual_key = setup.body["manual_key"].as_str().unwrap();
-    assert_eq!(
-        manual_key.split(' ').count(),
-        8,
-        "grouped in fours: {manual_key}"
-    );
+    assert_eq!(manual_key.split(' ').count(), 8, "grouped in fours: {manual_key}");
     let secret = domain::totp::TotpSecret::from_base32(manual_key).unwrap();
     assert_eq!(secret.expose_bytes().len(), 20);
-    assert!(
-        app.user(&user).await.totp_secret.is_none(),
-        "unconfirmed secret stored as active"
-    );
+    assert!(app.user(&user).await.totp_secret.is_none(), "unconfirmed secret stored as active");
 
-    let bad = app
-        .call("enroll/activate", json!({ "code": "12345" }))
-        .await;
+    let bad = app.call("enroll/activate", json!({ "code": "12345" })).await;
     assert_eq!(bad.status, 400);
-    let activated = app
-        .call("enroll/activate", json!({ "code": code_now(&secret, 0) }))
-        .await;
+    let activated = app.call("enroll/activate", json!({ "code": code_now(&secret, 0) })).await;
     assert_eq!(activated.status, 200, "{:?}", activated.body);
     let codes = activated.body["recovery_codes"].as_array().unwrap();
     assert_eq!(codes.len(), 10);
@@ -102,24 +73,16 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     // codes are hashes.
     let stored = app.user(&user).await;
     let sealed = stored.totp_secret.clone().unwrap();
-    assert!(
-        !sealed.contains(&secret.to_base32()) && !sealed.contains(&hex_of(secret.expose_bytes()))
-    );
+    assert!(!sealed.contains(&secret.to_base32()) && !sealed.contains(&hex_of(secret.expose_bytes())));
     assert_eq!(stored.totp_last_step, Some(step_of(now())));
     assert_eq!(stored.recovery_codes_left, 10);
     let items = format!("{:?}", app.items().await);
     for code in codes {
-        assert!(
-            !items.contains(code.as_str().unwrap()),
-            "a recovery code is stored in clear"
-        );
+        assert!(!items.contains(code.as_str().unwrap()), "a recovery code is stored in clear");
     }
     // The user is told by email.
     let mail = app.mail_to(&email).await;
-    assert!(
-        mail.iter()
-            .any(|m| m["subject"].as_str().unwrap().contains("now active"))
-    );
+    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().contains("now active")));
 }
 
 fn hex_of(bytes: &[u8]) -> String {
@@ -138,17 +101,9 @@ async fn passcode_login_accepts_a_fresh_code_once_and_hints_at_the_clock() {
     assert_eq!(login.body, json!("PasscodeRequired"));
     assert!(app.cookie("__Host-session").is_none());
     let wrong = app.passcode("000000").await;
-    let wrong = if wrong.status == 200 {
-        app.passcode("000001").await
-    } else {
-        wrong
-    };
+    let wrong = if wrong.status == 200 { app.passcode("000001").await } else { wrong };
     assert_eq!(wrong.status, 401);
-    assert!(
-        wrong.message().contains("time on your phone"),
-        "{}",
-        wrong.message()
-    );
+    assert!(wrong.message().contains("time on your phone"), "{}", wrong.message());
 
     // The code used at activation is the current step's; the next step's code is newer.
     let fresh = code_now(&secret, 1);
@@ -163,11 +118,7 @@ async fn passcode_login_accepts_a_fresh_code_once_and_hints_at_the_clock() {
     app.login(&email, PASSWORD).await;
     let replay = app.passcode(&fresh).await;
     assert_eq!(replay.status, 401);
-    assert!(
-        replay.message().contains("already used"),
-        "{}",
-        replay.message()
-    );
+    assert!(replay.message().contains("already used"), "{}", replay.message());
     // An older code too.
     assert_eq!(app.passcode(&code_now(&secret, 0)).await.status, 401);
     assert!(app.cookie("__Host-session").is_none());
@@ -187,22 +138,13 @@ async fn a_recovery_code_logs_in_once_and_says_how_many_remain() {
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(ok.body["recovery_codes_left"], 9);
     let mail = app.mail_to(&email).await;
-    assert!(mail.iter().any(|m| {
-        m["subject"]
-            .as_str()
-            .unwrap()
-            .contains("recovery code was used")
-    }));
+    assert!(mail.iter().any(|m| { m["subject"].as_str().unwrap().contains("recovery code was used") }));
 
     app.logout().await;
     app.login(&email, PASSWORD).await;
     let again = app.passcode(&codes[3]).await;
     assert_eq!(again.status, 401);
-    assert!(
-        again.message().contains("already used"),
-        "{}",
-        again.message()
-    );
+    assert!(again.message().contains("already used"), "{}", again.message());
     let other = app.passcode(&codes[4]).await;
     assert_eq!(other.status, 200);
     assert_eq!(other.body["recovery_codes_left"], 8);
@@ -233,9 +175,8 @@ async fn five_wrong_passcodes_end_the_login_and_lock_it() {
     app.logout().await;
     app.login(&email, PASSWORD).await;
     let right = code_now(&secret, 1);
-    let wrong: Vec<String> = (0..6)
-        .map(|i| format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000))
-        .collect();
+    let wrong: Vec<String> =
+        (0..6).map(|i| format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000)).collect();
     let mut last = None;
     for code in &wrong[..5] {
         last = Some(app.passcode(code).await);
@@ -256,27 +197,16 @@ async fn email_codes_limit_tries_and_resends() {
     assert_eq!(app.call("enroll/send-code", json!({})).await.status, 200);
     let again = app.call("enroll/send-code", json!({})).await;
     assert_eq!(again.status, 400);
-    assert!(
-        again.message().contains("send another in"),
-        "{}",
-        again.message()
-    );
+    assert!(again.message().contains("send another in"), "{}", again.message());
     assert_eq!(app.mail_to(&email).await.len(), 1);
 
     let code = app.latest_code_for(&email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        assert_eq!(
-            app.call("enroll/verify-email", json!({ "code": wrong }))
-                .await
-                .status,
-            400
-        );
+        assert_eq!(app.call("enroll/verify-email", json!({ "code": wrong })).await.status, 400);
     }
     // After five wrong tries even the right code is refused until a new one is sent.
-    let right = app
-        .call("enroll/verify-email", json!({ "code": code }))
-        .await;
+    let right = app.call("enroll/verify-email", json!({ "code": code })).await;
     assert_eq!(right.status, 400);
     assert!(right.message().contains("Too many"), "{}", right.message());
 }
@@ -284,12 +214,7 @@ async fn email_codes_limit_tries_and_resends() {
 #[tokio::test]
 async fn users_without_a_login_in_progress_cannot_touch_activation() {
     let app = spawn_app().await;
-    for call in [
-        "enroll/status",
-        "enroll/send-code",
-        "enroll/authenticator",
-        "enroll/recovery-codes",
-    ] {
+    for call in ["enroll/status", "enroll/send-code", "enroll/authenticator", "enroll/recovery-codes"] {
         assert_eq!(app.call(call, json!({})).await.status, 401, "{call}");
     }
     // A forged login cookie does nothing either.
@@ -308,8 +233,5 @@ async fn a_signed_in_user_can_turn_on_2fa_themselves() {
     let me = app.me().await;
     assert_eq!(me.body["two_factor"], "Active");
     app.logout().await;
-    assert_eq!(
-        app.login(&email, PASSWORD).await.body,
-        json!("PasscodeRequired")
-    );
+    assert_eq!(app.login(&email, PASSWORD).await.body, json!("PasscodeRequired"));
 }

@@ -11,31 +11,17 @@ use crate::{ORIGIN, PASSWORD, assert_signed_out, spawn_app};
 #[tokio::test]
 async fn login_sets_a_strict_session_cookie_and_stores_only_its_hash() {
     let app = spawn_app().await;
-    let reply = app
-        .login(&format!(" Tech@{} ", app.domain.to_uppercase()), PASSWORD)
-        .await;
+    let reply = app.login(&format!(" Tech@{} ", app.domain.to_uppercase()), PASSWORD).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(reply.body["SignedIn"]["email"], app.email("tech").as_str());
     assert_eq!(reply.body["SignedIn"]["role"], "Technician");
     assert_eq!(reply.body["SignedIn"]["account_name"], "Test MSP");
 
-    let cookie = reply
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("__Host-session="))
-        .unwrap()
-        .clone();
+    let cookie = reply.set_cookies.iter().find(|c| c.starts_with("__Host-session=")).unwrap().clone();
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "cookie lacks {attr}: {cookie}");
     }
-    let token = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned();
+    let token = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
     assert_eq!(token.len(), 64);
 
     let items = app.items().await;
@@ -47,10 +33,7 @@ async fn login_sets_a_strict_session_cookie_and_stores_only_its_hash() {
         })
         .collect();
     assert_eq!(sessions, [format!("SESSION#{}", sha256_hex(&token))]);
-    assert!(
-        !format!("{items:?}").contains(&token),
-        "the raw token is stored"
-    );
+    assert!(!format!("{items:?}").contains(&token), "the raw token is stored");
 
     let me = app.me().await;
     assert_eq!(me.status, 200);
@@ -79,21 +62,14 @@ async fn five_failures_lock_the_login_even_with_the_right_password_then() {
     }
     let fifth = app.login(&app.email("tech"), "wrong").await;
     assert_eq!(fifth.status, 429, "{:?}", fifth.body);
-    assert!(
-        fifth.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("locked until")
-    );
+    assert!(fifth.body["message"].as_str().unwrap().contains("locked until"));
     assert!(fifth.body["until"].as_i64().unwrap() > 0);
 
     let right = app.login(&app.email("tech"), PASSWORD).await;
     assert_eq!(right.status, 429);
     assert!(right.set_cookies.is_empty());
     // Another user is not affected.
-    let other = app
-        .login(&format!("tech@other-{}", app.domain), PASSWORD)
-        .await;
+    let other = app.login(&format!("tech@other-{}", app.domain), PASSWORD).await;
     assert_eq!(other.status, 200);
 }
 
@@ -105,11 +81,7 @@ async fn concurrent_failures_are_all_counted() {
     let replies = futures::future::join_all(attempts).await;
     assert!(replies.iter().all(|r| r.status == 401 || r.status == 429));
     let next = app.login(&app.email("tech"), PASSWORD).await;
-    assert_eq!(
-        next.status, 429,
-        "five parallel failures must lock: {:?}",
-        next.body
-    );
+    assert_eq!(next.status, 429, "five parallel failures must lock: {:?}", next.body);
 }
 
 #[tokio::test]
@@ -118,13 +90,7 @@ async fn a_forged_forwarded_for_header_does_not_escape_the_lockout() {
     for i in 0..5 {
         let ip = format!("203.0.113.{i}");
         let body = json!({ "email": &app.email("tech"), "password": "wrong" }).to_string();
-        app.call_with(
-            "auth/login",
-            body,
-            Some(ORIGIN),
-            &[("x-forwarded-for", &ip)],
-        )
-        .await;
+        app.call_with("auth/login", body, Some(ORIGIN), &[("x-forwarded-for", &ip)]).await;
     }
     let right = app.login(&app.email("tech"), PASSWORD).await;
     assert_eq!(right.status, 429);
@@ -149,30 +115,12 @@ async fn bad_input_gets_a_clear_400_and_changes_nothing() {
     let before = app.items().await.len();
     let cases: Vec<(&str, String)> = vec![
         ("malformed json", "{\"email\": ".into()),
-        (
-            "missing field",
-            json!({ "email": &app.email("tech") }).to_string(),
-        ),
-        (
-            "wrong type",
-            json!({ "email": 42, "password": true }).to_string(),
-        ),
-        (
-            "not an email",
-            json!({ "email": "tech", "password": "x" }).to_string(),
-        ),
-        (
-            "empty password",
-            json!({ "email": &app.email("tech"), "password": "" }).to_string(),
-        ),
-        (
-            "oversized",
-            json!({ "email": &app.email("tech"), "password": "x".repeat(20_000) }).to_string(),
-        ),
-        (
-            "long password",
-            json!({ "email": &app.email("tech"), "password": "x".repeat(300) }).to_string(),
-        ),
+        ("missing field", json!({ "email": &app.email("tech") }).to_string()),
+        ("wrong type", json!({ "email": 42, "password": true }).to_string()),
+        ("not an email", json!({ "email": "tech", "password": "x" }).to_string()),
+        ("empty password", json!({ "email": &app.email("tech"), "password": "" }).to_string()),
+        ("oversized", json!({ "email": &app.email("tech"), "password": "x".repeat(20_000) }).to_string()),
+        ("long password", json!({ "email": &app.email("tech"), "password": "x".repeat(300) }).to_string()),
     ];
     for (name, body) in cases {
         let reply = app.call_with("auth/login", body, Some(ORIGIN), &[]).await;
@@ -181,11 +129,7 @@ async fn bad_input_gets_a_clear_400_and_changes_nothing() {
         let message = reply.body["message"].as_str().unwrap_or_default();
         assert!(!message.is_empty(), "{name} has no message");
     }
-    assert_eq!(
-        app.items().await.len(),
-        before,
-        "bad input changed the table"
-    );
+    assert_eq!(app.items().await.len(), before, "bad input changed the table");
     let unknown = app.call("auth/no-such-call", json!({})).await;
     assert_eq!(unknown.status, 400);
 }
@@ -209,12 +153,7 @@ async fn logout_ends_the_session_on_the_server() {
     let stolen = app.cookie("__Host-session");
     let reply = app.logout().await;
     assert_eq!(reply.status, 200);
-    assert!(
-        reply
-            .set_cookies
-            .iter()
-            .any(|c| c.starts_with("__Host-session=;") && c.contains("Max-Age=0"))
-    );
+    assert!(reply.set_cookies.iter().any(|c| c.starts_with("__Host-session=;") && c.contains("Max-Age=0")));
     assert_eq!(app.item_count_with_prefix("SESSION#").await, 0);
     // Replaying the old cookie does not work.
     app.set_cookie("__Host-session", stolen);
@@ -228,25 +167,14 @@ async fn devices_need_a_session_and_show_only_the_users_account() {
     app.login(&app.email("tech"), PASSWORD).await;
     let reply = app.devices().await;
     assert_eq!(reply.status, 200);
-    let names: Vec<&str> = reply
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        reply.body.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["FRONTDESK-PC01"]);
     app.forget_cookies();
-    app.login(&format!("tech@other-{}", app.domain), PASSWORD)
-        .await;
+    app.login(&format!("tech@other-{}", app.domain), PASSWORD).await;
     let reply = app.devices().await;
-    let names: Vec<&str> = reply
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> =
+        reply.body.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["OTHER-SECRET-PC"]);
 }
 
@@ -261,6 +189,7 @@ async fn an_expired_or_forged_session_is_refused() {
                 user_id: app.tech.id.clone(),
                 account_id: app.tech.account_id.clone(),
                 expires_at: UnixTime(1_000),
+                two_factor: false,
             },
         )
         .await

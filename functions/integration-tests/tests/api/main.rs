@@ -5,6 +5,7 @@
 mod activation;
 mod concurrency;
 mod login;
+mod remote;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,11 +20,10 @@ use store::{Device, NewUser, Store, User};
 
 pub const ORIGIN: &str = "http://dashboard.test";
 pub const PASSWORD: &str = "Correct-Horse-9";
-pub const TOTP_KEYS: &str =
-    "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+pub const TOTP_KEYS: &str = "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 pub struct TestApp {
-    /// API group (`auth`, `enroll`) to the base URL of the function serving it.
+    /// API group (`auth`, `enroll`, `remote`) to the base URL of the function serving it.
     bases: BTreeMap<&'static str, String>,
     pub store: Store,
     http: reqwest::Client,
@@ -82,12 +82,8 @@ impl TestApp {
         }
         let res = req.send().await.expect("request sent");
         let status = res.status().as_u16();
-        let set_cookies: Vec<String> = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
+        let set_cookies: Vec<String> =
+            res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
         for sc in &set_cookies {
             let (name, value) = sc.split(';').next().unwrap().split_once('=').unwrap();
             let mut jar = self.cookies.lock().unwrap();
@@ -99,24 +95,15 @@ impl TestApp {
         }
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            body,
-            set_cookies,
-        }
+        Reply { status, body, set_cookies }
     }
 
     pub async fn call(&self, path: &str, body: Value) -> Reply {
-        self.call_with(path, body.to_string(), Some(ORIGIN), &[])
-            .await
+        self.call_with(path, body.to_string(), Some(ORIGIN), &[]).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.call(
-            "auth/login",
-            json!({ "email": email, "password": password }),
-        )
-        .await
+        self.call("auth/login", json!({ "email": email, "password": password })).await
     }
 
     pub async fn passcode(&self, code: &str) -> Reply {
@@ -132,7 +119,11 @@ impl TestApp {
     }
 
     pub async fn devices(&self) -> Reply {
-        self.call("auth/devices", json!({})).await
+        self.call("remote/devices", json!({})).await
+    }
+
+    pub async fn start_remote(&self, device_id: &str, kind: &str, defer: bool) -> Reply {
+        self.call("remote/start", json!({ "device_id": device_id, "kind": kind, "defer": defer })).await
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -162,14 +153,7 @@ impl TestApp {
 
     /// Every item in this test's table.
     pub async fn items(&self) -> Vec<std::collections::HashMap<String, AttributeValue>> {
-        let out = self
-            .store
-            .client()
-            .scan()
-            .table_name(self.store.table())
-            .send()
-            .await
-            .unwrap();
+        let out = self.store.client().scan().table_name(self.store.table()).send().await.unwrap();
         out.items.unwrap_or_default()
     }
 
@@ -177,29 +161,18 @@ impl TestApp {
         self.items()
             .await
             .iter()
-            .filter(
-                |i| matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with(prefix)),
-            )
+            .filter(|i| matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with(prefix)))
             .count()
     }
 
     pub async fn user(&self, user: &User) -> User {
-        self.store
-            .get_user(&user.account_id, &user.id)
-            .await
-            .unwrap()
-            .unwrap()
+        self.store.get_user(&user.account_id, &user.id).await.unwrap().unwrap()
     }
 
     /// Messages the local SES endpoint holds for `to`, oldest first.
     pub async fn mail_to(&self, to: &str) -> Vec<Value> {
         let ses = std::env::var("AWS_ENDPOINT_URL_SES").expect("AWS_ENDPOINT_URL_SES");
-        let text = reqwest::get(format!("{ses}/store"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = reqwest::get(format!("{ses}/store")).await.unwrap().text().await.unwrap();
         let store: Value = serde_json::from_str(&text).unwrap();
         store["emails"]
             .as_array()
@@ -213,10 +186,7 @@ impl TestApp {
     /// The 6-digit code in the newest verification email to `to`.
     pub async fn latest_code_for(&self, to: &str) -> String {
         let mail = self.mail_to(to).await;
-        let subject = mail.last().expect("a verification email")["subject"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let subject = mail.last().expect("a verification email")["subject"].as_str().unwrap().to_owned();
         subject.rsplit(' ').next().unwrap().to_owned()
     }
 
@@ -225,16 +195,12 @@ impl TestApp {
     pub async fn activate(&self, email: &str) -> (TotpSecret, Vec<String>) {
         assert_eq!(self.call("enroll/send-code", json!({})).await.status, 200);
         let code = self.latest_code_for(email).await;
-        let verified = self
-            .call("enroll/verify-email", json!({ "code": code }))
-            .await;
+        let verified = self.call("enroll/verify-email", json!({ "code": code })).await;
         assert_eq!(verified.status, 200, "{:?}", verified.body);
         let setup = self.call("enroll/authenticator", json!({})).await;
         assert_eq!(setup.status, 200, "{:?}", setup.body);
         let secret = TotpSecret::from_base32(setup.body["manual_key"].as_str().unwrap()).unwrap();
-        let activated = self
-            .call("enroll/activate", json!({ "code": code_now(&secret, 0) }))
-            .await;
+        let activated = self.call("enroll/activate", json!({ "code": code_now(&secret, 0) })).await;
         assert_eq!(activated.status, 200, "{:?}", activated.body);
         let codes = activated.body["recovery_codes"]
             .as_array()
@@ -252,12 +218,7 @@ pub fn code_now(secret: &TotpSecret, offset: i64) -> String {
 }
 
 pub fn now() -> UnixTime {
-    UnixTime(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64,
-    )
+    UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64)
 }
 
 pub async fn add_user(store: &Store, account_id: &str, email: &str, role: Role) -> User {
@@ -276,15 +237,8 @@ pub async fn add_user(store: &Store, account_id: &str, email: &str, role: Role) 
 fn unique_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "t{nanos}x{}x{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("t{nanos}x{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 async fn serve(router: axum::Router) -> String {
@@ -298,27 +252,16 @@ async fn serve(router: axum::Router) -> String {
 /// Starts every function's router on a free port against a fresh table with two accounts.
 pub async fn spawn_app() -> TestApp {
     for var in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES"] {
-        assert!(
-            std::env::var_os(var).is_some(),
-            "{var} must point at the local server: run ./scripts/test"
-        );
+        assert!(std::env::var_os(var).is_some(), "{var} must point at the local server: run ./scripts/test");
     }
     let id = unique_id();
     let store = Store::from_env(format!("test-{id}")).await;
     let template = std::fs::read_to_string(devkit::template_path()).unwrap();
-    devkit::table::create_table(&store, &template)
-        .await
-        .unwrap();
+    devkit::table::create_table(&store, &template).await.unwrap();
     let domain = format!("{id}.example");
 
     let account = store.create_account("Test MSP").await.unwrap();
-    let tech = add_user(
-        &store,
-        &account.id,
-        &format!("tech@{domain}"),
-        Role::Technician,
-    )
-    .await;
+    let tech = add_user(&store, &account.id, &format!("tech@{domain}"), Role::Technician).await;
     store
         .put_device(&Device {
             id: "d1".into(),
@@ -330,13 +273,8 @@ pub async fn spawn_app() -> TestApp {
         .await
         .unwrap();
     let other = store.create_account("Other MSP").await.unwrap();
-    let other_account_user = add_user(
-        &store,
-        &other.id,
-        &format!("tech@other-{domain}"),
-        Role::Technician,
-    )
-    .await;
+    let other_account_user =
+        add_user(&store, &other.id, &format!("tech@other-{domain}"), Role::Technician).await;
     store
         .put_device(&Device {
             id: "d2".into(),
@@ -355,14 +293,11 @@ pub async fn spawn_app() -> TestApp {
         totp_keys: domain::crypto::Keyring::parse(TOTP_KEYS).unwrap(),
     };
     let mailer = mail::Mailer::from_env(config.sender_address.clone()).await;
-    let ctx = api::server::Ctx {
-        store: store.clone(),
-        mailer,
-        config,
-    };
+    let ctx = api::server::Ctx { store: store.clone(), mailer, config };
     let mut bases = BTreeMap::new();
     bases.insert("auth", serve(auth::router(ctx.clone())).await);
-    bases.insert("enroll", serve(enrollment::router(ctx)).await);
+    bases.insert("enroll", serve(enrollment::router(ctx.clone())).await);
+    bases.insert("remote", serve(::remote::router(ctx)).await);
     TestApp {
         bases,
         store,

@@ -1,0 +1,130 @@
+//! Take Control / Remote Background Management: the prompt before a session, and the session panel.
+
+use api::remote::{DeviceView, RemoteKind, RemoteStart, StartedSession};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::Screen;
+use crate::logic::{format_time, prompt_text};
+
+/// A start the server answered with "activation required".
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingStart {
+    pub device: DeviceView,
+    pub kind: RemoteKind,
+    pub deferral_allowed: bool,
+    pub deferral_until: Option<i64>,
+}
+
+/// What the remote-access area shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RemoteState {
+    Idle,
+    Prompt(PendingStart),
+    Session { device: DeviceView, session: StartedSession },
+}
+
+/// Asks the server to start a session; it decides whether the prompt comes first.
+pub fn request_start(
+    state: RwSignal<RemoteState>,
+    error: RwSignal<Option<String>>,
+    device: DeviceView,
+    kind: RemoteKind,
+    defer: bool,
+) {
+    error.set(None);
+    spawn_local(async move {
+        match api::remote::start_session(device.id.clone(), kind, defer).await {
+            Ok(RemoteStart::Started(session)) => state.set(RemoteState::Session { device, session }),
+            Ok(RemoteStart::ActivationRequired { deferral_allowed, deferral_until }) => state
+                .set(RemoteState::Prompt(PendingStart { device, kind, deferral_allowed, deferral_until })),
+            Err(err) => {
+                state.set(RemoteState::Idle);
+                error.set(Some(err.to_string()));
+            }
+        }
+    });
+}
+
+#[component]
+pub fn Prompt(
+    pending: PendingStart,
+    state: RwSignal<RemoteState>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let screen = expect_context::<RwSignal<Screen>>();
+    let notice = expect_context::<RwSignal<Option<String>>>();
+    let default_button = NodeRef::<html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = default_button.get() {
+            let _ = button.focus();
+        }
+    });
+    let allowed = pending.deferral_allowed;
+    let later_pending = pending.clone();
+    let later = move || {
+        let p = later_pending.clone();
+        request_start(state, error, p.device, p.kind, true);
+    };
+    let later_click = later.clone();
+    let now = move |_| {
+        spawn_local(async move {
+            match api::remote::activate_now().await {
+                Ok(()) => {
+                    notice.set(Some(
+                        "Log in again to set up two-factor authentication. You will be back in the dashboard right after.".into(),
+                    ));
+                    screen.set(Screen::Login);
+                }
+                Err(err) => error.set(Some(err.to_string())),
+            }
+        });
+    };
+    let close = move || state.set(RemoteState::Idle);
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            // Escape means "later" only where later is allowed; otherwise it just closes.
+            if allowed { later() } else { close() }
+        }
+    };
+    view! {
+        <div class="backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="prompt-title"
+                aria-describedby="prompt-text" on:keydown=on_key>
+                <h2 id="prompt-title">"Enable Two-Factor Authentication"</h2>
+                <p class="muted">{format!("{} on {}", pending.kind.label(), pending.device.name)}</p>
+                <p id="prompt-text">{prompt_text(pending.deferral_allowed, pending.deferral_until)}</p>
+                <div class="row">
+                    <button class="primary" type="button" node_ref=default_button on:click=now>"Activate Now"</button>
+                    {if allowed {
+                        view! { <button type="button" on:click=move |_| later_click()>"Activate Later"</button> }.into_any()
+                    } else {
+                        view! { <button type="button" on:click=move |_| close()>"Cancel"</button> }.into_any()
+                    }}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn SessionPanel(
+    device: DeviceView,
+    session: StartedSession,
+    state: RwSignal<RemoteState>,
+) -> impl IntoView {
+    view! {
+        <section class="panel session" aria-label="Remote session" role="status">
+            <h2>{format!("{} session", session.kind.label())}</h2>
+            <dl>
+                <dt>"Device"</dt><dd data-testid="session-device">{device.name.clone()}" ("{device.customer.clone()}")"</dd>
+                <dt>"Kind"</dt><dd data-testid="session-kind">{session.kind.label()}</dd>
+                <dt>"Started"</dt><dd>{format_time(session.started_at)}</dd>
+            </dl>
+            <p class="muted small">"Remote control is simulated in this build: the session was authorised and recorded."</p>
+            <button type="button" on:click=move |_| state.set(RemoteState::Idle)>"End session"</button>
+        </section>
+    }
+}

@@ -1,0 +1,75 @@
+const { test, expect } = require('@playwright/test');
+const { totp, latestEmailCode, logIn, auditOf, PASSWORD } = require('./helpers');
+
+function firstDevice(page) {
+  return page.getByTestId('device-row').first();
+}
+
+test('Activate Later twice: the prompt comes both times and both sessions start', async ({ page }) => {
+  const email = 'tech@northwind.example';
+  await logIn(page, email, PASSWORD);
+  await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
+
+  await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable Two-Factor Authentication' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('Take Control and Remote Background Management');
+  await expect(dialog).toContainText(/You can choose Activate Later until \d{1,2} \w{3} \d{4}\./);
+  await expect(dialog.getByRole('button', { name: 'Activate Now' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Activate Later' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole('status', { name: 'Remote session' })).toContainText('Take Control session');
+  await expect(page.getByTestId('session-device')).toContainText('ACCT-LAPTOP-07');
+
+  // The prompt comes back on the next start; Escape means "later" here.
+  await firstDevice(page).getByRole('button', { name: 'Remote Background Management' }).click();
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('session-kind')).toHaveText('Remote Background Management');
+
+  const deferrals = auditOf(email).filter((e) => e.action === 'remote.deferred');
+  expect(deferrals).toHaveLength(2);
+  expect(deferrals.map((e) => e.detail).join(' ')).toContain('Take Control');
+  expect(deferrals.map((e) => e.detail).join(' ')).toContain('Remote Background Management');
+});
+
+test('Activate Now leads through activation back to a session with no prompt', async ({ page }) => {
+  const email = 'jordan@northwind.example';
+  await logIn(page, email, PASSWORD);
+  await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable Two-Factor Authentication' });
+  await dialog.getByRole('button', { name: 'Activate Now' }).click();
+
+  // Logged out to the login screen, which then runs the activation flow.
+  await expect(page.getByRole('status')).toContainText('Log in again to set up two-factor authentication');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Code from the email').fill(await latestEmailCode(email));
+  await page.getByRole('button', { name: 'Verify email' }).click();
+  const key = await page.getByTestId('manual-key').innerText();
+  await page.getByLabel('6-digit code from the app').fill(totp(key));
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.getByLabel('I have saved my recovery codes').check();
+  await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Jordan Lee');
+
+  await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
+  await expect(page.getByTestId('session-kind')).toHaveText('Take Control');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  expect(auditOf(email).map((e) => e.action)).toContain('2fa.activate_now');
+});
+
+test('past the enforcement date the prompt offers only Activate Now', async ({ page }) => {
+  await logIn(page, 'pat@contoso.example', PASSWORD);
+  await expect(page.getByTestId('user-name')).toHaveText('Pat Rivera');
+  await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable Two-Factor Authentication' });
+  await expect(dialog).toContainText('is now required to use Take Control and Remote Background Management');
+  await expect(dialog.getByRole('button', { name: 'Activate Now' })).toBeFocused();
+  await expect(dialog.getByRole('button', { name: 'Activate Later' })).toHaveCount(0);
+  // Escape only closes it: no session starts.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole('status', { name: 'Remote session' })).toHaveCount(0);
+});

@@ -1,0 +1,136 @@
+//! The remote-session gate. A user with active 2FA costs two DynamoDB calls: the session read
+//! (which says it was a 2FA login) and one transaction (device check, record, audit).
+
+use domain::UnixTime;
+use domain::remote::{Decision, RemotePolicy, SessionKind};
+use store::{RemoteSession, StoreError};
+
+use super::auth::status_of;
+use super::request::{self, ctx, internal, not_signed_in, require_session, require_user};
+use super::{audit, now};
+use crate::ApiError;
+use crate::remote::{DeviceView, RemoteKind, RemoteStart, StartedSession};
+
+fn domain_kind(kind: RemoteKind) -> SessionKind {
+    match kind {
+        RemoteKind::TakeControl => SessionKind::TakeControl,
+        RemoteKind::RemoteBackgroundManagement => SessionKind::RemoteBackgroundManagement,
+    }
+}
+
+pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
+    let ctx = ctx();
+    let (_, session) = require_session(&ctx).await?;
+    let devices = ctx.store.list_devices(&session.account_id).await.map_err(internal)?;
+    Ok(devices
+        .into_iter()
+        .map(|d| DeviceView { id: d.id, name: d.name, customer: d.customer, os: d.os })
+        .collect())
+}
+
+pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<RemoteStart, ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let now = now();
+    if device_id.is_empty() || device_id.len() > 64 {
+        return Err(ApiError::bad_request("Choose a device."));
+    }
+    let (_, session) = require_session(&ctx).await?;
+    let decision = if session.two_factor {
+        Decision::Start
+    } else {
+        let (user, account) =
+            ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(internal)?;
+        let user = user.ok_or_else(not_signed_in)?;
+        let policy = RemotePolicy {
+            account_wide_2fa: account.as_ref().is_some_and(|a| a.two_factor_required),
+            required_from: account.as_ref().and_then(|a| a.remote_2fa_required_from),
+        };
+        policy.decide(status_of(&user, account.as_ref()), now, defer)
+    };
+    let kind_label = domain_kind(kind).label();
+    let event = |action: &str, detail: String| {
+        audit::event(&session.account_id, &session.user_id, &session.user_id, action, &ip, &detail)
+    };
+    match decision {
+        Decision::Prompt { deferral_until } => Ok(RemoteStart::ActivationRequired {
+            deferral_allowed: true,
+            deferral_until: deferral_until.map(UnixTime::seconds),
+        }),
+        Decision::ActivationRequired if defer => {
+            let refused = event(
+                "remote.refused",
+                format!("{kind_label} on device {device_id}: 2FA required, deferral refused"),
+            );
+            if let Err(e) = ctx.store.record_audit(&refused).await {
+                tracing::error!(error = %e, "audit write failed");
+            }
+            Err(ApiError::forbidden(
+                "Two-factor authentication is now required for Take Control and Remote Background Management. Activate it to continue.",
+            ))
+        }
+        Decision::ActivationRequired => {
+            Ok(RemoteStart::ActivationRequired { deferral_allowed: false, deferral_until: None })
+        }
+        Decision::Start | Decision::StartDeferred => {
+            let deferred = decision == Decision::StartDeferred;
+            let record = RemoteSession {
+                id: uuid_v4(),
+                account_id: session.account_id.clone(),
+                user_id: session.user_id.clone(),
+                device_id: device_id.clone(),
+                kind: domain_kind(kind).code().to_owned(),
+                started_at: now,
+                deferred,
+            };
+            let mut events = Vec::new();
+            if deferred {
+                events.push(event(
+                    "remote.deferred",
+                    format!("Activate Later chosen before {kind_label} on device {device_id}"),
+                ));
+            }
+            events.push(event("remote.started", format!("{kind_label} on device {device_id}")));
+            match ctx.store.start_remote_session(&record, &events).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => {
+                    return Err(ApiError::NotFound { message: "That device is not in your account.".into() });
+                }
+                Err(e) => return Err(internal(e)),
+            }
+            Ok(RemoteStart::Started(StartedSession {
+                session_id: record.id,
+                device_id,
+                kind,
+                started_at: now.seconds(),
+            }))
+        }
+    }
+}
+
+fn uuid_v4() -> String {
+    domain::secret::SessionToken::generate().expose()[..32].to_owned()
+}
+
+pub async fn activate_now() -> Result<(), ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let user = require_user(&ctx).await?;
+    if user.two_factor.activated_at.is_none() {
+        ctx.store.enable_two_factor(&user, &user.id, now()).await.map_err(internal)?;
+        audit::record(
+            &ctx,
+            None,
+            &user,
+            "2fa.activate_now",
+            &ip,
+            "chose Activate Now at the remote-session prompt",
+        )
+        .await;
+    }
+    if let Some(token) = request::session_token() {
+        ctx.store.delete_session(&token.hash()).await.map_err(internal)?;
+    }
+    request::clear_session_cookie();
+    Ok(())
+}

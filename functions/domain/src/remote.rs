@@ -1,0 +1,134 @@
+//! The gate in front of Take Control and Remote Background Management sessions.
+//!
+//! ```text
+//!   2FA active ───────────────────────────────────────────────▶ start
+//!   otherwise, account-wide 2FA on, or enforcement date reached ─▶ activation required (no deferral)
+//!   otherwise, the user chose "Activate Later" ─────────────────▶ start, deferral recorded
+//!   otherwise ──────────────────────────────────────────────────▶ prompt: Activate Now / Activate Later
+//! ```
+//!
+//! With account-wide 2FA on, every login must use 2FA, so a session without it is a leftover from
+//! before the switch: it gets no deferral.
+
+use serde::{Deserialize, Serialize};
+
+use crate::UnixTime;
+use crate::twofactor::Status;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    TakeControl,
+    RemoteBackgroundManagement,
+}
+
+impl SessionKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionKind::TakeControl => "Take Control",
+            SessionKind::RemoteBackgroundManagement => "Remote Background Management",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionKind::TakeControl => "take_control",
+            SessionKind::RemoteBackgroundManagement => "rbm",
+        }
+    }
+}
+
+/// The account's rules for remote sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemotePolicy {
+    /// General Settings: 2FA required for every login.
+    pub account_wide_2fa: bool,
+    /// General Settings: from this time, 2FA is required for Take Control and RBM.
+    pub required_from: Option<UnixTime>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Start,
+    /// Start, and record that the user chose "Activate Later".
+    StartDeferred,
+    /// Show the prompt. `deferral_until`: the enforcement date, if one is set.
+    Prompt {
+        deferral_until: Option<UnixTime>,
+    },
+    /// 2FA must be activated first; "Activate Later" is not offered (and refused if claimed).
+    ActivationRequired,
+}
+
+impl RemotePolicy {
+    fn enforced(&self, now: UnixTime) -> bool {
+        self.account_wide_2fa || self.required_from.is_some_and(|from| now >= from)
+    }
+
+    /// `defer`: the request says the user chose "Activate Later".
+    pub fn decide(&self, status: Status, now: UnixTime, defer: bool) -> Decision {
+        if status == Status::Active {
+            Decision::Start
+        } else if self.enforced(now) {
+            Decision::ActivationRequired
+        } else if defer {
+            Decision::StartDeferred
+        } else {
+            Decision::Prompt { deferral_until: self.required_from }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixTime = UnixTime(1_800_000_000);
+    const BEFORE: UnixTime = UnixTime(1_800_000_000 + 86_400);
+    const PAST: UnixTime = UnixTime(1_800_000_000 - 1);
+
+    fn policy(account_wide_2fa: bool, required_from: Option<UnixTime>) -> RemotePolicy {
+        RemotePolicy { account_wide_2fa, required_from }
+    }
+
+    #[test]
+    fn every_combination() {
+        use Decision::*;
+        use Status::*;
+        let cases = [
+            // (status, account-wide, enforcement date, defer claimed) -> decision
+            (Active, false, None, false, Start),
+            (Active, false, None, true, Start),
+            (Active, true, Some(PAST), false, Start),
+            (Active, false, Some(NOW), true, Start),
+            (Off, false, None, false, Prompt { deferral_until: None }),
+            (Off, false, None, true, StartDeferred),
+            (Off, false, Some(BEFORE), false, Prompt { deferral_until: Some(BEFORE) }),
+            (Off, false, Some(BEFORE), true, StartDeferred),
+            (Off, false, Some(NOW), false, ActivationRequired),
+            (Off, false, Some(PAST), true, ActivationRequired),
+            (Off, true, None, false, ActivationRequired),
+            (Off, true, None, true, ActivationRequired),
+            (Off, true, Some(BEFORE), true, ActivationRequired),
+            (EnabledNotActivated, false, None, false, Prompt { deferral_until: None }),
+            (EnabledNotActivated, false, None, true, StartDeferred),
+            (EnabledNotActivated, false, Some(BEFORE), false, Prompt { deferral_until: Some(BEFORE) }),
+            (EnabledNotActivated, false, Some(PAST), false, ActivationRequired),
+            (EnabledNotActivated, false, Some(PAST), true, ActivationRequired),
+            (EnabledNotActivated, true, None, false, ActivationRequired),
+            (EnabledNotActivated, true, Some(BEFORE), true, ActivationRequired),
+        ];
+        for (status, wide, from, defer, expected) in cases {
+            assert_eq!(
+                policy(wide, from).decide(status, NOW, defer),
+                expected,
+                "{status:?}, account-wide {wide}, from {from:?}, defer {defer}"
+            );
+        }
+    }
+
+    #[test]
+    fn kinds_have_the_products_names() {
+        assert_eq!(SessionKind::TakeControl.label(), "Take Control");
+        assert_eq!(SessionKind::RemoteBackgroundManagement.label(), "Remote Background Management");
+    }
+}
