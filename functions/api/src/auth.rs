@@ -22,6 +22,8 @@ pub struct Me {
     pub role: String,
     pub account_name: String,
     pub two_factor: TwoFactorStatus,
+    /// May open User Accounts, General Settings and the audit log.
+    pub is_administrator: bool,
 }
 
 /// What the password step leads to.

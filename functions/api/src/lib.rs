@@ -4,6 +4,7 @@
 //! `/api/<group>/<name>`; the Lambda functions compile it with `ssr` and get the bodies, which live
 //! in [`server`]. Endpoints are named explicitly so routes are stable and match `infra/`.
 
+pub mod accounts;
 pub mod auth;
 pub mod enroll;
 pub mod error;

@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP, DynamoDB or the clock: callers pass the current time in, so every
 //! rule is tested with fixed times.
 
+pub mod admin;
 pub mod crypto;
 pub mod email;
 pub mod email_code;

@@ -79,6 +79,21 @@ impl Email {
     }
 }
 
+impl Email {
+    /// A colleague changed this user's 2FA or IP verification from User Accounts.
+    pub fn changed_by_administrator(name: &str, what: &str, administrator: &str, consequence: &str) -> Email {
+        compose(
+            format!("{what}: a change to your {PRODUCT} login"),
+            name,
+            &[
+                format!("{administrator} made this change to your login from User Accounts: {what}."),
+                consequence.to_owned(),
+                "If you did not expect this, contact your administrator.".to_owned(),
+            ],
+        )
+    }
+}
+
 impl Mailer {
     pub fn new(client: Client, sender: impl Into<String>) -> Self {
         Mailer { client, sender: sender.into() }

@@ -1,3 +1,4 @@
+use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UnixTime;
 
 use crate::client::{Item, Store, StoreError, get_n, get_opt_s, get_s, n, s};
@@ -43,6 +44,59 @@ impl Store {
         Ok(())
     }
 
+    /// One page of the account's audit events, newest first, optionally only those about (or by)
+    /// one user and of one action. `cursor` continues from a previous page's `next`.
+    pub async fn audit_page(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+        action: Option<&str>,
+        cursor: Option<&str>,
+        page_size: usize,
+    ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
+        let pk = format!("ACCOUNT#{account_id}#AUDIT");
+        let mut events = Vec::new();
+        let mut start = cursor.map(str::to_owned);
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .scan_index_forward(false)
+                .limit((page_size - events.len()) as i32);
+            let mut filters = Vec::new();
+            if let Some(user) = user_id {
+                filters.push("(subject_user_id = :user OR actor_user_id = :user)");
+                query = query.expression_attribute_values(":user", s(user));
+            }
+            if let Some(action) = action {
+                filters.push("#action = :action");
+                query = query
+                    .expression_attribute_names("#action", "action")
+                    .expression_attribute_values(":action", s(action));
+            }
+            if !filters.is_empty() {
+                query = query.filter_expression(filters.join(" AND "));
+            }
+            if let Some(sk) = &start {
+                query = query.exclusive_start_key(PK, s(&pk)).exclusive_start_key(SK, s(sk));
+            }
+            let out = query.send().await?;
+            for item in out.items.unwrap_or_default() {
+                events.push(event_from_item(account_id, &item)?);
+            }
+            start = match out.last_evaluated_key.and_then(|k| k.get(SK).cloned()) {
+                Some(AttributeValue::S(sk)) => Some(sk),
+                _ => None,
+            };
+            if start.is_none() || events.len() >= page_size {
+                return Ok((events, start));
+            }
+        }
+    }
+
     /// The account's audit events, newest first (at most `limit`).
     pub async fn list_audit(&self, account_id: &str, limit: i32) -> Result<Vec<AuditEvent>, StoreError> {
         let out = self
@@ -55,20 +109,18 @@ impl Store {
             .limit(limit)
             .send()
             .await?;
-        out.items
-            .unwrap_or_default()
-            .iter()
-            .map(|item| {
-                Ok(AuditEvent {
-                    account_id: account_id.to_owned(),
-                    actor_user_id: get_opt_s(item, "actor_user_id"),
-                    subject_user_id: get_opt_s(item, "subject_user_id"),
-                    action: get_s(item, "action")?,
-                    client_ip: get_s(item, "client_ip")?,
-                    at: UnixTime(get_n(item, "at")?),
-                    detail: get_s(item, "detail")?,
-                })
-            })
-            .collect()
+        out.items.unwrap_or_default().iter().map(|item| event_from_item(account_id, item)).collect()
     }
+}
+
+fn event_from_item(account_id: &str, item: &Item) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        account_id: account_id.to_owned(),
+        actor_user_id: get_opt_s(item, "actor_user_id"),
+        subject_user_id: get_opt_s(item, "subject_user_id"),
+        action: get_s(item, "action")?,
+        client_ip: get_s(item, "client_ip")?,
+        at: UnixTime(get_n(item, "at")?),
+        detail: get_s(item, "detail")?,
+    })
 }

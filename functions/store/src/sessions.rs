@@ -2,7 +2,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UnixTime;
 
 use crate::client::{Item, Store, StoreError, get_n, get_s, n, s};
-use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +28,9 @@ pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
         ("account_id".to_owned(), s(&session.account_id)),
         (EXPIRES_AT.to_owned(), n(session.expires_at.seconds())),
         ("two_factor".to_owned(), AttributeValue::Bool(session.two_factor)),
+        // Indexed by user, so all of a user's sessions can be ended at once.
+        (GSI1_PK.to_owned(), s(format!("SESSIONS#{}", session.user_id))),
+        (GSI1_SK.to_owned(), s(session_pk(token_hash))),
     ])
 }
 
@@ -64,6 +67,34 @@ impl Store {
             two_factor: matches!(item.get("two_factor"), Some(AttributeValue::Bool(true))),
         };
         Ok((now < session.expires_at).then_some(session))
+    }
+
+    /// Ends every session of a user (after their 2FA is lowered or reset). Returns how many.
+    pub async fn revoke_sessions(&self, user_id: &str) -> Result<usize, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_values(":pk", s(format!("SESSIONS#{user_id}")))
+            .into_paginator()
+            .items()
+            .send();
+        let mut count = 0;
+        while let Some(item) = pages.next().await {
+            let item = item?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PK, s(get_s(&item, PK)?))
+                .key(SK, s(get_s(&item, SK)?))
+                .send()
+                .await?;
+            count += 1;
+        }
+        Ok(count)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

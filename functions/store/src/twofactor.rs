@@ -252,6 +252,65 @@ impl Store {
         }
     }
 
+    /// An administrator turns 2FA off for a user: their own choice, the authenticator, the
+    /// recovery codes and any IP-verification pause are cleared.
+    pub async fn disable_two_factor(&self, user: &User) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(user)))
+            .update_expression(
+                "REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        conditional(result)?;
+        Ok(())
+    }
+
+    /// Lost phone: the authenticator and recovery codes are cleared, 2FA stays enabled, so the user
+    /// activates again at their next login.
+    pub async fn reset_two_factor(
+        &self,
+        user: &User,
+        by_user_id: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(user)))
+            .update_expression(
+                "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now) \
+                 REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
+            )
+            .condition_expression("attribute_exists(tf_activated_at)")
+            .expression_attribute_values(":by", s(by_user_id))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .send()
+            .await;
+        conditional(result)?;
+        Ok(())
+    }
+
+    /// Pauses (only while 2FA is active) or resumes IP verification for a user.
+    pub async fn set_ip_paused(&self, user: &User, paused: bool) -> Result<(), StoreError> {
+        let update = self.client.update_item().table_name(&self.table).set_key(Some(user_key(user)));
+        let update = if paused {
+            update
+                .update_expression("SET ip_paused = :yes")
+                .condition_expression("attribute_exists(tf_activated_at)")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        } else {
+            update.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(pk)")
+        };
+        conditional(update.send().await)?;
+        Ok(())
+    }
+
     /// Replaces the whole set of recovery codes (the old ones stop working).
     pub async fn replace_recovery_codes(&self, user: &User, hashes: Vec<String>) -> Result<(), StoreError> {
         conditional(

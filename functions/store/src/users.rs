@@ -15,6 +15,8 @@ pub struct Account {
     pub two_factor_required: bool,
     /// From this time 2FA is required for Take Control and RBM.
     pub remote_2fa_required_from: Option<UnixTime>,
+    /// General Settings: verify logins from new IP ranges (on unless turned off).
+    pub ip_verification: bool,
 }
 
 #[derive(Clone, PartialEq)]
@@ -32,6 +34,9 @@ pub struct User {
     /// The last time step whose code was accepted: only later steps are accepted next.
     pub totp_last_step: Option<i64>,
     pub recovery_codes_left: usize,
+    /// An administrator paused IP address verification for this user (applies only while their
+    /// 2FA is active).
+    pub ip_verification_paused: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -81,7 +86,13 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
-        Ok(Account { id, name: name.to_owned(), two_factor_required: false, remote_2fa_required_from: None })
+        Ok(Account {
+            id,
+            name: name.to_owned(),
+            two_factor_required: false,
+            remote_2fa_required_from: None,
+            ip_verification: true,
+        })
     }
 
     pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
@@ -121,6 +132,43 @@ impl Store {
             }
         }
         Ok((user, account))
+    }
+
+    /// General Settings: IP address verification on or off.
+    pub async fn set_ip_verification(&self, account_id: &str, on: bool) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s("ACCOUNT"))
+            .update_expression("SET ip_verification = :on")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":on", AttributeValue::Bool(on))
+            .send()
+            .await;
+        conditional(result)?;
+        Ok(())
+    }
+
+    /// Every user of an account (all pages; accounts have hundreds, not millions).
+    pub async fn list_users(&self, account_id: &str) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(account_pk(account_id)))
+            .expression_attribute_values(":prefix", s("USER#"))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            users.push(user_from_item(&item?)?);
+        }
+        Ok(users)
     }
 
     /// General Settings: the account-wide switch and the remote-session enforcement date.
@@ -198,6 +246,7 @@ impl Store {
                 totp_secret: None,
                 totp_last_step: None,
                 recovery_codes_left: 0,
+                ip_verification_paused: false,
             }),
             Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
             Err(err) => Err(err.into()),
@@ -255,6 +304,7 @@ fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         name: get_s(item, "name")?,
         two_factor_required: matches!(item.get("two_factor_required"), Some(AttributeValue::Bool(true))),
         remote_2fa_required_from: get_opt_n(item, "remote_2fa_required_from").map(UnixTime),
+        ip_verification: !matches!(item.get("ip_verification"), Some(AttributeValue::Bool(false))),
     })
 }
 
@@ -284,5 +334,6 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
             Some(AttributeValue::Ss(set)) => set.len(),
             _ => 0,
         },
+        ip_verification_paused: matches!(item.get("ip_paused"), Some(AttributeValue::Bool(true))),
     })
 }

@@ -58,7 +58,7 @@ pub fn status_of(user: &User, account: Option<&Account>) -> Status {
     user.two_factor.status(account.is_some_and(|a| a.two_factor_required))
 }
 
-fn wire_status(status: Status) -> TwoFactorStatus {
+pub fn wire_status(status: Status) -> TwoFactorStatus {
     match status {
         Status::Active => TwoFactorStatus::Active,
         Status::EnabledNotActivated => TwoFactorStatus::EnabledNotActivated,
@@ -73,6 +73,7 @@ pub fn me_from(user: &User, account: Option<&Account>) -> Me {
         role: user.role.label().to_owned(),
         account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
         two_factor: wire_status(status_of(user, account)),
+        is_administrator: user.role.can_manage_users(),
     }
 }
 
@@ -179,6 +180,7 @@ fn me_from_challenge(c: &Challenge) -> Me {
         role: Role::from_code(&c.display.role_code).map(Role::label).unwrap_or_default().to_owned(),
         account_name: c.display.account_name.clone(),
         two_factor: TwoFactorStatus::Active,
+        is_administrator: Role::from_code(&c.display.role_code).is_some_and(Role::can_manage_users),
     }
 }
 

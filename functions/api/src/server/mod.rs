@@ -1,5 +1,6 @@
 //! Server-side bodies of the server functions, and the HTTP plumbing every function binary shares.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod enroll;

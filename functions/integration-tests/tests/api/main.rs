@@ -2,6 +2,7 @@
 //! (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SES`, started by `scripts/test`). Every test
 //! gets its own table, its own email domain and its own ports.
 
+mod accounts;
 mod activation;
 mod concurrency;
 mod login;
@@ -23,7 +24,7 @@ pub const PASSWORD: &str = "Correct-Horse-9";
 pub const TOTP_KEYS: &str = "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 pub struct TestApp {
-    /// API group (`auth`, `enroll`, `remote`) to the base URL of the function serving it.
+    /// API group (`auth`, `enroll`, `remote`, `accounts`) to the base URL of the function serving it.
     bases: BTreeMap<&'static str, String>,
     pub store: Store,
     http: reqwest::Client,
@@ -297,7 +298,8 @@ pub async fn spawn_app() -> TestApp {
     let mut bases = BTreeMap::new();
     bases.insert("auth", serve(auth::router(ctx.clone())).await);
     bases.insert("enroll", serve(enrollment::router(ctx.clone())).await);
-    bases.insert("remote", serve(::remote::router(ctx)).await);
+    bases.insert("remote", serve(::remote::router(ctx.clone())).await);
+    bases.insert("accounts", serve(::accounts::router(ctx)).await);
     TestApp {
         bases,
         store,

@@ -1,0 +1,9 @@
+//! The `accounts` function: User Accounts, General Settings, audit log (`/api/accounts/...`).
+
+use axum::Router;
+
+/// The function's whole HTTP surface, served by Lambda in production and directly in tests.
+pub fn router(ctx: api::server::Ctx) -> Router {
+    api::accounts::register();
+    api::server::http::router("accounts", ctx)
+}

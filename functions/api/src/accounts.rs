@@ -1,0 +1,147 @@
+//! `/api/accounts/...`: User Accounts, General Settings and the audit log (administrators only).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::ApiError;
+use crate::auth::TwoFactorStatus;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortBy {
+    Name,
+    Email,
+    Role,
+    TwoFactor,
+    LastLogin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserAction {
+    EnableTwoFactor,
+    DisableTwoFactor,
+    ResetTwoFactor,
+    PauseIpVerification,
+    ResumeIpVerification,
+}
+
+impl UserAction {
+    pub fn label(self) -> &'static str {
+        match self {
+            UserAction::EnableTwoFactor => "Enable 2FA",
+            UserAction::DisableTwoFactor => "Disable 2FA",
+            UserAction::ResetTwoFactor => "Reset 2FA",
+            UserAction::PauseIpVerification => "Pause IP verification",
+            UserAction::ResumeIpVerification => "Resume IP verification",
+        }
+    }
+}
+
+/// One menu item for one user: offered, and if not available, why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuItem {
+    pub action: UserAction,
+    pub unavailable_because: Option<String>,
+    /// Ask "are you sure?" first.
+    pub confirm: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub two_factor: TwoFactorStatus,
+    pub ip_verification_paused: bool,
+    /// Epoch seconds.
+    pub last_login: Option<i64>,
+    pub menu: Vec<MenuItem>,
+}
+
+/// The Info section at the bottom of the dialog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Info {
+    pub account_wide: bool,
+    pub active: usize,
+    pub enabled_not_activated: usize,
+    pub off: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub rows: Vec<UserRow>,
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub info: Info,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub account_wide_2fa: bool,
+    /// Epoch seconds from which 2FA is required for Take Control and RBM.
+    pub remote_2fa_required_from: Option<i64>,
+    pub ip_verification: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: i64,
+    pub action: String,
+    pub actor: String,
+    pub subject: String,
+    pub client_ip: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Pass back to get the next (older) page.
+    pub next: Option<String>,
+}
+
+/// Users per page in the grid.
+pub const PAGE_SIZE: usize = 25;
+
+#[server(prefix = "/api/accounts", endpoint = "users", input = Json)]
+pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<UserPage, ApiError> {
+    crate::server::accounts::list_users(sort, descending, page).await
+}
+
+/// One context-menu action on a colleague; answers the updated row.
+#[server(prefix = "/api/accounts", endpoint = "user-action", input = Json)]
+pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow, ApiError> {
+    crate::server::accounts::act_on_user(user_id, action).await
+}
+
+#[server(prefix = "/api/accounts", endpoint = "settings", input = Json)]
+pub async fn get_settings() -> Result<Settings, ApiError> {
+    crate::server::accounts::get_settings().await
+}
+
+#[server(prefix = "/api/accounts", endpoint = "save-settings", input = Json)]
+pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
+    crate::server::accounts::save_settings(settings).await
+}
+
+/// Newest first; `user_id` and `action` filter; `cursor` continues from `next`.
+#[server(prefix = "/api/accounts", endpoint = "audit", input = Json)]
+pub async fn audit_log(
+    user_id: Option<String>,
+    action: Option<String>,
+    cursor: Option<String>,
+) -> Result<AuditPage, ApiError> {
+    crate::server::accounts::audit_log(user_id, action, cursor).await
+}
+
+#[cfg(feature = "ssr")]
+pub fn register() {
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<ListUsers>();
+    register_explicit::<ActOnUser>();
+    register_explicit::<GetSettings>();
+    register_explicit::<SaveSettings>();
+    register_explicit::<AuditLog>();
+}

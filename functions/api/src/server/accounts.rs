@@ -1,0 +1,300 @@
+//! User Accounts, General Settings, audit log. Every call: a signed-in administrator, acting
+//! only on their own account.
+
+use domain::UnixTime;
+use domain::admin::{AdminAction, Counts, Target};
+use domain::twofactor::Status;
+use store::{Account, AuditEvent, StoreError, User};
+
+use super::auth::{status_of, wire_status};
+use super::request::{self, ctx, internal, require_user};
+use super::{Ctx, audit, now};
+use crate::ApiError;
+use crate::accounts::{
+    AuditPage, AuditRow, Info, MenuItem, PAGE_SIZE, Settings, SortBy, UserAction, UserPage, UserRow,
+};
+
+const ACTIONS: [UserAction; 5] = [
+    UserAction::EnableTwoFactor,
+    UserAction::DisableTwoFactor,
+    UserAction::ResetTwoFactor,
+    UserAction::PauseIpVerification,
+    UserAction::ResumeIpVerification,
+];
+
+fn domain_action(action: UserAction) -> AdminAction {
+    match action {
+        UserAction::EnableTwoFactor => AdminAction::EnableTwoFactor,
+        UserAction::DisableTwoFactor => AdminAction::DisableTwoFactor,
+        UserAction::ResetTwoFactor => AdminAction::ResetTwoFactor,
+        UserAction::PauseIpVerification => AdminAction::PauseIpVerification,
+        UserAction::ResumeIpVerification => AdminAction::ResumeIpVerification,
+    }
+}
+
+/// The signed-in administrator and their account; everyone else is refused.
+async fn require_admin(ctx: &Ctx) -> Result<(User, Account), ApiError> {
+    let admin = require_user(ctx).await?;
+    if !admin.role.can_manage_users() {
+        return Err(ApiError::forbidden("Only administrators can manage user accounts and settings."));
+    }
+    let account = ctx
+        .store
+        .get_account(&admin.account_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::forbidden("Your account could not be found."))?;
+    Ok((admin, account))
+}
+
+fn target_of(user: &User, account: &Account) -> Target {
+    Target {
+        status: status_of(user, Some(account)),
+        enabled_for_user: user.two_factor.enabled.is_some(),
+        ip_verification_paused: user.ip_verification_paused,
+    }
+}
+
+fn row(user: &User, account: &Account) -> UserRow {
+    let target = target_of(user, account);
+    // Pause/Resume IP verification are offered only for users with active 2FA (or a pause that
+    // stopped applying); Enable/Disable always show, disabled with the reason when not possible.
+    let menu = ACTIONS
+        .iter()
+        .filter(|a| match a {
+            UserAction::PauseIpVerification => {
+                target.status == Status::Active && !target.ip_verification_paused
+            }
+            UserAction::ResumeIpVerification => target.ip_verification_paused,
+            _ => true,
+        })
+        .map(|&action| {
+            let rule = domain_action(action);
+            MenuItem {
+                action,
+                unavailable_because: rule.check(target, account.two_factor_required).err().map(str::to_owned),
+                confirm: rule.lowers_security(),
+            }
+        })
+        .collect();
+    UserRow {
+        id: user.id.clone(),
+        name: user.name.clone(),
+        email: user.email.to_string(),
+        role: user.role.label().to_owned(),
+        two_factor: wire_status(target.status),
+        // A pause applies only while 2FA is active.
+        ip_verification_paused: target.ip_verification_paused && target.status == Status::Active,
+        last_login: user.last_login.map(UnixTime::seconds),
+        menu,
+    }
+}
+
+fn status_rank(status: Status) -> u8 {
+    match status {
+        Status::Active => 0,
+        Status::EnabledNotActivated => 1,
+        Status::Off => 2,
+    }
+}
+
+pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<UserPage, ApiError> {
+    let ctx = ctx();
+    let (_, account) = require_admin(&ctx).await?;
+    let mut users = ctx.store.list_users(&account.id).await.map_err(internal)?;
+    let counts = Counts::of(users.iter().map(|u| status_of(u, Some(&account))));
+    users.sort_by(|a, b| {
+        let by = match sort {
+            SortBy::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            SortBy::Email => a.email.as_str().cmp(b.email.as_str()),
+            SortBy::Role => a.role.label().cmp(b.role.label()),
+            SortBy::TwoFactor => {
+                status_rank(status_of(a, Some(&account))).cmp(&status_rank(status_of(b, Some(&account))))
+            }
+            SortBy::LastLogin => a.last_login.cmp(&b.last_login),
+        };
+        let by = by.then_with(|| a.email.as_str().cmp(b.email.as_str()));
+        if descending { by.reverse() } else { by }
+    });
+    let total = users.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = page.min(pages - 1);
+    let rows = users.iter().skip(page * PAGE_SIZE).take(PAGE_SIZE).map(|u| row(u, &account)).collect();
+    Ok(UserPage {
+        rows,
+        page,
+        pages,
+        total,
+        info: Info {
+            account_wide: account.two_factor_required,
+            active: counts.active,
+            enabled_not_activated: counts.enabled_not_activated,
+            off: counts.off,
+        },
+    })
+}
+
+fn consequence(action: AdminAction) -> &'static str {
+    match action {
+        AdminAction::EnableTwoFactor => {
+            "At your next login you will set up two-factor authentication with an authenticator app."
+        }
+        AdminAction::DisableTwoFactor => {
+            "You now log in with your password only. You were logged out everywhere."
+        }
+        AdminAction::ResetTwoFactor => {
+            "Your authenticator app and recovery codes no longer work. At your next login you will set up two-factor authentication again. You were logged out everywhere."
+        }
+        AdminAction::PauseIpVerification => {
+            "When you log in with two-factor authentication, logins from new places are no longer held for email verification."
+        }
+        AdminAction::ResumeIpVerification => "Logins from new places are verified by email again.",
+    }
+}
+
+pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow, ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let (admin, account) = require_admin(&ctx).await?;
+    if user_id.is_empty() || user_id.len() > 64 {
+        return Err(ApiError::bad_request("Choose a user."));
+    }
+    // Looked up under the administrator's own account: a user of another account is not found.
+    let not_found = || ApiError::NotFound { message: "There is no such user in your account.".into() };
+    let user = ctx.store.get_user(&account.id, &user_id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let rule = domain_action(action);
+    rule.check(target_of(&user, &account), account.two_factor_required).map_err(ApiError::bad_request)?;
+
+    let now = now();
+    let result = match rule {
+        AdminAction::EnableTwoFactor => ctx.store.enable_two_factor(&user, &admin.id, now).await,
+        AdminAction::DisableTwoFactor => ctx.store.disable_two_factor(&user).await,
+        AdminAction::ResetTwoFactor => ctx.store.reset_two_factor(&user, &admin.id, now).await,
+        AdminAction::PauseIpVerification => ctx.store.set_ip_paused(&user, true).await,
+        AdminAction::ResumeIpVerification => ctx.store.set_ip_paused(&user, false).await,
+    };
+    match result {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::bad_request("This user changed in the meantime. Refresh and try again."));
+        }
+        Err(e) => return Err(internal(e)),
+    }
+    if rule.ends_sessions() {
+        let ended = ctx.store.revoke_sessions(&user.id).await.map_err(internal)?;
+        tracing::info!(sessions = ended, "sessions ended after a 2FA change");
+    }
+    audit::record(
+        &ctx,
+        Some(&admin),
+        &user,
+        rule.audit_action(),
+        &ip,
+        &format!("{} by {}", rule.label(), admin.name),
+    )
+    .await;
+    let mail =
+        mail::Email::changed_by_administrator(&user.name, rule.label(), &admin.name, consequence(rule));
+    if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
+        tracing::error!(error = %e, "could not tell the user about an administrator's change");
+    }
+    let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(internal)?.ok_or_else(not_found)?;
+    Ok(row(&updated, &account))
+}
+
+fn settings_of(account: &Account) -> Settings {
+    Settings {
+        account_wide_2fa: account.two_factor_required,
+        remote_2fa_required_from: account.remote_2fa_required_from.map(UnixTime::seconds),
+        ip_verification: account.ip_verification,
+    }
+}
+
+pub async fn get_settings() -> Result<Settings, ApiError> {
+    let ctx = ctx();
+    let (_, account) = require_admin(&ctx).await?;
+    Ok(settings_of(&account))
+}
+
+pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let (admin, account) = require_admin(&ctx).await?;
+    if let Some(from) = settings.remote_2fa_required_from {
+        // Between 2000 and 2200: anything else is a typo.
+        if !(946_684_800..7_258_118_400).contains(&from) {
+            return Err(ApiError::bad_request("Choose a valid date for the 2FA requirement."));
+        }
+    }
+    let before = settings_of(&account);
+    let from = settings.remote_2fa_required_from.map(UnixTime);
+    ctx.store.set_account_policy(&account.id, settings.account_wide_2fa, from).await.map_err(internal)?;
+    ctx.store.set_ip_verification(&account.id, settings.ip_verification).await.map_err(internal)?;
+    let mut changes = Vec::new();
+    if before.account_wide_2fa != settings.account_wide_2fa {
+        changes.push(format!("account-wide 2FA {}", if settings.account_wide_2fa { "on" } else { "off" }));
+    }
+    if before.remote_2fa_required_from != settings.remote_2fa_required_from {
+        changes.push(match from {
+            Some(t) => format!("2FA required for Take Control and RBM from {}", domain::time::format_utc(t)),
+            None => "no date for requiring 2FA for Take Control and RBM".to_owned(),
+        });
+    }
+    if before.ip_verification != settings.ip_verification {
+        changes
+            .push(format!("IP address verification {}", if settings.ip_verification { "on" } else { "off" }));
+    }
+    if !changes.is_empty() {
+        let event = AuditEvent {
+            account_id: account.id.clone(),
+            actor_user_id: Some(admin.id.clone()),
+            subject_user_id: None,
+            action: "settings.changed".into(),
+            client_ip: ip,
+            at: now(),
+            detail: changes.join("; "),
+        };
+        if let Err(e) = ctx.store.record_audit(&event).await {
+            tracing::error!(error = %e, "audit write failed");
+        }
+    }
+    let account = ctx.store.get_account(&account.id).await.map_err(internal)?.unwrap_or(account);
+    Ok(settings_of(&account))
+}
+
+pub async fn audit_log(
+    user_id: Option<String>,
+    action: Option<String>,
+    cursor: Option<String>,
+) -> Result<AuditPage, ApiError> {
+    let ctx = ctx();
+    let (_, account) = require_admin(&ctx).await?;
+    let too_long = |v: &Option<String>| v.as_ref().is_some_and(|s| s.len() > 200);
+    if too_long(&user_id) || too_long(&action) || too_long(&cursor) {
+        return Err(ApiError::bad_request("The filter is too long."));
+    }
+    let empty_to_none = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let (user_id, action) = (empty_to_none(user_id), empty_to_none(action));
+    let (events, next) = ctx
+        .store
+        .audit_page(&account.id, user_id.as_deref(), action.as_deref(), cursor.as_deref(), 50)
+        .await
+        .map_err(internal)?;
+    let users = ctx.store.list_users(&account.id).await.map_err(internal)?;
+    let name = |id: &Option<String>| match id {
+        Some(id) => users.iter().find(|u| &u.id == id).map(|u| u.name.clone()).unwrap_or_else(|| id.clone()),
+        None => String::new(),
+    };
+    let rows = events
+        .iter()
+        .map(|e| AuditRow {
+            at: e.at.seconds(),
+            action: e.action.clone(),
+            actor: name(&e.actor_user_id),
+            subject: name(&e.subject_user_id),
+            client_ip: e.client_ip.clone(),
+            detail: e.detail.clone(),
+        })
+        .collect();
+    Ok(AuditPage { rows, next })
+}

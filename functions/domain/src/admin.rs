@@ -1,0 +1,187 @@
+//! What an administrator may do to a colleague's 2FA from User Accounts, and what follows.
+//!
+//! | action        | allowed when                               | lowers security | ends sessions |
+//! |---------------|--------------------------------------------|-----------------|---------------|
+//! | Enable 2FA    | account-wide 2FA off                       | no              | no            |
+//! | Disable 2FA   | account-wide 2FA off, and 2FA not off      | yes             | yes           |
+//! | Reset 2FA     | an authenticator is set up (active)        | yes             | yes           |
+//! | Pause IP ver. | 2FA active, not paused                     | yes             | no            |
+//! | Resume IP ver.| paused                                     | no              | no            |
+//!
+//! With account-wide 2FA on, every user must use 2FA, so per-user Enable/Disable has no meaning
+//! and is refused; Reset (lost phone) stays available.
+
+use serde::{Deserialize, Serialize};
+
+use crate::twofactor::Status;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminAction {
+    EnableTwoFactor,
+    DisableTwoFactor,
+    ResetTwoFactor,
+    PauseIpVerification,
+    ResumeIpVerification,
+}
+
+/// The target user as the rules need them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub status: Status,
+    /// Their own (per-user) choice, independent of the account-wide switch.
+    pub enabled_for_user: bool,
+    pub ip_verification_paused: bool,
+}
+
+impl AdminAction {
+    pub fn label(self) -> &'static str {
+        match self {
+            AdminAction::EnableTwoFactor => "Enable 2FA",
+            AdminAction::DisableTwoFactor => "Disable 2FA",
+            AdminAction::ResetTwoFactor => "Reset 2FA",
+            AdminAction::PauseIpVerification => "Pause IP verification",
+            AdminAction::ResumeIpVerification => "Resume IP verification",
+        }
+    }
+
+    /// Stable audit event name.
+    pub fn audit_action(self) -> &'static str {
+        match self {
+            AdminAction::EnableTwoFactor => "2fa.enabled_by_admin",
+            AdminAction::DisableTwoFactor => "2fa.disabled_by_admin",
+            AdminAction::ResetTwoFactor => "2fa.reset_by_admin",
+            AdminAction::PauseIpVerification => "ip_verification.paused",
+            AdminAction::ResumeIpVerification => "ip_verification.resumed",
+        }
+    }
+
+    /// Asks for confirmation first.
+    pub fn lowers_security(self) -> bool {
+        matches!(
+            self,
+            AdminAction::DisableTwoFactor | AdminAction::ResetTwoFactor | AdminAction::PauseIpVerification
+        )
+    }
+
+    /// The user's sessions end, so a stolen session cannot outlive the change.
+    pub fn ends_sessions(self) -> bool {
+        matches!(self, AdminAction::DisableTwoFactor | AdminAction::ResetTwoFactor)
+    }
+
+    /// `Ok` when allowed; otherwise why not, in words for the administrator.
+    pub fn check(self, target: Target, account_wide: bool) -> Result<(), &'static str> {
+        match self {
+            AdminAction::EnableTwoFactor | AdminAction::DisableTwoFactor if account_wide => Err(
+                "Two-factor authentication is on for the whole account (General Settings), so it cannot be changed per user.",
+            ),
+            AdminAction::EnableTwoFactor if target.enabled_for_user || target.status == Status::Active => {
+                Err("Two-factor authentication is already enabled for this user.")
+            }
+            AdminAction::DisableTwoFactor if target.status == Status::Off => {
+                Err("Two-factor authentication is already off for this user.")
+            }
+            AdminAction::ResetTwoFactor if target.status != Status::Active => {
+                Err("This user has no authenticator app set up, so there is nothing to reset.")
+            }
+            AdminAction::PauseIpVerification if target.status != Status::Active => {
+                Err("IP verification can be paused only for users whose 2FA is active.")
+            }
+            AdminAction::PauseIpVerification if target.ip_verification_paused => {
+                Err("IP verification is already paused for this user.")
+            }
+            AdminAction::ResumeIpVerification if !target.ip_verification_paused => {
+                Err("IP verification is not paused for this user.")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Counts for the Info section.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub active: usize,
+    pub enabled_not_activated: usize,
+    pub off: usize,
+}
+
+impl Counts {
+    pub fn of(statuses: impl IntoIterator<Item = Status>) -> Self {
+        statuses.into_iter().fold(Counts::default(), |mut c, s| {
+            match s {
+                Status::Active => c.active += 1,
+                Status::EnabledNotActivated => c.enabled_not_activated += 1,
+                Status::Off => c.off += 1,
+            }
+            c
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AdminAction::*;
+
+    fn target(status: Status, enabled_for_user: bool, paused: bool) -> Target {
+        Target { status, enabled_for_user, ip_verification_paused: paused }
+    }
+
+    #[test]
+    fn account_wide_2fa_disables_per_user_enable_and_disable_but_not_reset() {
+        let active = target(Status::Active, true, false);
+        let off = target(Status::EnabledNotActivated, false, false);
+        assert!(EnableTwoFactor.check(off, true).is_err());
+        assert!(DisableTwoFactor.check(active, true).is_err());
+        assert_eq!(ResetTwoFactor.check(active, true), Ok(()));
+        assert_eq!(PauseIpVerification.check(active, true), Ok(()));
+    }
+
+    #[test]
+    fn per_user_rules_without_the_switch() {
+        let off = target(Status::Off, false, false);
+        let grey = target(Status::EnabledNotActivated, true, false);
+        let green = target(Status::Active, true, false);
+        let paused = target(Status::Active, true, true);
+        assert_eq!(EnableTwoFactor.check(off, false), Ok(()));
+        assert!(EnableTwoFactor.check(grey, false).is_err());
+        assert!(EnableTwoFactor.check(green, false).is_err());
+        assert!(DisableTwoFactor.check(off, false).is_err());
+        assert_eq!(DisableTwoFactor.check(grey, false), Ok(()));
+        assert_eq!(DisableTwoFactor.check(green, false), Ok(()));
+        assert!(ResetTwoFactor.check(grey, false).is_err());
+        assert_eq!(ResetTwoFactor.check(green, false), Ok(()));
+        assert!(PauseIpVerification.check(grey, false).is_err());
+        assert_eq!(PauseIpVerification.check(green, false), Ok(()));
+        assert!(PauseIpVerification.check(paused, false).is_err());
+        assert_eq!(ResumeIpVerification.check(paused, false), Ok(()));
+        assert!(ResumeIpVerification.check(green, false).is_err());
+    }
+
+    #[test]
+    fn lowering_actions_confirm_and_the_2fa_ones_end_sessions() {
+        assert!(DisableTwoFactor.lowers_security() && DisableTwoFactor.ends_sessions());
+        assert!(ResetTwoFactor.lowers_security() && ResetTwoFactor.ends_sessions());
+        assert!(PauseIpVerification.lowers_security() && !PauseIpVerification.ends_sessions());
+        assert!(!EnableTwoFactor.lowers_security() && !ResumeIpVerification.lowers_security());
+    }
+
+    #[test]
+    fn the_switch_restores_per_user_choices_when_turned_off() {
+        use crate::twofactor::{Enabled, TwoFactor};
+        let own_choice = TwoFactor { enabled: None, activated_at: None };
+        let chosen = TwoFactor {
+            enabled: Some(Enabled { by_user_id: "a".into(), at: crate::UnixTime(1) }),
+            activated_at: None,
+        };
+        // Switch on: both grey. Switch off: each back to their own choice.
+        assert_eq!(
+            Counts::of([own_choice.status(true), chosen.status(true)]),
+            Counts { active: 0, enabled_not_activated: 2, off: 0 }
+        );
+        assert_eq!(
+            Counts::of([own_choice.status(false), chosen.status(false)]),
+            Counts { active: 0, enabled_not_activated: 1, off: 1 }
+        );
+    }
+}

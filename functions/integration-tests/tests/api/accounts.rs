@@ -1,0 +1,257 @@
+//! User Accounts, General Settings and the audit log over HTTP: permissions, cross-account
+//! refusals, the per-user actions and the account-wide switch.
+
+use domain::Role;
+use serde_json::{Value, json};
+
+use crate::{PASSWORD, TestApp, add_user, code_now, spawn_app};
+
+async fn log_in_admin(app: &TestApp) -> store::User {
+    let admin = app.add_user("admin", Role::Administrator).await;
+    assert_eq!(app.login(&admin.email.to_string(), PASSWORD).await.status, 200);
+    admin
+}
+
+fn row<'a>(page: &'a Value, email: &str) -> &'a Value {
+    page["rows"].as_array().unwrap().iter().find(|r| r["email"] == email).expect("row for user")
+}
+
+async fn users(app: &TestApp) -> Value {
+    let page = app.call("accounts/users", json!({ "sort": "Name", "descending": false, "page": 0 })).await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    page.body
+}
+
+async fn act(app: &TestApp, user_id: &str, action: &str) -> crate::Reply {
+    app.call("accounts/user-action", json!({ "user_id": user_id, "action": action })).await
+}
+
+#[tokio::test]
+async fn technicians_are_refused_everything_and_nothing_changes() {
+    let app = spawn_app().await;
+    let victim = app.add_user("victim", Role::Technician).await;
+    app.login(&app.email("tech"), PASSWORD).await;
+    let before = app.items().await.len();
+    let calls = [
+        ("accounts/users", json!({ "sort": "Name", "descending": false, "page": 0 })),
+        ("accounts/user-action", json!({ "user_id": victim.id, "action": "DisableTwoFactor" })),
+        ("accounts/user-action", json!({ "user_id": victim.id, "action": "EnableTwoFactor" })),
+        ("accounts/settings", json!({})),
+        (
+            "accounts/save-settings",
+            json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": null, "ip_verification": false } }),
+        ),
+        ("accounts/audit", json!({ "user_id": null, "action": null, "cursor": null })),
+    ];
+    for (path, body) in calls {
+        let reply = app.call(path, body).await;
+        assert_eq!(reply.status, 403, "{path}: {:?}", reply.body);
+    }
+    assert_eq!(app.items().await.len(), before);
+    assert!(app.user(&victim).await.two_factor.enabled.is_none());
+    // And without a session at all.
+    app.forget_cookies();
+    assert_eq!(app.call("accounts/settings", json!({})).await.status, 401);
+}
+
+#[tokio::test]
+async fn an_administrator_of_another_account_cannot_touch_our_users() {
+    let app = spawn_app().await;
+    let other_admin = add_user(
+        &app.store,
+        &app.other_account_user.account_id,
+        &format!("boss@other-{}", app.domain),
+        Role::Administrator,
+    )
+    .await;
+    app.login(&other_admin.email.to_string(), PASSWORD).await;
+    let before = app.items().await.len();
+    for action in ["EnableTwoFactor", "DisableTwoFactor", "ResetTwoFactor", "PauseIpVerification"] {
+        let reply = act(&app, &app.tech.id, action).await;
+        assert_eq!(reply.status, 404, "{action}: {:?}", reply.body);
+    }
+    assert_eq!(app.items().await.len(), before);
+    // Their grid shows only their own account.
+    let page = users(&app).await;
+    let emails: Vec<&str> =
+        page["rows"].as_array().unwrap().iter().map(|r| r["email"].as_str().unwrap()).collect();
+    assert!(!emails.contains(&app.email("tech").as_str()));
+}
+
+#[tokio::test]
+async fn enable_makes_a_grey_tick_and_the_next_login_goes_into_activation() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    let tech_email = app.email("tech");
+    let page = users(&app).await;
+    assert_eq!(row(&page, &tech_email)["two_factor"], "Off");
+    assert_eq!(page["info"]["off"], 2);
+
+    let reply = act(&app, &app.tech.id, "EnableTwoFactor").await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.body["two_factor"], "EnabledNotActivated");
+    let mail = app.mail_to(&tech_email).await;
+    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().starts_with("Enable 2FA")));
+    let actions: Vec<String> =
+        app.store.list_audit(&app.tech.account_id, 50).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(actions.contains(&"2fa.enabled_by_admin".to_owned()));
+
+    app.forget_cookies();
+    let login = app.login(&tech_email, PASSWORD).await;
+    assert_eq!(login.body["ActivationRequired"]["email"], tech_email.as_str());
+}
+
+#[tokio::test]
+async fn disabling_for_a_user_who_lost_their_phone_ends_their_sessions_and_allows_password_login() {
+    let app = spawn_app().await;
+    let tech_email = app.email("tech");
+    app.login(&tech_email, PASSWORD).await;
+    app.activate(&tech_email).await;
+    let phone_session = app.cookie("__Host-session");
+    app.forget_cookies();
+
+    log_in_admin(&app).await;
+    let page = users(&app).await;
+    let tech_row = row(&page, &tech_email);
+    assert_eq!(tech_row["two_factor"], "Active");
+    let disable =
+        tech_row["menu"].as_array().unwrap().iter().find(|m| m["action"] == "DisableTwoFactor").unwrap();
+    assert_eq!(disable["confirm"], true);
+    let reply = act(&app, &app.tech.id, "DisableTwoFactor").await;
+    assert_eq!(reply.body["two_factor"], "Off", "{:?}", reply.body);
+    assert!(app.user(&app.tech).await.totp_secret.is_none());
+
+    // Their old session no longer works; the password alone logs them in.
+    app.forget_cookies();
+    app.set_cookie("__Host-session", phone_session);
+    crate::assert_signed_out(&app).await;
+    app.forget_cookies();
+    let login = app.login(&tech_email, PASSWORD).await;
+    assert!(login.body.get("SignedIn").is_some(), "{:?}", login.body);
+}
+
+#[tokio::test]
+async fn reset_clears_the_authenticator_so_the_user_activates_again() {
+    let app = spawn_app().await;
+    let tech_email = app.email("tech");
+    app.login(&tech_email, PASSWORD).await;
+    let (secret, codes) = app.activate(&tech_email).await;
+    app.forget_cookies();
+    log_in_admin(&app).await;
+    // Pause IP verification first: a reset ends the pause too.
+    assert_eq!(act(&app, &app.tech.id, "PauseIpVerification").await.body["ip_verification_paused"], true);
+    let reset = act(&app, &app.tech.id, "ResetTwoFactor").await;
+    assert_eq!(reset.body["two_factor"], "EnabledNotActivated", "{:?}", reset.body);
+    assert_eq!(reset.body["ip_verification_paused"], false);
+    app.forget_cookies();
+    let login = app.login(&tech_email, PASSWORD).await;
+    assert!(login.body.get("ActivationRequired").is_some(), "{:?}", login.body);
+    // The old authenticator and recovery codes are useless now.
+    assert_eq!(app.passcode(&code_now(&secret, 1)).await.status, 401);
+    assert_eq!(app.passcode(&codes[0]).await.status, 401);
+}
+
+#[tokio::test]
+async fn pause_is_offered_only_for_active_2fa() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    let page = users(&app).await;
+    let menu: Vec<&str> = row(&page, &app.email("tech"))["menu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["action"].as_str().unwrap())
+        .collect();
+    assert!(!menu.contains(&"PauseIpVerification"));
+    assert_eq!(act(&app, &app.tech.id, "PauseIpVerification").await.status, 400);
+}
+
+#[tokio::test]
+async fn account_wide_2fa_overrides_per_user_choices_and_gives_them_back() {
+    let app = spawn_app().await;
+    let admin = log_in_admin(&app).await;
+    let other = app.add_user("other", Role::Technician).await;
+    act(&app, &other.id, "EnableTwoFactor").await;
+
+    let on = app
+        .call(
+            "accounts/save-settings",
+            json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": null, "ip_verification": true } }),
+        )
+        .await;
+    assert_eq!(on.status, 200, "{:?}", on.body);
+    let page = users(&app).await;
+    assert_eq!(page["info"]["account_wide"], true);
+    assert_eq!(page["info"]["enabled_not_activated"], 3);
+    let tech = row(&page, &app.email("tech"));
+    assert_eq!(tech["two_factor"], "EnabledNotActivated");
+    for item in tech["menu"].as_array().unwrap() {
+        let reason = &item["unavailable_because"];
+        match item["action"].as_str().unwrap() {
+            "EnableTwoFactor" | "DisableTwoFactor" => {
+                assert!(reason.as_str().unwrap().contains("whole account"))
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(act(&app, &app.tech.id, "EnableTwoFactor").await.status, 400);
+    assert_eq!(act(&app, &other.id, "DisableTwoFactor").await.status, 400);
+
+    app.call(
+        "accounts/save-settings",
+        json!({ "settings": { "account_wide_2fa": false, "remote_2fa_required_from": 1900000000, "ip_verification": true } }),
+    )
+    .await;
+    let page = users(&app).await;
+    assert_eq!(row(&page, &app.email("tech"))["two_factor"], "Off");
+    assert_eq!(row(&page, &app.email("other"))["two_factor"], "EnabledNotActivated");
+    assert_eq!(row(&page, &admin.email.to_string())["two_factor"], "Off");
+
+    // Settings changes are audited, and the audit log filters by action.
+    let log = app
+        .call("accounts/audit", json!({ "user_id": null, "action": "settings.changed", "cursor": null }))
+        .await;
+    let rows = log.body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{:?}", log.body);
+    assert!(rows[0]["detail"].as_str().unwrap().contains("account-wide 2FA off"));
+    assert!(rows[1]["detail"].as_str().unwrap().contains("account-wide 2FA on"));
+    let bad = app
+        .call(
+            "accounts/save-settings",
+            json!({ "settings": { "account_wide_2fa": false, "remote_2fa_required_from": 5, "ip_verification": true } }),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn the_grid_pages_and_sorts_on_the_server() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    for i in 0..30 {
+        app.add_user(&format!("u{i:02}"), Role::Technician).await;
+    }
+    let first = app.call("accounts/users", json!({ "sort": "Email", "descending": false, "page": 0 })).await;
+    assert_eq!(first.body["total"], 32);
+    assert_eq!(first.body["pages"], 2);
+    assert_eq!(first.body["rows"].as_array().unwrap().len(), 25);
+    let second = app.call("accounts/users", json!({ "sort": "Email", "descending": false, "page": 1 })).await;
+    assert_eq!(second.body["rows"].as_array().unwrap().len(), 7);
+    let desc = app.call("accounts/users", json!({ "sort": "Email", "descending": true, "page": 0 })).await;
+    assert_eq!(desc.body["rows"][0]["email"], app.email("u29").as_str());
+    assert_eq!(first.body["rows"][0]["email"], app.email("admin").as_str());
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_by_user() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    act(&app, &app.tech.id, "EnableTwoFactor").await;
+    let log =
+        app.call("accounts/audit", json!({ "user_id": app.tech.id, "action": null, "cursor": null })).await;
+    let rows = log.body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{:?}", log.body);
+    assert_eq!(rows[0]["action"], "2fa.enabled_by_admin");
+    assert_eq!(rows[0]["subject"], format!("User {}", app.email("tech")));
+    let _ = code_now;
+}
