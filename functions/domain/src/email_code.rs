@@ -1,8 +1,9 @@
 //! The email-validation code sent before authenticator setup.
 //!
-//! 6 digits, valid 15 minutes, 5 tries, a new one at most once a minute. With 5 tries at one in a
-//! million each, guessing is hopeless; 15 minutes is long enough for slow mail; the minute between
-//! sends stops the button from being used to flood a mailbox.
+//! 6 digits, valid 15 minutes, 5 tries each, a new one at most once a minute and at most 5 in one
+//! activation (which lasts a day). That caps guessing at 25 tries a day, one chance in 40,000;
+//! 15 minutes is long enough for slow mail; the minute between sends and the cap stop the button
+//! from being used to flood a mailbox.
 
 use rand::Rng;
 use subtle::ConstantTimeEq;
@@ -13,6 +14,7 @@ use crate::secret::sha256_hex;
 pub const VALID_SECONDS: i64 = 15 * 60;
 pub const MAX_TRIES: u32 = 5;
 pub const RESEND_COOLDOWN_SECONDS: i64 = 60;
+pub const MAX_SENDS: u32 = 5;
 
 /// What the store keeps about the code last sent to a user.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -20,10 +20,13 @@ pub struct AuditEvent {
 
 pub(crate) fn audit_item(event: &AuditEvent) -> Item {
     let id = uuid::Uuid::new_v4();
+    // Events in the same second keep their order: the write time in nanoseconds breaks ties.
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     let mut item = Item::from([
         (PK.to_owned(), s(format!("ACCOUNT#{}#AUDIT", event.account_id))),
         // Zero-padded time first so the sort key orders events by time.
-        (SK.to_owned(), s(format!("{:012}#{id}", event.at.seconds()))),
+        (SK.to_owned(), s(format!("{:012}#{nanos:020}#{id}", event.at.seconds()))),
         ("action".to_owned(), s(&event.action)),
         ("client_ip".to_owned(), s(&event.client_ip)),
         ("at".to_owned(), n(event.at.seconds())),

@@ -5,12 +5,15 @@
 //! it needs from the user (the encrypted secret); the replay check itself is always against the
 //! user item, in the same transaction that starts the session.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
+use domain::lockout::Policy;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::lockout::{CounterKey, key as lockout_key};
 use crate::sessions::{Session, session_item};
 use crate::users::{account_pk, user_sk};
 
@@ -64,11 +67,23 @@ impl std::fmt::Debug for Challenge {
     }
 }
 
-/// Why finishing a passcode login lost.
+/// What proves the second factor.
+#[derive(Clone, Copy, Debug)]
+pub enum Proof<'a> {
+    /// A TOTP code matched `step` for the challenge's copy of the encrypted secret.
+    Passcode { step: i64, sealed_secret: &'a str },
+    /// The hash of a recovery code.
+    RecoveryCode { hash: &'a str },
+}
+
+/// Why finishing a second factor lost.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FinishError {
-    /// The step was not newer than the stored one, or the challenge was already used.
+    /// The step was not newer than the stored one, the code is not (any more) in the set, the
+    /// secret changed, or the challenge was already used.
     Replayed,
+    /// A lockout counter is locked.
+    Locked,
     Store(String),
 }
 
@@ -191,32 +206,47 @@ impl Store {
         Ok(())
     }
 
-    /// One transaction: accept `step` for the user only if it is later than the stored one,
-    /// consume the challenge (only while it has fewer than `max_failures`), start the session,
-    /// record the login. Two concurrent uses of one code: one wins.
-    pub async fn finish_passcode_login(
+    /// One transaction finishes a login's second step: the proof is accepted on the user item
+    /// (a TOTP step later than the last one, for the same secret the challenge was issued for; or
+    /// a recovery code still in the set), the challenge is consumed (while it has fewer than
+    /// `max_failures`), no lockout counter is locked, the session starts and the login is audited.
+    /// Two concurrent uses of one code: one wins.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_second_factor(
         &self,
         challenge_hash: &str,
         challenge: &Challenge,
-        step: i64,
+        proof: Proof<'_>,
         max_failures: u32,
+        locks: &[(CounterKey, Policy)],
         session_hash: &str,
         session: &Session,
         audit: &AuditEvent,
     ) -> Result<(), FinishError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| FinishError::Store(e.to_string());
-        let accept_step = Update::builder()
+        let now = audit.at;
+        let user = Update::builder()
             .table_name(&self.table)
             .key(PK, s(account_pk(&challenge.account_id)))
             .key(SK, s(user_sk(&challenge.user_id)))
-            .update_expression("SET totp_last_step = :step, last_login = :now")
-            .condition_expression(
-                "attribute_exists(tf_activated_at) AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
-            )
-            .expression_attribute_values(":step", n(step))
-            .expression_attribute_values(":now", n(audit.at.seconds()))
-            .build()
-            .map_err(build)?;
+            .expression_attribute_values(":now", n(now.seconds()));
+        let user = match proof {
+            Proof::Passcode { step, sealed_secret } => user
+                .update_expression("SET totp_last_step = :step, last_login = :now")
+                .condition_expression(
+                    "attribute_exists(tf_activated_at) AND totp_secret = :secret \
+                     AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
+                )
+                .expression_attribute_values(":step", n(step))
+                .expression_attribute_values(":secret", s(sealed_secret)),
+            Proof::RecoveryCode { hash } => user
+                .update_expression("DELETE recovery :code SET last_login = :now")
+                .condition_expression("attribute_exists(tf_activated_at) AND contains(recovery, :h)")
+                .expression_attribute_values(":code", AttributeValue::Ss(vec![hash.to_owned()]))
+                .expression_attribute_values(":h", s(hash)),
+        }
+        .build()
+        .map_err(build)?;
         let consume = Delete::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(challenge_hash)))
@@ -236,18 +266,43 @@ impl Store {
             .set_item(Some(audit_item(audit)))
             .build()
             .map_err(build)?;
-        let result = self
+        let mut tx = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(accept_step).build())
+            .transact_items(TransactWriteItem::builder().update(user).build())
             .transact_items(TransactWriteItem::builder().delete(consume).build())
             .transact_items(TransactWriteItem::builder().put(start).build())
-            .transact_items(TransactWriteItem::builder().put(record).build())
-            .send()
-            .await;
-        match result {
+            .transact_items(TransactWriteItem::builder().put(record).build());
+        for (counter, policy) in locks {
+            let not_locked = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(lockout_key(counter)))
+                .condition_expression(
+                    "attribute_not_exists(pk) OR failures < :max OR last_failure <= :cutoff",
+                )
+                .expression_attribute_values(":max", n(i64::from(policy.max_failures)))
+                .expression_attribute_values(":cutoff", n(now.seconds() - policy.lock_seconds))
+                .build()
+                .map_err(build)?;
+            tx = tx.transact_items(TransactWriteItem::builder().condition_check(not_locked).build());
+        }
+        match tx.send().await {
             Ok(_) => Ok(()),
-            Err(err) if lost_condition(&err) => Err(FinishError::Replayed),
+            Err(err) if lost_condition(&err) => {
+                // Which conditions failed: the lock checks come after the four writes.
+                let locked = err
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        TransactWriteItemsError::TransactionCanceledException(c) => {
+                            Some(c.cancellation_reasons())
+                        }
+                        _ => None,
+                    })
+                    .is_some_and(|reasons| {
+                        reasons.iter().skip(4).any(|r| r.code() == Some("ConditionalCheckFailed"))
+                    });
+                Err(if locked { FinishError::Locked } else { FinishError::Replayed })
+            }
             Err(err) => Err(FinishError::Store(StoreError::from(err).to_string())),
         }
     }

@@ -28,7 +28,7 @@ mod twofactor;
 mod users;
 
 pub use audit::AuditEvent;
-pub use challenges::{Challenge, Display, FinishError, Purpose};
+pub use challenges::{Challenge, Display, FinishError, Proof, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use lockout::CounterKey;

@@ -24,7 +24,7 @@ impl CounterKey {
     }
 }
 
-fn key(counter: &CounterKey) -> Item {
+pub(crate) fn key(counter: &CounterKey) -> Item {
     Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s("LOCKOUT"))])
 }
 

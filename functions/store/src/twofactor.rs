@@ -4,7 +4,7 @@
 //! authenticator secret. Nothing on the user item changes until a valid code from the app
 //! confirms the secret, so an unconfirmed secret can never lock anyone out.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
 
@@ -21,6 +21,8 @@ pub struct Enrollment {
     pub email_verified_at: Option<UnixTime>,
     /// Encrypted secret shown to the user, not yet confirmed.
     pub pending_secret: Option<String>,
+    /// Email codes sent in this activation.
+    pub codes_sent: u32,
 }
 
 fn enroll_key(user: &User) -> Item {
@@ -60,7 +62,8 @@ impl Store {
         }
     }
 
-    pub async fn get_enrollment(&self, user: &User) -> Result<Enrollment, StoreError> {
+    /// The user's activation in progress; one older than a day counts as none.
+    pub async fn get_enrollment(&self, user: &User, now: UnixTime) -> Result<Enrollment, StoreError> {
         let out = self
             .client
             .get_item()
@@ -69,7 +72,8 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        let Some(item) = out.item else {
+        let Some(item) = out.item.filter(|i| get_opt_n(i, EXPIRES_AT).is_some_and(|exp| now.seconds() < exp))
+        else {
             return Ok(Enrollment::default());
         };
         let sent_code = match (get_opt_s(&item, "code_hash"), get_opt_n(&item, "sent_at")) {
@@ -84,33 +88,54 @@ impl Store {
             sent_code,
             email_verified_at: get_opt_n(&item, "email_verified_at").map(UnixTime),
             pending_secret: get_opt_s(&item, "pending_secret"),
+            codes_sent: get_opt_n(&item, "sends").unwrap_or(0) as u32,
         })
     }
 
-    /// Stores a newly sent code, unless one was sent after `cooldown_cutoff` (then `Conflict`).
+    /// Stores a newly sent code, unless one was sent after `cooldown_cutoff` or `max_sends` were
+    /// sent in this activation (then `Conflict`). An activation older than a day starts afresh.
     pub async fn save_email_code(
         &self,
         user: &User,
         code_hash: &str,
         now: UnixTime,
         cooldown_cutoff: UnixTime,
+        max_sends: u32,
     ) -> Result<(), StoreError> {
-        conditional(
+        let update = || {
             self.client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(enroll_key(user)))
-                .update_expression("SET code_hash = :h, sent_at = :now, tries = :zero, #exp = :exp")
-                .condition_expression("attribute_not_exists(sent_at) OR sent_at <= :cutoff")
                 .expression_attribute_names("#exp", EXPIRES_AT)
                 .expression_attribute_values(":h", s(code_hash))
                 .expression_attribute_values(":now", n(now.seconds()))
                 .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":cutoff", n(cooldown_cutoff.seconds()))
+                .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":exp", n(now.seconds() + ENROLLMENT_TTL_SECONDS))
-                .send()
-                .await,
-        )?;
+        };
+        let fresh = update()
+            .update_expression(
+                "SET code_hash = :h, sent_at = :now, tries = :zero, sends = :one, #exp = :exp \
+                 REMOVE email_verified_at, pending_secret",
+            )
+            .condition_expression("attribute_not_exists(pk) OR #exp <= :now")
+            .send()
+            .await;
+        match conditional(fresh) {
+            Err(StoreError::Conflict) => {}
+            other => return other.map(|_| ()),
+        }
+        let next = update()
+            .update_expression(
+                "SET code_hash = :h, sent_at = :now, tries = :zero, #exp = :exp ADD sends :one",
+            )
+            .condition_expression("sent_at <= :cutoff AND sends < :max")
+            .expression_attribute_values(":cutoff", n(cooldown_cutoff.seconds()))
+            .expression_attribute_values(":max", n(i64::from(max_sends)))
+            .send()
+            .await;
+        conditional(next)?;
         Ok(())
     }
 
@@ -219,37 +244,6 @@ impl Store {
                 .await,
         )?;
         Ok(())
-    }
-
-    /// Spends one recovery code. Returns how many are left, or `Conflict` if the code is not (or
-    /// no longer) in the set: two concurrent uses of one code, one wins.
-    pub async fn use_recovery_code(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        code_hash: &str,
-    ) -> Result<usize, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s(user_sk(user_id)))
-            .update_expression("DELETE recovery :code")
-            .condition_expression("attribute_exists(tf_activated_at) AND contains(recovery, :h)")
-            .expression_attribute_values(":code", AttributeValue::Ss(vec![code_hash.to_owned()]))
-            .expression_attribute_values(":h", s(code_hash))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => Ok(match out.attributes.unwrap_or_default().get("recovery") {
-                Some(AttributeValue::Ss(set)) => set.len(),
-                _ => 0,
-            }),
-            Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
-            Err(err) => Err(err.into()),
-        }
     }
 
     /// An administrator turns 2FA off for a user: their own choice, the authenticator, the

@@ -7,7 +7,7 @@ use domain::time::format_utc;
 use domain::totp::{TotpError, TotpSecret};
 use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
-use store::{Account, Challenge, CounterKey, Display, FinishError, Purpose, StoreError, User};
+use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, Proof, Purpose, User};
 
 use super::request::{self, ctx, internal, require_user};
 use super::{Ctx, audit, now};
@@ -15,6 +15,8 @@ use crate::ApiError;
 use crate::auth::{LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
 
 const WRONG_CREDENTIALS: &str = "The email address or password is incorrect.";
+/// Audit partition for failed logins with an email that has no account.
+const UNKNOWN_ACCOUNT: &str = "-";
 /// Wrong passcodes allowed for one login before it must start again with the password.
 pub const MAX_PASSCODE_FAILURES: u32 = 5;
 
@@ -48,6 +50,16 @@ async fn count_failure(
     let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
     let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
     Ok(lock_of(Some(&pair), Some(&by_email), now))
+}
+
+/// After a whole login succeeds its attempts stop counting. Best effort: a failure here only
+/// leaves them counted until their window ends.
+pub async fn clear_login_counters(ctx: &Ctx, email: &Email, ip: &str) {
+    for key in counter_keys(email, ip) {
+        if let Err(err) = ctx.store.clear_counter(&key).await {
+            tracing::warn!(error = %err, "could not clear login counters");
+        }
+    }
 }
 
 fn counter_keys(email: &Email, ip: &str) -> [CounterKey; 2] {
@@ -94,6 +106,16 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     if let Some(until) = lock_of(counters[0].as_ref(), counters[1].as_ref(), now) {
         return Err(locked_out(until));
     }
+    // Every attempt is counted before the password is checked, so parallel guesses cannot get
+    // past the limit: those counted beyond it are refused unchecked. A successful login clears
+    // the count (for 2FA users only once the second step succeeds).
+    let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
+    let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
+    if pair.failures > lockout::PAIR.max_failures || by_email.failures > lockout::EMAIL.max_failures {
+        let until = lock_of(Some(&pair), Some(&by_email), now)
+            .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
+        return Err(locked_out(until));
+    }
 
     let user = ctx.store.find_user_by_email(&email).await.map_err(internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -105,11 +127,29 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     let user = match (verified, user) {
         (true, Some(user)) => user,
         (_, user) => {
-            let lock = count_failure(&ctx, &keys, now).await?;
-            if let Some(user) = &user {
-                audit::record(&ctx, None, user, "login.failure", &ip, "wrong password").await;
-                if lock.is_some() {
-                    audit::record(&ctx, None, user, "login.lockout", &ip, "too many failed attempts").await;
+            let lock = lock_of(Some(&pair), Some(&by_email), now);
+            // The same writes whether or not the email has an account, so timing tells nothing.
+            let (account_id, user_id, detail) = match &user {
+                Some(u) => (u.account_id.as_str(), Some(u.id.clone()), "wrong password"),
+                None => (UNKNOWN_ACCOUNT, None, "unknown email"),
+            };
+            let mut event = AuditEvent {
+                account_id: account_id.to_owned(),
+                actor_user_id: user_id.clone(),
+                subject_user_id: user_id,
+                action: "login.failure".into(),
+                client_ip: ip.clone(),
+                at: now,
+                detail: detail.into(),
+            };
+            if let Err(e) = ctx.store.record_audit(&event).await {
+                tracing::error!(error = %e, "audit write failed");
+            }
+            if lock.is_some() {
+                event.action = "login.lockout".into();
+                event.detail = "too many failed attempts".into();
+                if let Err(e) = ctx.store.record_audit(&event).await {
+                    tracing::error!(error = %e, "audit write failed");
                 }
             }
             tracing::info!(%ip, locked = lock.is_some(), "login failed");
@@ -120,9 +160,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
     match status_of(&user, account.as_ref()) {
         Status::Off => {
-            for key in &keys {
-                ctx.store.clear_counter(key).await.map_err(internal)?;
-            }
+            clear_login_counters(&ctx, &email, &ip).await;
             request::start_session(&ctx, &user, false).await?;
             ctx.store.record_login(&user, now).await.map_err(internal)?;
             audit::record(&ctx, None, &user, "login.success", &ip, "password (2FA off)").await;
@@ -184,8 +222,9 @@ fn me_from_challenge(c: &Challenge) -> Me {
     }
 }
 
-/// The passcode step. Success costs two DynamoDB calls: read the challenge, then one transaction
-/// (accept the step, consume the challenge, start the session, audit).
+/// The second step for users with active 2FA: a passcode or a recovery code. A passcode costs
+/// two DynamoDB calls on success: read the challenge, then one transaction (accept the step,
+/// consume the challenge, check no lockout, start the session, audit).
 pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
@@ -202,106 +241,132 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         .map_err(internal)?
         .filter(|c| c.purpose == Purpose::Passcode)
         .ok_or_else(login_expired)?;
+    let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
+    let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
+    let keys = counter_keys(&email, &ip);
 
-    if recovery::looks_like_recovery_code(&code) {
-        return use_recovery_code(&ctx, &challenge_hash, &challenge, &code, &ip).await;
-    }
-
-    let secret = challenge
-        .totp_secret
-        .as_deref()
-        .ok_or_else(login_expired)
-        .and_then(|sealed| {
-            ctx.config.totp_keys.decrypt(sealed).map_err(|err| {
-                tracing::error!(error = %err, "cannot decrypt a TOTP secret");
-                ApiError::internal()
-            })
-        })
-        .map(TotpSecret::from_bytes)?;
-
-    let step = match secret.verify(&code, now, None) {
-        Ok(step) => step,
-        Err(TotpError::Malformed) => {
-            return Err(ApiError::bad_request(
-                "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
-            ));
-        }
-        Err(err) => {
-            return Err(passcode_failed(&ctx, &challenge_hash, &challenge, &ip, now, err).await);
+    let recovery_hash = recovery::hash(&code);
+    let proof = match &recovery_hash {
+        Some(hash) => Proof::RecoveryCode { hash },
+        None => {
+            let secret =
+                ctx.config.totp_keys.decrypt(&sealed).map(TotpSecret::from_bytes).map_err(|err| {
+                    tracing::error!(error = %err, "cannot decrypt a TOTP secret");
+                    ApiError::internal()
+                })?;
+            match secret.verify(&code, now, None) {
+                Ok(step) => Proof::Passcode { step, sealed_secret: &sealed },
+                Err(TotpError::Malformed) => {
+                    return Err(ApiError::bad_request(
+                        "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+                    ));
+                }
+                Err(err) => {
+                    return Err(second_factor_failed(
+                        &ctx,
+                        &challenge_hash,
+                        &challenge,
+                        &keys,
+                        &ip,
+                        now,
+                        err,
+                    )
+                    .await);
+                }
+            }
         }
     };
 
     let (session_token, session) = request::new_session(&challenge.account_id, &challenge.user_id, true);
-    let event = audit::event(
-        &challenge.account_id,
-        &challenge.user_id,
-        &challenge.user_id,
-        "login.success",
-        &ip,
-        "password and passcode",
-    );
-    match ctx
+    let (action, detail) = match proof {
+        Proof::Passcode { .. } => ("login.success", "password and passcode"),
+        Proof::RecoveryCode { .. } => ("login.recovery_code", "password and a recovery code"),
+    };
+    let event =
+        audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, &ip, detail);
+    let locks = [(keys[0].clone(), lockout::PAIR), (keys[1].clone(), lockout::EMAIL)];
+    let finished = ctx
         .store
-        .finish_passcode_login(
+        .finish_second_factor(
             &challenge_hash,
             &challenge,
-            step,
+            proof,
             MAX_PASSCODE_FAILURES,
+            &locks,
             &session_token.hash(),
             &session,
             &event,
         )
-        .await
-    {
+        .await;
+    match finished {
         Ok(()) => {}
         Err(FinishError::Replayed) => {
-            return Err(
-                passcode_failed(&ctx, &challenge_hash, &challenge, &ip, now, TotpError::Replayed).await
-            );
+            let err = match proof {
+                Proof::Passcode { .. } => TotpError::Replayed,
+                Proof::RecoveryCode { .. } => TotpError::Wrong,
+            };
+            let failure = second_factor_failed(&ctx, &challenge_hash, &challenge, &keys, &ip, now, err).await;
+            return Err(match (proof, failure) {
+                (Proof::RecoveryCode { .. }, ApiError::Unauthenticated { .. }) => ApiError::unauthenticated(
+                    "That recovery code is not valid or was already used. Each code works once.",
+                ),
+                (_, failure) => failure,
+            });
+        }
+        Err(FinishError::Locked) => {
+            let counters = ctx.store.load_counters(&keys).await.map_err(internal)?;
+            let until = lock_of(counters[0].as_ref(), counters[1].as_ref(), now)
+                .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
+            request::clear_login_cookie();
+            return Err(locked_out(until));
         }
         Err(FinishError::Store(err)) => {
-            tracing::error!(error = %err, "finishing a passcode login failed");
+            tracing::error!(error = %err, "finishing a login's second step failed");
             return Err(ApiError::internal());
         }
     }
     request::set_session_cookie(&session_token);
     request::clear_login_cookie();
-    clear_counters_for(&ctx, &challenge, &ip).await;
-    tracing::info!(user = %challenge.user_id, %ip, "login with passcode succeeded");
-    Ok(PasscodeAccepted { me: me_from_challenge(&challenge), recovery_codes_left: None })
-}
-
-/// After a full login the failure counters start from zero. Best effort: a failure here only
-/// leaves old failures counted until their window ends.
-async fn clear_counters_for(ctx: &Ctx, challenge: &Challenge, ip: &str) {
-    let Ok(email) = Email::parse(&challenge.display.email) else {
-        return;
-    };
-    for key in counter_keys(&email, ip) {
-        if let Err(err) = ctx.store.clear_counter(&key).await {
-            tracing::warn!(error = %err, "could not clear login counters");
+    clear_login_counters(&ctx, &email, &ip).await;
+    let recovery_codes_left = match proof {
+        Proof::Passcode { .. } => None,
+        Proof::RecoveryCode { .. } => {
+            let user =
+                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(internal)?;
+            let left = user.map_or(0, |u| u.recovery_codes_left);
+            let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
+            if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
+                tracing::error!(error = %e, "could not send the recovery-code notice");
+            }
+            Some(left)
         }
-    }
+    };
+    tracing::info!(user = %challenge.user_id, %ip, "login with a second factor succeeded");
+    Ok(PasscodeAccepted { me: me_from_challenge(&challenge), recovery_codes_left })
 }
 
 /// Counts a wrong (or replayed) code on the challenge and on the lockout counters, audits it, and
 /// says what the user should do.
-async fn passcode_failed(
+async fn second_factor_failed(
     ctx: &Ctx,
     challenge_hash: &str,
     c: &Challenge,
+    keys: &[CounterKey; 2],
     ip: &str,
     now: UnixTime,
     err: TotpError,
 ) -> ApiError {
-    let left = ctx.store.count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES).await;
-    let lock = match Email::parse(&c.display.email) {
-        Ok(email) => count_failure(ctx, &counter_keys(&email, ip), now).await.unwrap_or(None),
-        Err(_) => None,
+    let left = match ctx.store.count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES).await {
+        Ok(left) => left,
+        Err(e) => return internal(e),
+    };
+    let lock = match count_failure(ctx, keys, now).await {
+        Ok(lock) => lock,
+        Err(e) => return e,
     };
     let detail = match err {
         TotpError::Replayed => "passcode already used",
-        _ => "wrong passcode",
+        _ => "wrong passcode or recovery code",
     };
     let event = audit::event(&c.account_id, &c.user_id, &c.user_id, "login.passcode_failure", ip, detail);
     if let Err(e) = ctx.store.record_audit(&event).await {
@@ -316,65 +381,20 @@ async fn passcode_failed(
             ip,
             "too many wrong passcodes",
         );
-        let _ = ctx.store.record_audit(&event).await;
+        if let Err(e) = ctx.store.record_audit(&event).await {
+            tracing::error!(error = %e, "audit write failed");
+        }
         let _ = ctx.store.delete_challenge(challenge_hash).await;
         request::clear_login_cookie();
         return locked_out(until);
     }
     match left {
-        Ok(Some(_)) => ApiError::unauthenticated(err.to_string()),
-        Ok(None) => {
+        Some(_) => ApiError::unauthenticated(err.to_string()),
+        None => {
             request::clear_login_cookie();
             ApiError::unauthenticated("Too many wrong codes. Please log in again.")
         }
-        Err(e) => internal(e),
     }
-}
-
-async fn use_recovery_code(
-    ctx: &Ctx,
-    challenge_hash: &str,
-    challenge: &Challenge,
-    code: &str,
-    ip: &str,
-) -> Result<PasscodeAccepted, ApiError> {
-    let now = now();
-    let hash = recovery::hash(code).ok_or_else(|| ApiError::bad_request("That is not a recovery code."))?;
-    let left = match ctx.store.use_recovery_code(&challenge.account_id, &challenge.user_id, &hash).await {
-        Ok(left) => left,
-        Err(StoreError::Conflict) => {
-            let err = passcode_failed(ctx, challenge_hash, challenge, ip, now, TotpError::Wrong).await;
-            return Err(match err {
-                ApiError::Unauthenticated { .. } => ApiError::unauthenticated(
-                    "That recovery code is not valid or was already used. Each code works once.",
-                ),
-                other => other,
-            });
-        }
-        Err(e) => return Err(internal(e)),
-    };
-    ctx.store.delete_challenge(challenge_hash).await.map_err(internal)?;
-    let (token, session) = request::new_session(&challenge.account_id, &challenge.user_id, true);
-    ctx.store.create_session(&token.hash(), &session).await.map_err(internal)?;
-    request::set_session_cookie(&token);
-    request::clear_login_cookie();
-    clear_counters_for(ctx, challenge, ip).await;
-    let event = audit::event(
-        &challenge.account_id,
-        &challenge.user_id,
-        &challenge.user_id,
-        "login.recovery_code",
-        ip,
-        &format!("recovery code used; {left} left"),
-    );
-    if let Err(e) = ctx.store.record_audit(&event).await {
-        tracing::error!(error = %e, "audit write failed");
-    }
-    let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
-    if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
-        tracing::error!(error = %e, "could not send the recovery-code notice");
-    }
-    Ok(PasscodeAccepted { me: me_from_challenge(challenge), recovery_codes_left: Some(left) })
 }
 
 pub async fn me() -> Result<Option<Me>, ApiError> {

@@ -72,7 +72,7 @@ fn view(user: &User, enrollment: &Enrollment, now: UnixTime) -> EnrollmentView {
 pub async fn status() -> Result<EnrollmentView, ApiError> {
     let ctx = ctx();
     let enroller = enroller(&ctx).await?;
-    let enrollment = ctx.store.get_enrollment(enroller.user()).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(enroller.user(), now()).await.map_err(internal)?;
     Ok(view(enroller.user(), &enrollment, now()))
 }
 
@@ -92,10 +92,15 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
     let code = email_code::generate();
     let code_hash = email_code::hash(&user.id, &code);
     let cutoff = now.plus_seconds(-email_code::RESEND_COOLDOWN_SECONDS);
-    match ctx.store.save_email_code(user, &code_hash, now, cutoff).await {
+    match ctx.store.save_email_code(user, &code_hash, now, cutoff, email_code::MAX_SENDS).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
-            let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
+            let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
+            if enrollment.codes_sent >= email_code::MAX_SENDS {
+                return Err(ApiError::bad_request(
+                    "Too many codes were sent. Try again tomorrow, or ask a colleague with access to User Accounts for help.",
+                ));
+            }
             let until = email_code::resend_blocked_until(enrollment.sent_code.as_ref(), now)
                 .unwrap_or(now.plus_seconds(email_code::RESEND_COOLDOWN_SECONDS));
             return Err(wait_message(until, now));
@@ -108,7 +113,7 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
         ApiError::Internal { message: "The email could not be sent. Please try again in a minute.".into() }
     })?;
     audit::record(&ctx, None, user, "2fa.email_code_sent", &ip, "email validation code sent").await;
-    let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
     Ok(view(user, &enrollment, now))
 }
 
@@ -117,7 +122,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     let now = now();
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
-    let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
     if enrollment.email_verified_at.is_some() {
         return Ok(view(user, &enrollment, now));
     }
@@ -148,7 +153,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
         Ok(()) | Err(StoreError::Conflict) => {}
         Err(e) => return Err(internal(e)),
     }
-    let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
     Ok(view(user, &enrollment, now))
 }
 
@@ -183,7 +188,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let now = now();
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
-    let enrollment = ctx.store.get_enrollment(user).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
@@ -209,6 +214,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         ctx.store.delete_challenge(challenge_hash).await.map_err(internal)?;
         request::start_session(&ctx, user, true).await?;
         request::clear_login_cookie();
+        super::auth::clear_login_counters(&ctx, &user.email, &ip).await;
         ctx.store.record_login(user, now).await.map_err(internal)?;
         audit::record(&ctx, None, user, "login.success", &ip, "password and 2FA activation").await;
     }

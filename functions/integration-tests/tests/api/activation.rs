@@ -177,13 +177,21 @@ async fn five_wrong_passcodes_end_the_login_and_lock_it() {
     let right = code_now(&secret, 1);
     let wrong: Vec<String> =
         (0..6).map(|i| format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000)).collect();
-    let mut last = None;
+    // Wrong passcodes count toward the same lockout as wrong passwords (the password step
+    // counted one already): the lock comes before the fifth wrong code.
+    let mut replies = Vec::new();
     for code in &wrong[..5] {
-        last = Some(app.passcode(code).await);
+        let reply = app.passcode(code).await;
+        let locked = reply.status == 429;
+        replies.push(reply);
+        if locked {
+            break;
+        }
     }
-    let last = last.unwrap();
+    let last = replies.last().unwrap();
     assert_eq!(last.status, 429, "{:?}", last.body);
     assert!(last.message().contains("locked until"));
+    assert!(replies[..replies.len() - 1].iter().all(|r| r.status == 401));
     // The right code no longer helps, and the password step is locked too.
     assert_eq!(app.passcode(&right).await.status, 401);
     assert_eq!(app.login(&email, PASSWORD).await.status, 429);
