@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::admin::{AdminDialog, AdminView};
 use crate::logic::{recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
@@ -17,6 +18,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     let devices = LocalResource::new(api::remote::devices);
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
+    let admin = RwSignal::new(None::<AdminView>);
     let log_out = move |_| {
         spawn_local(async move {
             // Even if the call fails, leave: the cookie is cleared or the session has ended.
@@ -32,8 +34,18 @@ pub fn Dashboard(me: Me) -> impl IntoView {
                 <strong data-testid="user-name">{me.name.clone()}</strong><br />
                 <small data-testid="user-role">{me.role.clone()}" · "{me.account_name.clone()}</small>
             </span>
+            {me.is_administrator.then(|| view! {
+                <nav class="admin-menu" aria-label="Administration">
+                    <button type="button" on:click=move |_| admin.set(Some(AdminView::UserAccounts))>"User Accounts"</button>
+                    <button type="button" on:click=move |_| admin.set(Some(AdminView::GeneralSettings))>"General Settings"</button>
+                    <button type="button" on:click=move |_| admin.set(Some(AdminView::AuditLog))>"Audit log"</button>
+                </nav>
+            })}
             <button on:click=log_out>"Log out"</button>
         </header>
+        {move || admin.get().map(|view| view! {
+            <AdminDialog view on_close=Callback::new(move |()| admin.set(None)) />
+        })}
         <main>
             {shown_notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <TwoFactorPanel me=me.clone() />

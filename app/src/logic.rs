@@ -46,6 +46,30 @@ fn civil(epoch: i64) -> (i64, usize, i64, i64, i64) {
 const MONTHS: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+/// Epoch seconds of midnight UTC on `yyyy-mm-dd` (an `<input type=date>` value).
+pub fn parse_date(value: &str) -> Option<i64> {
+    let mut parts = value.split('-');
+    let (y, m, d): (i64, i64, i64) =
+        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+/// `yyyy-mm-dd` for an `<input type=date>`.
+pub fn date_input_value(epoch: i64) -> String {
+    let (year, month, day, _, _) = civil(epoch);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// `28 Dec 2026`, for "Activate Later is possible until ...".
 pub fn format_date(epoch: i64) -> String {
     let (year, month, day, _, _) = civil(epoch);
@@ -89,6 +113,15 @@ mod tests {
         assert_eq!(format_date(0), "1 Jan 1970");
         assert_eq!(format_date(1_798_416_000), "28 Dec 2026");
         assert_eq!(format_time(1_795_906_380), "28 Nov 2026, 22:53 UTC");
+    }
+
+    #[test]
+    fn date_inputs_round_trip() {
+        assert_eq!(parse_date("2026-12-28"), Some(1_798_416_000));
+        assert_eq!(date_input_value(1_798_416_000), "2026-12-28");
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("soon"), None);
     }
 
     #[test]

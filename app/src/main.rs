@@ -2,6 +2,7 @@
 //! by the functions.
 
 mod activation;
+mod admin;
 mod dashboard;
 mod logic;
 mod login;

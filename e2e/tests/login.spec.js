@@ -13,6 +13,8 @@ test('a technician logs in and sees the dashboard with the devices', async ({ pa
   await logIn(page, 'tech@northwind.example', PASSWORD);
   await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
   await expect(page.getByTestId('user-role')).toContainText('Technician');
+  // Technicians are not offered the administration dialogs.
+  await expect(page.getByRole('button', { name: 'User Accounts' })).toHaveCount(0);
   const rows = page.getByTestId('device-row');
   await expect(rows).toHaveCount(5);
   await expect(rows.first()).toContainText('ACCT-LAPTOP-07');

@@ -44,6 +44,8 @@ pub const DEMO_USERS: &[DemoUser] = &[
     demo(NORTHWIND, "dana@northwind.example", "Dana Kim", Role::Technician, Status::EnabledNotActivated),
     demo(NORTHWIND, "jordan@northwind.example", "Jordan Lee", Role::Technician, Status::Off),
     demo(NORTHWIND, "lee@northwind.example", "Lee Novak", Role::Technician, Status::Off),
+    demo(NORTHWIND, "casey@northwind.example", "Casey Brooks", Role::Technician, Status::EnabledNotActivated),
+    demo(NORTHWIND, "riley@northwind.example", "Riley Chen", Role::Technician, Status::Off),
     demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
 ];
 

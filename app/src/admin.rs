@@ -1,0 +1,443 @@
+//! Administrators: User Accounts (grid, context menu, Info section), General Settings, audit log.
+//! The server decides what is allowed; the menu shows its answer, disabled items with the reason.
+
+use api::accounts::{AuditPage, MenuItem, Settings, SortBy, UserAction, UserPage, UserRow};
+use api::auth::TwoFactorStatus;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::logic::{date_input_value, format_time, parse_date};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminView {
+    UserAccounts,
+    GeneralSettings,
+    AuditLog,
+}
+
+/// A context menu open for one user, at a screen position.
+#[derive(Clone, Debug, PartialEq)]
+struct OpenMenu {
+    row: UserRow,
+    x: i32,
+    y: i32,
+}
+
+#[component]
+pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
+    let title = match view {
+        AdminView::UserAccounts => "User Accounts",
+        AdminView::GeneralSettings => "General Settings",
+        AdminView::AuditLog => "Audit log",
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            on_close.run(());
+        }
+    };
+    view! {
+        <div class="backdrop">
+            <div class="dialog wide-dialog" role="dialog" aria-modal="true" aria-labelledby="admin-title" on:keydown=on_key>
+                <div class="dialog-head">
+                    <h2 id="admin-title">{title}</h2>
+                    <button type="button" aria-label="Close" on:click=move |_| on_close.run(())>"✕"</button>
+                </div>
+                {match view {
+                    AdminView::UserAccounts => view! { <UserAccounts /> }.into_any(),
+                    AdminView::GeneralSettings => view! { <GeneralSettings /> }.into_any(),
+                    AdminView::AuditLog => view! { <AuditLog /> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+fn tick(status: TwoFactorStatus) -> AnyView {
+    match status {
+        TwoFactorStatus::Active => {
+            view! { <span class="tick green" role="img" aria-label="2FA active" title="2FA active">"✔"</span> }.into_any()
+        }
+        TwoFactorStatus::EnabledNotActivated => view! {
+            <span class="tick grey" role="img" aria-label="2FA enabled, not yet activated" title="2FA enabled, not yet activated">"✔"</span>
+        }
+        .into_any(),
+        TwoFactorStatus::Off => view! { <span class="tick none" role="img" aria-label="2FA off" title="2FA off">"–"</span> }.into_any(),
+    }
+}
+
+#[component]
+fn UserAccounts() -> impl IntoView {
+    let sort = RwSignal::new(SortBy::Name);
+    let descending = RwSignal::new(false);
+    let page_no = RwSignal::new(0usize);
+    let page = RwSignal::new(None::<UserPage>);
+    let error = RwSignal::new(None::<String>);
+    let menu = RwSignal::new(None::<OpenMenu>);
+    let confirm = RwSignal::new(None::<(UserRow, UserAction)>);
+
+    let reload = move || {
+        spawn_local(async move {
+            match api::accounts::list_users(
+                sort.get_untracked(),
+                descending.get_untracked(),
+                page_no.get_untracked(),
+            )
+            .await
+            {
+                Ok(p) => page.set(Some(p)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        })
+    };
+    reload();
+    let run = move |row: UserRow, action: UserAction| {
+        menu.set(None);
+        confirm.set(None);
+        error.set(None);
+        spawn_local(async move {
+            match api::accounts::act_on_user(row.id.clone(), action).await {
+                Ok(updated) => {
+                    // Update the grid at once, then refresh the counts.
+                    page.update(|p| {
+                        if let Some(p) = p {
+                            if let Some(r) = p.rows.iter_mut().find(|r| r.id == updated.id) {
+                                *r = updated;
+                            }
+                        }
+                    });
+                    reload();
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let choose = move |row: UserRow, item: MenuItem| {
+        if item.unavailable_because.is_some() {
+            return;
+        }
+        if item.confirm {
+            menu.set(None);
+            confirm.set(Some((row, item.action)));
+        } else {
+            run(row, item.action);
+        }
+    };
+    let sort_by = move |by: SortBy| {
+        if sort.get_untracked() == by {
+            descending.update(|d| *d = !*d);
+        } else {
+            sort.set(by);
+            descending.set(false);
+        }
+        page_no.set(0);
+        reload();
+    };
+    let header = move |label: &'static str, by: SortBy| {
+        let aria = move || match (sort.get() == by, descending.get()) {
+            (true, false) => "ascending",
+            (true, true) => "descending",
+            _ => "none",
+        };
+        view! {
+            <th aria-sort=aria><button type="button" class="sort" on:click=move |_| sort_by(by)>{label}</button></th>
+        }
+    };
+
+    // Open menus take keyboard focus on their first available item, and Escape closes the menu
+    // (or the confirmation) before it closes the dialog.
+    Effect::new(move |_| {
+        if menu.get().is_some() {
+            focus_first(".context-menu [role=menuitem]:not(.disabled)");
+        }
+    });
+    Effect::new(move |_| {
+        if confirm.get().is_some() {
+            focus_first(".confirm button");
+        }
+    });
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && (menu.get_untracked().is_some() || confirm.get_untracked().is_some()) {
+            ev.stop_propagation();
+            menu.set(None);
+            confirm.set(None);
+        }
+    };
+    view! {
+            <div on:keydown=on_key>
+            <p class="legend">
+                "2FA column: " {tick(TwoFactorStatus::Active)} " active · " {tick(TwoFactorStatus::EnabledNotActivated)}
+                " enabled, not yet activated · " {tick(TwoFactorStatus::Off)} " off. Right-click a user (or press Shift+F10) for actions."
+            </p>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <table class="grid" aria-label="Users">
+                <thead>
+                    <tr>
+                        {header("Name", SortBy::Name)}
+                        {header("Email", SortBy::Email)}
+                        {header("Role", SortBy::Role)}
+                        {header("2FA", SortBy::TwoFactor)}
+                        <th>"IP verification"</th>
+                        {header("Last login", SortBy::LastLogin)}
+                        <th><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || page.get().map(|p| p.rows.into_iter().map(|row| {
+                        let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
+                        let open_at = move |x: i32, y: i32, r: UserRow| menu.set(Some(OpenMenu { row: r, x, y }));
+                        view! {
+                            <tr tabindex="0" data-testid="user-row" data-email=row.email.clone()
+                                on:contextmenu=move |ev| { ev.prevent_default(); open_at(ev.client_x(), ev.client_y(), r1.clone()); }
+                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                    if ev.key() == "ContextMenu" || (ev.shift_key() && ev.key() == "F10") {
+                                        ev.prevent_default();
+                                        open_at(200, 200, r2.clone());
+                                    }
+                                }>
+                                <td>{row.name.clone()}</td>
+                                <td>{row.email.clone()}</td>
+                                <td>{row.role.clone()}</td>
+                                <td data-testid="two-factor">{tick(row.two_factor)}</td>
+                                <td>{if row.ip_verification_paused { "Paused" } else { "On" }}</td>
+                                <td>{row.last_login.map(format_time).unwrap_or_else(|| "Never".into())}</td>
+                                <td>
+                                    <button type="button" class="row-menu" aria-haspopup="menu"
+                                        aria-label=format!("Actions for {}", row.name)
+                                        on:click=move |ev| open_at(ev.client_x(), ev.client_y(), r3.clone())>"⋮"</button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view())}
+                </tbody>
+            </table>
+            {move || page.get().map(|p| view! {
+                <div class="row pager">
+                    <button type="button" disabled=p.page == 0 on:click=move |_| { page_no.update(|n| *n = n.saturating_sub(1)); reload(); }>"Previous"</button>
+                    <span>{format!("Page {} of {} · {} users", p.page + 1, p.pages, p.total)}</span>
+                    <button type="button" disabled=p.page + 1 >= p.pages on:click=move |_| { page_no.update(|n| *n += 1); reload(); }>"Next"</button>
+                </div>
+                <section class="info" aria-label="Info" data-testid="info">
+                    <h3>"Info"</h3>
+                    <p>{if p.info.account_wide {
+                        "Two-factor authentication is on for the whole account: every user must log in with 2FA."
+                    } else {
+                        "Two-factor authentication is set per user."
+                    }}</p>
+                    <p>{format!(
+                        "2FA active: {} · Enabled, not yet activated: {} · Off: {}",
+                        p.info.active, p.info.enabled_not_activated, p.info.off
+                    )}</p>
+                </section>
+            })}
+            {move || menu.get().map(|open| {
+                let row = open.row.clone();
+                view! {
+                    <div class="menu-backdrop" on:click=move |_| menu.set(None)></div>
+                    <ul class="context-menu" role="menu" aria-label=format!("Actions for {}", row.name)
+                        style=format!("left:{}px;top:{}px", open.x, open.y)
+    >
+                        {row.menu.clone().into_iter().map(|item| {
+                            let (r, i) = (row.clone(), item.clone());
+                            let disabled = item.unavailable_because.is_some();
+                            view! {
+                                <li role="none">
+                                    <button type="button" role="menuitem" aria-disabled=disabled.to_string()
+                                        class:disabled=disabled title=item.unavailable_because.clone().unwrap_or_default()
+                                        on:click=move |_| choose(r.clone(), i.clone())>
+                                        {item.action.label()}
+                                    </button>
+                                    {item.unavailable_because.clone().map(|why| view! { <small class="why">{why}</small> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }
+            })}
+            {move || confirm.get().map(|(row, action)| {
+                let r = row.clone();
+                view! {
+                    <div class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
+                        <h3 id="confirm-title">{format!("{} for {}?", action.label(), row.name)}</h3>
+                        <p>"This lowers the security of their login. They will be told by email, and the change is written to the audit log."</p>
+                        <div class="row">
+                            <button type="button" class="primary" on:click=move |_| run(r.clone(), action)>{action.label()}</button>
+                            <button type="button" on:click=move |_| confirm.set(None)>"Cancel"</button>
+                        </div>
+                    </div>
+                }
+            })}
+            </div>
+        }
+}
+
+/// Moves keyboard focus to the first element matching `selector`, once it is rendered.
+fn focus_first(selector: &'static str) {
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Ok(Some(element)) = document().query_selector(selector) {
+            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        }
+    });
+}
+
+#[component]
+fn GeneralSettings() -> impl IntoView {
+    let account_wide = RwSignal::new(false);
+    let date = RwSignal::new(String::new());
+    let ip_verification = RwSignal::new(true);
+    let status = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    // The form appears once the current settings are in, so nothing typed is overwritten.
+    let loaded = RwSignal::new(false);
+    let show = move |s: Settings| {
+        loaded.set(true);
+        account_wide.set(s.account_wide_2fa);
+        date.set(s.remote_2fa_required_from.map(date_input_value).unwrap_or_default());
+        ip_verification.set(s.ip_verification);
+    };
+    spawn_local(async move {
+        match api::accounts::get_settings().await {
+            Ok(s) => show(s),
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        status.set(None);
+        let raw = date.get_untracked();
+        let from = if raw.is_empty() { None } else { parse_date(&raw) };
+        if !raw.is_empty() && from.is_none() {
+            error.set(Some("Choose a valid date.".into()));
+            return;
+        }
+        let settings = Settings {
+            account_wide_2fa: account_wide.get_untracked(),
+            remote_2fa_required_from: from,
+            ip_verification: ip_verification.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::accounts::save_settings(settings).await {
+                Ok(s) => {
+                    show(s);
+                    status.set(Some("Settings saved.".into()));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <Show when=move || loaded.get() fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <form class="settings" on:submit=save>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || account_wide.get()
+                    on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
+                " Two-factor authentication for every user (account-wide)"
+            </label>
+            <label for="enforce-date">"2FA required for Take Control and Remote Background Management from"</label>
+            <input id="enforce-date" type="date" bind:value=date />
+            <label class="check">
+                <input type="checkbox" prop:checked=move || ip_verification.get()
+                    on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
+                " IP address verification"
+            </label>
+            <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
+            {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
+        </form>
+        </Show>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}
+
+const EVENT_TYPES: &[&str] = &[
+    "login.success",
+    "login.failure",
+    "login.lockout",
+    "login.passcode_failure",
+    "login.recovery_code",
+    "2fa.activated",
+    "2fa.activate_now",
+    "2fa.enabled_by_admin",
+    "2fa.disabled_by_admin",
+    "2fa.reset_by_admin",
+    "ip_verification.paused",
+    "ip_verification.resumed",
+    "remote.deferred",
+    "remote.started",
+    "remote.refused",
+    "settings.changed",
+];
+
+#[component]
+fn AuditLog() -> impl IntoView {
+    let users = RwSignal::new(Vec::<UserRow>::new());
+    let user_filter = RwSignal::new(String::new());
+    let action_filter = RwSignal::new(String::new());
+    let rows = RwSignal::new(Vec::new());
+    let next = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let load = move |more: bool| {
+        let cursor = if more { next.get_untracked() } else { None };
+        let (user, action) = (user_filter.get_untracked(), action_filter.get_untracked());
+        spawn_local(async move {
+            match api::accounts::audit_log(Some(user), Some(action), cursor).await {
+                Ok(AuditPage { rows: page, next: n }) => {
+                    rows.update(|r| {
+                        if !more {
+                            r.clear();
+                        }
+                        r.extend(page);
+                    });
+                    next.set(n);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    load(false);
+    spawn_local(async move {
+        let mut all = Vec::new();
+        let mut page = 0;
+        while let Ok(p) = api::accounts::list_users(SortBy::Name, false, page).await {
+            all.extend(p.rows);
+            page += 1;
+            if page >= p.pages {
+                break;
+            }
+        }
+        users.set(all);
+    });
+    view! {
+        <div class="row filters">
+            <label>"User "
+                <select on:change=move |ev| { user_filter.set(event_target_value(&ev)); load(false); }>
+                    <option value="">"Everyone"</option>
+                    {move || users.get().into_iter().map(|u| view! { <option value=u.id.clone()>{u.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Event "
+                <select on:change=move |ev| { action_filter.set(event_target_value(&ev)); load(false); }>
+                    <option value="">"All events"</option>
+                    {EVENT_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <table class="grid" aria-label="Audit log">
+            <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"About"</th><th>"IP address"</th><th>"Detail"</th></tr></thead>
+            <tbody>
+                {move || rows.get().into_iter().map(|r| view! {
+                    <tr data-testid="audit-row">
+                        <td>{format_time(r.at)}</td><td>{r.action}</td><td>{r.actor}</td>
+                        <td>{r.subject}</td><td>{r.client_ip}</td><td>{r.detail}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <Show when=move || next.get().is_some()>
+            <button type="button" on:click=move |_| load(true)>"Show older events"</button>
+        </Show>
+    }
+}
