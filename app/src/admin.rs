@@ -210,11 +210,13 @@ fn UserAccounts() -> impl IntoView {
                     }).collect_view())}
                 </tbody>
             </table>
-            {move || page.get().map(|p| view! {
+            {move || page.get().map(|p| {
+                let (first, last) = (p.page == 0, p.page + 1 >= p.pages);
+                view! {
                 <div class="row pager">
-                    <button type="button" disabled=p.page == 0 on:click=move |_| { page_no.update(|n| *n = n.saturating_sub(1)); reload(); }>"Previous"</button>
+                    <button type="button" disabled=first on:click=move |_| { page_no.update(|n| *n = n.saturating_sub(1)); reload(); }>"Previous"</button>
                     <span>{format!("Page {} of {} · {} users", p.page + 1, p.pages, p.total)}</span>
-                    <button type="button" disabled=p.page + 1 >= p.pages on:click=move |_| { page_no.update(|n| *n += 1); reload(); }>"Next"</button>
+                    <button type="button" disabled=last on:click=move |_| { page_no.update(|n| *n += 1); reload(); }>"Next"</button>
                 </div>
                 <section class="info" aria-label="Info" data-testid="info">
                     <h3>"Info"</h3>
@@ -228,6 +230,7 @@ fn UserAccounts() -> impl IntoView {
                         p.info.active, p.info.enabled_not_activated, p.info.off
                     )}</p>
                 </section>
+            }
             })}
             {move || menu.get().map(|open| {
                 let row = open.row.clone();
