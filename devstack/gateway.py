@@ -1,13 +1,25 @@
 """The local stand-in for API Gateway + CloudFront: one port that serves the built app and sends
 /api/<group>/... to the function that the template routes it to (under `cargo lambda watch`).
 
-usage: gateway.py --port P --lambda-port L --dist app/dist
+Like API Gateway, it turns each request into an HTTP API (payload 2.0) event, filling the request
+context's source IP from the connection's peer address, and invokes the function through the
+Lambda Invoke API that `cargo lambda watch` serves. Headers such as X-Forwarded-For reach the
+function as plain headers and never become the source IP.
+
+With --test-client-ip-header NAME (browser tests only) the source IP is taken from that header
+instead, to simulate logins from other addresses; the header itself is not passed on.
+
+usage: gateway.py --port P --lambda-port L --dist app/dist [--test-client-ip-header NAME]
 """
 
 import argparse
+import base64
 import http.client
+import json
 import mimetypes
 import sys
+import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,6 +35,7 @@ class Gateway(BaseHTTPRequestHandler):
     table: list = []
     lambda_port = 9000
     dist = Path("app/dist")
+    test_ip_header: str | None = None
 
     def log_message(self, fmt, *args):
         sys.stderr.write("gateway: " + (fmt % args) + "\n")
@@ -40,31 +53,91 @@ class Gateway(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         for method, prefix, binary in self.table:
             if path.startswith(prefix) and method in ("ANY", self.command):
-                return self._forward(binary)
+                return self._forward(binary, method, prefix)
         self._send(404, b'{"kind":"BadRequest","message":"There is no such API call."}',
                    [("Content-Type", "application/json")])
 
-    def _forward(self, binary):
+    def _source_ip(self) -> str:
+        if self.test_ip_header and self.headers.get(self.test_ip_header):
+            return self.headers[self.test_ip_header].strip()
+        return self.client_address[0]
+
+    def _event(self, method, prefix, body: bytes) -> dict:
+        path, _, query = self.path.partition("?")
+        skip = {"cookie"} | ({self.test_ip_header.lower()} if self.test_ip_header else set())
+        headers = {}
+        for k, v in self.headers.items():
+            if k.lower() in skip:
+                continue
+            headers[k.lower()] = f"{headers[k.lower()]},{v}" if k.lower() in headers else v
+        cookies = [c.strip() for c in ";".join(self.headers.get_all("Cookie") or []).split(";") if c.strip()]
+        now = time.time()
+        route = f"{method} {prefix}{{proxy+}}"
+        return {
+            "version": "2.0",
+            "routeKey": route,
+            "rawPath": path,
+            "rawQueryString": query,
+            "cookies": cookies,
+            "headers": headers,
+            "pathParameters": {"proxy": path[len(prefix):]},
+            "requestContext": {
+                "accountId": "local",
+                "apiId": "local",
+                "domainName": self.headers.get("Host", "localhost"),
+                "domainPrefix": "local",
+                "http": {
+                    "method": self.command,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": self._source_ip(),
+                    "userAgent": self.headers.get("User-Agent", ""),
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": route,
+                "stage": "$default",
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
+            },
+            "body": base64.b64encode(body).decode(),
+            "isBase64Encoded": True,
+        }
+
+    def _forward(self, binary, method, prefix):
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             self._send(413, b'{"kind":"BadRequest","message":"The request is too large."}',
                        [("Content-Type", "application/json")])
             return
         body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        event = json.dumps(self._event(method, prefix, body)).encode()
         conn = http.client.HTTPConnection("127.0.0.1", self.lambda_port, timeout=600)
         try:
-            conn.request(self.command, f"/lambda-url/{binary}{self.path}", body=body, headers=headers)
+            conn.request("POST", f"/2015-03-31/functions/{binary}/invocations", body=event,
+                         headers={"Content-Type": "application/json"})
             res = conn.getresponse()
-            data = res.read()
+            raw = res.read()
         except OSError as err:
             self._send(502, f'{{"kind":"Internal","message":"The {binary} function is not running ({err})."}}'.encode(),
                        [("Content-Type", "application/json")])
             return
         finally:
             conn.close()
-        out = [(k, v) for k, v in res.getheaders() if k.lower() not in HOP_BY_HOP]
-        self._send(res.status, data, out)
+        try:
+            out = json.loads(raw)
+            status = int(out["statusCode"])
+        except (ValueError, KeyError, TypeError):
+            sys.stderr.write(f"gateway: {binary} answered {res.status}: {raw[:500]!r}\n")
+            self._send(502, b'{"kind":"Internal","message":"The function failed."}',
+                       [("Content-Type", "application/json")])
+            return
+        data = out.get("body") or ""
+        data = base64.b64decode(data) if out.get("isBase64Encoded") else data.encode()
+        headers = [(k, v) for k, v in (out.get("headers") or {}).items() if k.lower() not in HOP_BY_HOP]
+        for k, values in (out.get("multiValueHeaders") or {}).items():
+            headers += [(k, v) for v in values if k.lower() not in HOP_BY_HOP]
+        headers += [("Set-Cookie", c) for c in out.get("cookies") or []]
+        self._send(status, data, headers)
 
     def _static(self):
         rel = self.path.split("?", 1)[0].lstrip("/") or "index.html"
@@ -97,7 +170,9 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--lambda-port", type=int, required=True)
     ap.add_argument("--dist", type=Path, required=True)
+    ap.add_argument("--test-client-ip-header", help="browser tests only: simulated client address")
     args = ap.parse_args()
+    Gateway.test_ip_header = args.test_client_ip_header
     Gateway.table = routes()
     Gateway.lambda_port = args.lambda_port
     Gateway.dist = args.dist

@@ -22,6 +22,7 @@ VENV = ROOT / ".venv" / "bin"
 STATE = ROOT / ".devstack"
 LOCK = STATE / "stack.json"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+TEST_IP_HEADER = "X-Test-Client-IP"
 
 
 def free_port() -> int:
@@ -112,7 +113,9 @@ class Stack:
         ])
         gateway = self.start("gateway", [str(VENV / "python"), str(ROOT / "devstack/gateway.py"),
                                          "--port", str(p["gateway"]), "--lambda-port", str(p["lambda"]),
-                                         "--dist", str(ROOT / "app/dist")])
+                                         "--dist", str(ROOT / "app/dist"),
+                                         # Test runs only: browser tests simulate other client addresses.
+                                         *(["--test-client-ip-header", TEST_IP_HEADER] if not reload_functions else [])])
         wait_until("gateway", lambda: port_in_use(p["gateway"]), 30, gateway)
         # The first call to each function waits for cargo to build it.
         for group in self.groups():
@@ -203,7 +206,8 @@ def run(cmd: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         stack.up(reload_functions=False)
-        env = dict(stack.env, BASE_URL=stack.url, SES_URL=f"http://127.0.0.1:{ports['ses']}")
+        env = dict(stack.env, BASE_URL=stack.url, SES_URL=f"http://127.0.0.1:{ports['ses']}",
+                   LAMBDA_URL=f"http://127.0.0.1:{ports['lambda']}")
         return subprocess.run(cmd, env=env, cwd=ROOT).returncode
     finally:
         stack.down()

@@ -122,14 +122,14 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
     Ok(())
 }
 
-/// The audit events of `email`'s account, newest first, as `action<TAB>detail` lines.
+/// The audit events of `email`'s account, newest first, as `action<TAB>detail<TAB>ip` lines.
 pub async fn audit_lines(store: &Store, email: &str) -> Result<Vec<String>, Error> {
     let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
     let events = store.list_audit(&user.account_id, 500).await?;
     Ok(events
         .into_iter()
         .filter(|e| e.subject_user_id.as_deref() == Some(user.id.as_str()))
-        .map(|e| format!("{}\t{}", e.action, e.detail))
+        .map(|e| format!("{}\t{}\t{}", e.action, e.detail, e.client_ip))
         .collect())
 }
 
