@@ -1,4 +1,3 @@
-use api::auth::LoginOutcome;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -24,11 +23,7 @@ pub fn Login() -> impl IntoView {
             let result = api::auth::login(email.get_untracked(), password.get_untracked()).await;
             busy.set(false);
             match result {
-                Ok(LoginOutcome::SignedIn(me)) => screen.set(Screen::Dashboard(me)),
-                Ok(LoginOutcome::PasscodeRequired) => screen.set(Screen::Passcode),
-                Ok(LoginOutcome::ActivationRequired { email }) => {
-                    screen.set(Screen::Activation { email, signed_in: false })
-                }
+                Ok(outcome) => screen.set(crate::ipverify::screen_for(outcome)),
                 Err(err) => {
                     password.set(String::new());
                     error.set(Some(err.to_string()));

@@ -4,6 +4,7 @@
 mod activation;
 mod admin;
 mod dashboard;
+mod ipverify;
 mod logic;
 mod login;
 mod passcode;
@@ -26,6 +27,12 @@ pub enum Screen {
         email: String,
         signed_in: bool,
     },
+    /// The login waits for the emailed IP verification link.
+    IpWaiting {
+        email: String,
+    },
+    /// This page was opened from an IP verification link.
+    VerifyIp(String),
     Dashboard(Me),
 }
 
@@ -48,13 +55,17 @@ fn App() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     provide_context(screen);
     provide_context(notice);
-    spawn_local(async move {
-        let next = match api::auth::current_user().await {
-            Ok(Some(me)) => Screen::Dashboard(me),
-            Ok(None) | Err(_) => Screen::Login,
-        };
-        screen.set(next);
-    });
+    if let Some(token) = ipverify::link_token() {
+        screen.set(Screen::VerifyIp(token));
+    } else {
+        spawn_local(async move {
+            let next = match api::auth::current_user().await {
+                Ok(Some(me)) => Screen::Dashboard(me),
+                Ok(None) | Err(_) => Screen::Login,
+            };
+            screen.set(next);
+        });
+    }
     move || match screen.get() {
         Screen::Checking => view! { <p class="muted" style="padding:2rem">"Loading…"</p> }.into_any(),
         Screen::Login => view! { <login::Login /> }.into_any(),
@@ -63,5 +74,7 @@ fn App() -> impl IntoView {
             view! { <activation::Activation email signed_in /> }.into_any()
         }
         Screen::Dashboard(me) => view! { <dashboard::Dashboard me /> }.into_any(),
+        Screen::IpWaiting { email } => view! { <ipverify::IpWaiting email /> }.into_any(),
+        Screen::VerifyIp(token) => view! { <ipverify::VerifyIp token /> }.into_any(),
     }
 }

@@ -35,6 +35,8 @@ pub enum LoginOutcome {
     PasscodeRequired,
     /// 2FA is enabled but not activated: the activation flow comes next.
     ActivationRequired { email: String },
+    /// The login comes from a new place: it waits until the link emailed to `email` is opened.
+    IpVerificationRequired { email: String },
 }
 
 /// A successful passcode step.
@@ -57,6 +59,25 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     crate::server::auth::submit_passcode(code).await
 }
 
+/// Where a login waiting for IP verification stands: still waiting, or its next step.
+#[server(prefix = "/api/auth", endpoint = "login-status", input = Json)]
+pub async fn login_status() -> Result<LoginOutcome, ApiError> {
+    crate::server::auth::login_status().await
+}
+
+/// Emails the waiting login's verification link again (at most once a minute).
+#[server(prefix = "/api/auth", endpoint = "resend-ip-link", input = Json)]
+pub async fn resend_ip_link() -> Result<(), ApiError> {
+    crate::server::auth::resend_ip_link().await
+}
+
+/// Opens an emailed verification link: trusts the range of the address that logged in. Answers
+/// the verified range.
+#[server(prefix = "/api/auth", endpoint = "verify-ip", input = Json)]
+pub async fn verify_ip(token: String) -> Result<String, ApiError> {
+    crate::server::auth::verify_ip(token).await
+}
+
 /// The signed-in user, or `None` when this browser has no valid session.
 #[server(prefix = "/api/auth", endpoint = "me", input = Json)]
 pub async fn current_user() -> Result<Option<Me>, ApiError> {
@@ -75,6 +96,9 @@ pub fn register() {
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
     register_explicit::<SubmitPasscode>();
+    register_explicit::<LoginStatus>();
+    register_explicit::<ResendIpLink>();
+    register_explicit::<VerifyIp>();
     register_explicit::<CurrentUser>();
     register_explicit::<Logout>();
 }

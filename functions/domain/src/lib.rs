@@ -7,6 +7,7 @@ pub mod admin;
 pub mod crypto;
 pub mod email;
 pub mod email_code;
+pub mod ipcheck;
 pub mod lockout;
 pub mod password;
 pub mod recovery;

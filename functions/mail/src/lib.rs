@@ -80,6 +80,34 @@ impl Email {
 }
 
 impl Email {
+    /// The link that verifies a login from a new place.
+    pub fn ip_verification_link(name: &str, link: &str, client_ip: &str, valid_hours: i64) -> Email {
+        compose(
+            format!("Confirm your {PRODUCT} login from a new location"),
+            name,
+            &[
+                format!(
+                    "Someone just logged in to your account with your password from a new location (IP address {client_ip})."
+                ),
+                format!("If it was you, open this link to confirm it: {link}"),
+                format!(
+                    "The link works once and for {valid_hours} hours. If it was not you, do not open it: change your password and tell your administrator."
+                ),
+            ],
+        )
+    }
+
+    pub fn new_location_verified(name: &str, range: &str) -> Email {
+        compose(
+            format!("A new location was verified for your {PRODUCT} login"),
+            name,
+            &[
+                format!("Logins from the network {range} are now trusted for your account."),
+                "If this was not you, contact your administrator at once.".to_owned(),
+            ],
+        )
+    }
+
     /// A colleague changed this user's 2FA or IP verification from User Accounts.
     pub fn changed_by_administrator(name: &str, what: &str, administrator: &str, consequence: &str) -> Email {
         compose(

@@ -11,7 +11,9 @@ use domain::UnixTime;
 use domain::lockout::Policy;
 
 use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s};
+use crate::client::{
+    Store, StoreError, conditional, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
+};
 use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::lockout::{CounterKey, key as lockout_key};
 use crate::sessions::{Session, session_item};
@@ -23,6 +25,8 @@ pub enum Purpose {
     Passcode,
     /// 2FA is enabled but not activated: the next step is the activation flow.
     Activation,
+    /// The login comes from an unverified IP range: it waits for the emailed link.
+    IpVerification,
 }
 
 impl Purpose {
@@ -30,6 +34,7 @@ impl Purpose {
         match self {
             Purpose::Passcode => "passcode",
             Purpose::Activation => "activation",
+            Purpose::IpVerification => "ip",
         }
     }
 }
@@ -46,6 +51,8 @@ pub struct Challenge {
     pub totp_secret: Option<String>,
     /// What the dashboard shows once logged in, copied so the passcode step needs no more reads.
     pub display: Display,
+    /// IP verification: the range the login came from.
+    pub range: Option<String>,
 }
 
 /// The user and account as the dashboard greets them.
@@ -87,6 +94,9 @@ pub enum FinishError {
     Store(String),
 }
 
+/// IP-verification challenges live as long as their link.
+const IP_CHALLENGE_TTL: i64 = domain::ipcheck::LINK_VALID_SECONDS;
+
 fn challenge_pk(token_hash: &str) -> String {
     format!("CHALLENGE#{token_hash}")
 }
@@ -113,6 +123,9 @@ impl Store {
         if let Some(secret) = &c.totp_secret {
             put = put.item("totp_secret", s(secret));
         }
+        if let Some(range) = &c.range {
+            put = put.item("range", s(range)).item("last_sent", n(c.expires_at.seconds() - IP_CHALLENGE_TTL));
+        }
         put.send().await?;
         Ok(())
     }
@@ -138,6 +151,7 @@ impl Store {
         let purpose = match get_s(&item, "purpose")?.as_str() {
             "passcode" => Purpose::Passcode,
             "activation" => Purpose::Activation,
+            "ip" => Purpose::IpVerification,
             other => return Err(StoreError::Malformed(format!("challenge purpose {other}"))),
         };
         let c = Challenge {
@@ -154,6 +168,7 @@ impl Store {
                 role_code: get_s(&item, "role")?,
                 account_name: get_s(&item, "account_name")?,
             },
+            range: get_opt_s(&item, "range"),
         };
         Ok((now < c.expires_at).then_some(c))
     }
@@ -193,6 +208,46 @@ impl Store {
             }
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// The waiting login moves on to its next step (after its IP range was verified).
+    pub async fn set_challenge_purpose(&self, token_hash: &str, purpose: Purpose) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(token_hash)))
+            .key(SK, s("CHALLENGE"))
+            .update_expression("SET purpose = :p")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":p", s(purpose.code()))
+            .send()
+            .await;
+        conditional(result)?;
+        Ok(())
+    }
+
+    /// Notes another email for a waiting login, unless one went out after `cutoff` (`Conflict`).
+    pub async fn mark_challenge_mail_sent(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+        cutoff: UnixTime,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(token_hash)))
+            .key(SK, s("CHALLENGE"))
+            .update_expression("SET last_sent = :now")
+            .condition_expression("attribute_exists(pk) AND last_sent <= :cutoff")
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_values(":cutoff", n(cutoff.seconds()))
+            .send()
+            .await;
+        conditional(result)?;
+        Ok(())
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {

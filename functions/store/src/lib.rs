@@ -11,6 +11,7 @@
 //! | enrollment      | `ACCOUNT#<account>`              | `ENROLL#<user>`     | email code, pending secret     |
 //! | session         | `SESSION#<sha256(token)>`        | `SESSION`           | `expires_at`, TTL              |
 //! | login challenge | `CHALLENGE#<sha256(token)>`      | `CHALLENGE`         | `expires_at`, TTL              |
+//! | IP link         | `IPLINK#<sha256(token)>`         | `IPLINK`            | `expires_at`, single use       |
 //! | login counter   | `LOCKOUT#<sha256(email)>[#IP#…]` | `LOCKOUT`           | `expires_at`, TTL              |
 //! | audit event     | `ACCOUNT#<account>#AUDIT`        | `<time>#<id>`       |                                |
 //!
@@ -21,6 +22,7 @@ mod audit;
 mod challenges;
 mod client;
 mod devices;
+mod iplinks;
 mod lockout;
 mod remote;
 mod sessions;
@@ -31,6 +33,7 @@ pub use audit::AuditEvent;
 pub use challenges::{Challenge, Display, FinishError, Proof, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
+pub use iplinks::IpLink;
 pub use lockout::CounterKey;
 pub use remote::RemoteSession;
 pub use sessions::Session;

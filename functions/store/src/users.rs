@@ -37,6 +37,8 @@ pub struct User {
     /// An administrator paused IP address verification for this user (applies only while their
     /// 2FA is active).
     pub ip_verification_paused: bool,
+    /// IP ranges (`/24`, `/64`) this user verified by email.
+    pub verified_ranges: Vec<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -132,6 +134,28 @@ impl Store {
             }
         }
         Ok((user, account))
+    }
+
+    /// Trusts an IP range for a user from now on.
+    pub async fn add_verified_range(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        range: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s(user_sk(user_id)))
+            .update_expression("ADD ip_ranges :range")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":range", AttributeValue::Ss(vec![range.to_owned()]))
+            .send()
+            .await;
+        conditional(result)?;
+        Ok(())
     }
 
     /// General Settings: IP address verification on or off.
@@ -247,6 +271,7 @@ impl Store {
                 totp_last_step: None,
                 recovery_codes_left: 0,
                 ip_verification_paused: false,
+                verified_ranges: Vec::new(),
             }),
             Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
             Err(err) => Err(err.into()),
@@ -335,5 +360,9 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
             _ => 0,
         },
         ip_verification_paused: matches!(item.get("ip_paused"), Some(AttributeValue::Bool(true))),
+        verified_ranges: match item.get("ip_ranges") {
+            Some(AttributeValue::Ss(set)) => set.clone(),
+            _ => Vec::new(),
+        },
     })
 }

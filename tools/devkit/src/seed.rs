@@ -46,6 +46,8 @@ pub const DEMO_USERS: &[DemoUser] = &[
     demo(NORTHWIND, "lee@northwind.example", "Lee Novak", Role::Technician, Status::Off),
     demo(NORTHWIND, "casey@northwind.example", "Casey Brooks", Role::Technician, Status::EnabledNotActivated),
     demo(NORTHWIND, "riley@northwind.example", "Riley Chen", Role::Technician, Status::Off),
+    demo(NORTHWIND, "kim@northwind.example", "Kim Ortiz", Role::Technician, Status::Active),
+    demo(NORTHWIND, "quinn@northwind.example", "Quinn Walsh", Role::Technician, Status::Active),
     demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
 ];
 
@@ -90,6 +92,8 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
                 password_hash: password_hash.clone(),
             })
             .await?;
+        // Every demo user has logged in from this machine before: its range is verified.
+        store.add_verified_range(&user.account_id, &user.id, "127.0.0.0/24").await?;
         if demo.role == Role::Administrator {
             admin_id = user.id.clone();
         }

@@ -1,5 +1,6 @@
 //! Login (password, then passcode or activation), the signed-in user, logout, devices.
 
+use domain::ipcheck::{self, IpDecision};
 use domain::lockout::{self, Counter};
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::secret::SessionToken;
@@ -7,7 +8,7 @@ use domain::time::format_utc;
 use domain::totp::{TotpError, TotpSecret};
 use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
-use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, Proof, Purpose, User};
+use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, IpLink, Proof, Purpose, User};
 
 use super::request::{self, ctx, internal, require_user};
 use super::{Ctx, audit, now};
@@ -158,24 +159,56 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     };
 
     let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
-    match status_of(&user, account.as_ref()) {
+    // IP address verification comes after the password and before the 2FA step.
+    let ip_setting_on = account.as_ref().is_none_or(|a| a.ip_verification);
+    let status = status_of(&user, account.as_ref());
+    match ipcheck::decide(ip_setting_on, status, user.ip_verification_paused, &user.verified_ranges, &ip) {
+        IpDecision::Trusted => {}
+        IpDecision::SkippedPaused => {
+            audit::record(
+                &ctx,
+                None,
+                &user,
+                "ip_verification.skipped_paused",
+                &ip,
+                "paused by an administrator",
+            )
+            .await;
+        }
+        IpDecision::VerifyByEmail => {
+            return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now).await;
+        }
+    }
+    next_step(&ctx, &user, account.as_ref(), &ip, now).await
+}
+
+/// After the password (and any IP verification): logged in, or on to the passcode or activation.
+async fn next_step(
+    ctx: &Ctx,
+    user: &User,
+    account: Option<&Account>,
+    ip: &str,
+    now: UnixTime,
+) -> Result<LoginOutcome, ApiError> {
+    match status_of(user, account) {
         Status::Off => {
-            clear_login_counters(&ctx, &email, &ip).await;
-            request::start_session(&ctx, &user, false).await?;
-            ctx.store.record_login(&user, now).await.map_err(internal)?;
-            audit::record(&ctx, None, &user, "login.success", &ip, "password (2FA off)").await;
+            clear_login_counters(ctx, &user.email, ip).await;
+            request::start_session(ctx, user, false).await?;
+            request::clear_login_cookie();
+            ctx.store.record_login(user, now).await.map_err(internal)?;
+            audit::record(ctx, None, user, "login.success", ip, "password (2FA off)").await;
             tracing::info!(user = %user.id, %ip, "login succeeded");
-            Ok(LoginOutcome::SignedIn(me_from(&user, account.as_ref())))
+            Ok(LoginOutcome::SignedIn(me_from(user, account)))
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
         Status::Active => {
-            start_challenge(&ctx, &user, account.as_ref(), Purpose::Passcode, &ip, now).await?;
+            start_challenge(ctx, user, account, Purpose::Passcode, ip, now, None).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
         Status::EnabledNotActivated => {
-            start_challenge(&ctx, &user, account.as_ref(), Purpose::Activation, &ip, now).await?;
-            audit::record(&ctx, None, &user, "login.activation_required", &ip, "2FA enabled, not activated")
+            start_challenge(ctx, user, account, Purpose::Activation, ip, now, None).await?;
+            audit::record(ctx, None, user, "login.activation_required", ip, "2FA enabled, not activated")
                 .await;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
         }
@@ -189,14 +222,20 @@ async fn start_challenge(
     purpose: Purpose,
     ip: &str,
     now: UnixTime,
+    range: Option<String>,
 ) -> Result<(), ApiError> {
     let token = SessionToken::generate();
+    let ttl = if purpose == Purpose::IpVerification {
+        ipcheck::LINK_VALID_SECONDS
+    } else {
+        request::LOGIN_CHALLENGE_TTL_SECONDS
+    };
     let challenge = Challenge {
         user_id: user.id.clone(),
         account_id: user.account_id.clone(),
         purpose,
         client_ip: ip.to_owned(),
-        expires_at: now.plus_seconds(request::LOGIN_CHALLENGE_TTL_SECONDS),
+        expires_at: now.plus_seconds(ttl),
         failures: 0,
         totp_secret: user.totp_secret.clone(),
         display: Display {
@@ -205,10 +244,127 @@ async fn start_challenge(
             role_code: user.role.code().to_owned(),
             account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
         },
+        range,
     };
     ctx.store.create_challenge(&token.hash(), &challenge).await.map_err(internal)?;
-    request::set_login_cookie(&token);
+    request::set_login_cookie(&token, ttl);
     Ok(())
+}
+
+/// Holds the login and emails a single-use link that verifies the range it comes from.
+async fn start_ip_verification(
+    ctx: &Ctx,
+    user: &User,
+    account: Option<&Account>,
+    ip: &str,
+    now: UnixTime,
+) -> Result<LoginOutcome, ApiError> {
+    // An address that cannot be read gets a range no link can match.
+    let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
+    start_challenge(ctx, user, account, Purpose::IpVerification, ip, now, Some(range.clone())).await?;
+    send_ip_link(ctx, user, &range, ip, now).await?;
+    Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() })
+}
+
+async fn send_ip_link(ctx: &Ctx, user: &User, range: &str, ip: &str, now: UnixTime) -> Result<(), ApiError> {
+    let token = SessionToken::generate();
+    let link = IpLink {
+        account_id: user.account_id.clone(),
+        user_id: user.id.clone(),
+        range: range.to_owned(),
+        client_ip: ip.to_owned(),
+        expires_at: now.plus_seconds(ipcheck::LINK_VALID_SECONDS),
+    };
+    ctx.store.create_ip_link(&token.hash(), &link).await.map_err(internal)?;
+    let url = format!("{}/?verify-ip={}", ctx.config.app_origin, token.expose());
+    let mail = mail::Email::ip_verification_link(&user.name, &url, ip, ipcheck::LINK_VALID_SECONDS / 3600);
+    ctx.mailer.send(user.email.as_str(), &mail).await.map_err(|e| {
+        tracing::error!(error = %e, "could not send the IP verification link");
+        ApiError::Internal {
+            message: "The verification email could not be sent. Please try again in a minute.".into(),
+        }
+    })?;
+    audit::record(ctx, None, user, "ip_verification.sent", ip, &format!("link sent for {range}")).await;
+    Ok(())
+}
+
+/// The waiting login: still waiting for its link, or (once the range is verified) its next step.
+pub async fn login_status() -> Result<LoginOutcome, ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let now = now();
+    let token = request::login_token().ok_or_else(login_expired)?;
+    let challenge =
+        ctx.store.get_challenge(&token.hash(), now).await.map_err(internal)?.ok_or_else(login_expired)?;
+    match challenge.purpose {
+        Purpose::Passcode => return Ok(LoginOutcome::PasscodeRequired),
+        Purpose::Activation => {
+            return Ok(LoginOutcome::ActivationRequired { email: challenge.display.email });
+        }
+        Purpose::IpVerification => {}
+    }
+    let (user, account) =
+        ctx.store.get_user_and_account(&challenge.account_id, &challenge.user_id).await.map_err(internal)?;
+    let user = user.ok_or_else(login_expired)?;
+    let verified = challenge.range.as_ref().is_some_and(|r| user.verified_ranges.contains(r));
+    if !verified {
+        return Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() });
+    }
+    ctx.store.delete_challenge(&token.hash()).await.map_err(internal)?;
+    next_step(&ctx, &user, account.as_ref(), &ip, now).await
+}
+
+pub async fn resend_ip_link() -> Result<(), ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let now = now();
+    let token = request::login_token().ok_or_else(login_expired)?;
+    let hash = token.hash();
+    let challenge = ctx
+        .store
+        .get_challenge(&hash, now)
+        .await
+        .map_err(internal)?
+        .filter(|c| c.purpose == Purpose::IpVerification)
+        .ok_or_else(login_expired)?;
+    let cutoff = now.plus_seconds(-ipcheck::RESEND_COOLDOWN_SECONDS);
+    match ctx.store.mark_challenge_mail_sent(&hash, now, cutoff).await {
+        Ok(()) => {}
+        Err(store::StoreError::Conflict) => {
+            return Err(ApiError::bad_request("An email was just sent. You can send another in a minute."));
+        }
+        Err(e) => return Err(internal(e)),
+    }
+    let user = ctx
+        .store
+        .get_user(&challenge.account_id, &challenge.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(login_expired)?;
+    send_ip_link(&ctx, &user, challenge.range.as_deref().unwrap_or_default(), &ip, now).await
+}
+
+pub async fn verify_ip(token: String) -> Result<String, ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let invalid = || {
+        ApiError::bad_request(
+            "This link is not valid, was already used, or has expired. Log in again to get a new one.",
+        )
+    };
+    let token = SessionToken::parse(token.trim()).ok_or_else(invalid)?;
+    let link = ctx.store.take_ip_link(&token.hash(), now()).await.map_err(internal)?.ok_or_else(invalid)?;
+    ctx.store.add_verified_range(&link.account_id, &link.user_id, &link.range).await.map_err(internal)?;
+    if let Some(user) = ctx.store.get_user(&link.account_id, &link.user_id).await.map_err(internal)? {
+        let detail =
+            format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
+        audit::record(&ctx, None, &user, "ip_verification.verified", &ip, &detail).await;
+        let mail = mail::Email::new_location_verified(&user.name, &link.range);
+        if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
+            tracing::error!(error = %e, "could not send the new-location notice");
+        }
+    }
+    Ok(link.range)
 }
 
 fn me_from_challenge(c: &Challenge) -> Me {

@@ -67,9 +67,9 @@ pub fn login_token() -> Option<SessionToken> {
     cookie(LOGIN_COOKIE)
 }
 
-pub fn set_login_cookie(token: &SessionToken) {
+pub fn set_login_cookie(token: &SessionToken, max_age_seconds: i64) {
     set_cookie(&format!(
-        "{LOGIN_COOKIE}={}; Path=/; Max-Age={LOGIN_CHALLENGE_TTL_SECONDS}; HttpOnly; Secure; SameSite=Strict",
+        "{LOGIN_COOKIE}={}; Path=/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=Strict",
         token.expose()
     ));
 }

@@ -30,6 +30,7 @@ fn challenge(user: &User) -> Challenge {
             role_code: "technician".into(),
             account_name: "a".into(),
         },
+        range: None,
     }
 }
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod activation;
 mod concurrency;
+mod ipverify;
 mod login;
 mod remote;
 
@@ -27,7 +28,8 @@ pub struct TestApp {
     /// API group (`auth`, `enroll`, `remote`, `accounts`) to the base URL of the function serving it.
     bases: BTreeMap<&'static str, String>,
     pub store: Store,
-    http: reqwest::Client,
+    /// The HTTP client; bound to another loopback address to log in "from somewhere else".
+    http: Mutex<reqwest::Client>,
     /// This test's email domain, so mail in the shared SES store is told apart.
     pub domain: String,
     pub tech: User,
@@ -59,11 +61,9 @@ impl TestApp {
     ) -> Reply {
         let group = path.split('/').next().unwrap();
         let base = &self.bases[group];
-        let mut req = self
-            .http
-            .post(format!("{base}/api/{path}"))
-            .header("content-type", "application/json")
-            .body(body);
+        let client = self.http.lock().unwrap().clone();
+        let mut req =
+            client.post(format!("{base}/api/{path}")).header("content-type", "application/json").body(body);
         if let Some(origin) = origin {
             req = req.header("origin", origin);
         }
@@ -127,6 +127,16 @@ impl TestApp {
         self.call("remote/start", json!({ "device_id": device_id, "kind": kind, "defer": defer })).await
     }
 
+    /// Sends the following calls from `ip` (a loopback address such as 127.0.77.1), as a login
+    /// from another network would.
+    pub fn connect_from(&self, ip: &str) {
+        let client = reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap();
+        *self.http.lock().unwrap() = client;
+    }
+
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.lock().unwrap().get(name).cloned()
     }
@@ -184,6 +194,21 @@ impl TestApp {
             .collect()
     }
 
+    /// The link in the newest IP-verification email to `to`: its token.
+    pub async fn latest_ip_link_token(&self, to: &str) -> String {
+        let mail = self.mail_to(to).await;
+        let text = mail
+            .iter()
+            .rev()
+            .find(|m| m["subject"].as_str().unwrap().contains("new location"))
+            .expect("an IP verification email")["body"]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let at = text.find("verify-ip=").unwrap() + "verify-ip=".len();
+        text[at..at + 64].to_owned()
+    }
+
     /// The 6-digit code in the newest verification email to `to`.
     pub async fn latest_code_for(&self, to: &str) -> String {
         let mail = self.mail_to(to).await;
@@ -222,8 +247,9 @@ pub fn now() -> UnixTime {
     UnixTime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64)
 }
 
+/// A user who has logged in from this machine's range (127.0.0.0/24) before.
 pub async fn add_user(store: &Store, account_id: &str, email: &str, role: Role) -> User {
-    store
+    let user = store
         .create_user(NewUser {
             account_id: account_id.to_owned(),
             email: Email::parse(email).unwrap(),
@@ -232,7 +258,9 @@ pub async fn add_user(store: &Store, account_id: &str, email: &str, role: Role) 
             password_hash: hash_password(PASSWORD),
         })
         .await
-        .unwrap()
+        .unwrap();
+    store.add_verified_range(account_id, &user.id, "127.0.0.0/24").await.unwrap();
+    store.get_user(account_id, &user.id).await.unwrap().unwrap()
 }
 
 fn unique_id() -> String {
@@ -303,7 +331,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         bases,
         store,
-        http: reqwest::Client::new(),
+        http: Mutex::new(reqwest::Client::new()),
         domain,
         tech,
         other_account_user,

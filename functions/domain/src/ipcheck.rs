@@ -1,0 +1,101 @@
+//! IP address verification at login.
+//!
+//! ```text
+//!   account setting off ─────────────────────────────▶ trusted
+//!   address in a range the user verified ────────────▶ trusted
+//!   paused by an administrator, and 2FA active ───────▶ skipped (audited)
+//!   otherwise ───────────────────────────────────────▶ email a link; the login waits for it
+//! ```
+//!
+//! A range is the address's /24 (IPv4) or /64 (IPv6): what one office or home connection
+//! usually keeps, so users are not asked again every time their provider renumbers them. A link is
+//! valid for two hours and works once. A pause applies only while the user's 2FA is active, so
+//! disabling or resetting their 2FA ends it at once.
+
+use std::net::IpAddr;
+
+use crate::twofactor::Status;
+
+/// How long an emailed verification link works.
+pub const LINK_VALID_SECONDS: i64 = 2 * 60 * 60;
+/// Time between two emails for one waiting login.
+pub const RESEND_COOLDOWN_SECONDS: i64 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpDecision {
+    Trusted,
+    /// Not verified, but the user's IP verification is paused and they log in with 2FA.
+    SkippedPaused,
+    VerifyByEmail,
+}
+
+/// The range an address belongs to, or `None` if it is not an address.
+pub fn range_of(ip: &str) -> Option<String> {
+    match ip.trim().parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            Some(format!("{a}.{b}.{c}.0/24"))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            Some(format!("{prefix}/64"))
+        }
+    }
+}
+
+pub fn decide(
+    account_setting_on: bool,
+    status: Status,
+    paused: bool,
+    verified_ranges: &[String],
+    ip: &str,
+) -> IpDecision {
+    if !account_setting_on {
+        return IpDecision::Trusted;
+    }
+    match range_of(ip) {
+        Some(range) if verified_ranges.contains(&range) => IpDecision::Trusted,
+        _ if paused && status == Status::Active => IpDecision::SkippedPaused,
+        _ => IpDecision::VerifyByEmail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_slash_24_and_slash_64() {
+        assert_eq!(range_of("203.0.113.77").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(range_of("2001:db8:1:2:aaaa::1").as_deref(), Some("2001:db8:1:2::/64"));
+        assert_eq!(range_of("::ffff:203.0.113.1").as_deref(), Some("::/64"));
+        assert_eq!(range_of("unknown"), None);
+        assert_eq!(range_of(""), None);
+    }
+
+    #[test]
+    fn verified_ranges_are_trusted_and_new_ones_need_email() {
+        let known = vec!["203.0.113.0/24".to_owned(), "2001:db8:1:2::/64".to_owned()];
+        assert_eq!(decide(true, Status::Off, false, &known, "203.0.113.200"), IpDecision::Trusted);
+        assert_eq!(decide(true, Status::Off, false, &known, "2001:db8:1:2::99"), IpDecision::Trusted);
+        assert_eq!(decide(true, Status::Off, false, &known, "203.0.114.1"), IpDecision::VerifyByEmail);
+        assert_eq!(decide(true, Status::Active, false, &known, "2001:db8:1:3::1"), IpDecision::VerifyByEmail);
+        assert_eq!(decide(true, Status::Off, false, &known, "not an ip"), IpDecision::VerifyByEmail);
+    }
+
+    #[test]
+    fn a_pause_applies_only_with_active_2fa() {
+        assert_eq!(decide(true, Status::Active, true, &[], "198.51.100.1"), IpDecision::SkippedPaused);
+        assert_eq!(
+            decide(true, Status::EnabledNotActivated, true, &[], "198.51.100.1"),
+            IpDecision::VerifyByEmail
+        );
+        assert_eq!(decide(true, Status::Off, true, &[], "198.51.100.1"), IpDecision::VerifyByEmail);
+    }
+
+    #[test]
+    fn the_account_setting_turns_it_off() {
+        assert_eq!(decide(false, Status::Off, false, &[], "198.51.100.1"), IpDecision::Trusted);
+    }
+}
