@@ -6,8 +6,8 @@ use domain::admin::{AdminAction, Counts, Target};
 use domain::twofactor::Status;
 use store::{Account, AuditEvent, StoreError, User};
 
-use super::auth::{status_of, wire_status};
 use super::request::{self, ctx, internal, require_user};
+use super::shared::{status_of, wire_status};
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::accounts::{

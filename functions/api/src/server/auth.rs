@@ -11,6 +11,7 @@ use domain::{Email, Role, UnixTime, recovery};
 use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, IpLink, Proof, Purpose, User};
 
 use super::request::{self, ctx, internal, require_user};
+use super::shared::{clear_login_counters, counter_keys, me_from, status_of};
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::auth::{LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
@@ -51,43 +52,6 @@ async fn count_failure(
     let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
     let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
     Ok(lock_of(Some(&pair), Some(&by_email), now))
-}
-
-/// After a whole login succeeds its attempts stop counting. Best effort: a failure here only
-/// leaves them counted until their window ends.
-pub async fn clear_login_counters(ctx: &Ctx, email: &Email, ip: &str) {
-    for key in counter_keys(email, ip) {
-        if let Err(err) = ctx.store.clear_counter(&key).await {
-            tracing::warn!(error = %err, "could not clear login counters");
-        }
-    }
-}
-
-fn counter_keys(email: &Email, ip: &str) -> [CounterKey; 2] {
-    [CounterKey::pair(email, ip), CounterKey::email(email)]
-}
-
-pub fn status_of(user: &User, account: Option<&Account>) -> Status {
-    user.two_factor.status(account.is_some_and(|a| a.two_factor_required))
-}
-
-pub fn wire_status(status: Status) -> TwoFactorStatus {
-    match status {
-        Status::Active => TwoFactorStatus::Active,
-        Status::EnabledNotActivated => TwoFactorStatus::EnabledNotActivated,
-        Status::Off => TwoFactorStatus::Off,
-    }
-}
-
-pub fn me_from(user: &User, account: Option<&Account>) -> Me {
-    Me {
-        name: user.name.clone(),
-        email: user.email.to_string(),
-        role: user.role.label().to_owned(),
-        account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
-        two_factor: wire_status(status_of(user, account)),
-        is_administrator: user.role.can_manage_users(),
-    }
 }
 
 pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiError> {

@@ -5,8 +5,8 @@ use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
 use store::{Enrollment, Purpose, StoreError, User};
 
-use super::auth::me_from;
 use super::request::{self, ctx, internal, require_user};
+use super::shared::me_from;
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::auth::Me;
@@ -214,7 +214,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         ctx.store.delete_challenge(challenge_hash).await.map_err(internal)?;
         request::start_session(&ctx, user, true).await?;
         request::clear_login_cookie();
-        super::auth::clear_login_counters(&ctx, &user.email, &ip).await;
+        super::shared::clear_login_counters(&ctx, &user.email, &ip).await;
         ctx.store.record_login(user, now).await.map_err(internal)?;
         audit::record(&ctx, None, user, "login.success", &ip, "password and 2FA activation").await;
     }

@@ -7,6 +7,7 @@ pub mod enroll;
 pub mod http;
 pub mod remote;
 pub mod request;
+pub mod shared;
 
 use domain::UnixTime;
 use domain::crypto::Keyring;

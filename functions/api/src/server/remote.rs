@@ -5,8 +5,8 @@ use domain::UnixTime;
 use domain::remote::{Decision, RemotePolicy, SessionKind};
 use store::{RemoteSession, StoreError};
 
-use super::auth::status_of;
 use super::request::{self, ctx, internal, not_signed_in, require_session, require_user};
+use super::shared::status_of;
 use super::{audit, now};
 use crate::ApiError;
 use crate::remote::{DeviceView, RemoteKind, RemoteStart, StartedSession};

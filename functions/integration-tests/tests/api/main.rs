@@ -5,6 +5,7 @@
 mod accounts;
 mod activation;
 mod concurrency;
+mod infra;
 mod ipverify;
 mod login;
 mod remote;

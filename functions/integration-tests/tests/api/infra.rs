@@ -1,0 +1,256 @@
+//! `infra/template.yaml` against the code: every function binary has exactly one resource and
+//! one route, every server function is served by the function its route points to, and each
+//! function's IAM policy allows exactly the DynamoDB actions (and SES sending) its code uses.
+//!
+//! What the code uses is read from the source: the store methods each function's server modules
+//! call, and the DynamoDB operations each store method performs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value;
+
+use crate::spawn_app;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Function {
+    binary: String,
+    routes: Vec<String>,
+    dynamodb_actions: BTreeSet<String>,
+    dynamodb_resources: Vec<String>,
+    sends_mail: bool,
+}
+
+/// Every `AWS::Serverless::Function` in the template.
+fn template_functions() -> Vec<Function> {
+    let text = std::fs::read_to_string(devkit::template_path()).unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for (_, res) in doc["Resources"].as_mapping().unwrap() {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary").to_owned();
+        let routes = res["Properties"]["Events"]
+            .as_mapping()
+            .map(|events| {
+                events
+                    .values()
+                    .filter(|e| e["Type"] == "HttpApi")
+                    .map(|e| e["Properties"]["Path"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (mut dynamodb_actions, mut dynamodb_resources, mut sends_mail) =
+            (BTreeSet::new(), Vec::new(), false);
+        for policy in res["Properties"]["Policies"].as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                let actions: Vec<String> = match &statement["Action"] {
+                    Value::String(a) => vec![a.clone()],
+                    Value::Sequence(list) => list.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+                    other => panic!("unexpected Action {other:?}"),
+                };
+                for action in actions {
+                    match action.split_once(':') {
+                        Some(("dynamodb", name)) => {
+                            dynamodb_actions.insert(name.to_owned());
+                        }
+                        Some(("ses", "SendEmail")) => sends_mail = true,
+                        _ => panic!("{binary}: unexpected action {action}"),
+                    }
+                }
+                if let Some(resources) = statement["Resource"].as_sequence() {
+                    dynamodb_resources.extend(resources.iter().map(|r| format!("{r:?}")));
+                }
+            }
+        }
+        out.push(Function { binary, routes, dynamodb_actions, dynamodb_resources, sends_mail });
+    }
+    out
+}
+
+/// Source with method chains joined (`store\n    .method(` becomes `store.method(`).
+fn joined(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut pending_space = String::new();
+    for c in src.chars() {
+        if c.is_whitespace() {
+            pending_space.push(c);
+            continue;
+        }
+        if c != '.' {
+            out.push_str(&pending_space);
+        }
+        pending_space.clear();
+        out.push(c);
+    }
+    out
+}
+
+/// The body of every `fn NAME` in `src` (brace-matched).
+fn fn_bodies(src: &str) -> BTreeMap<String, String> {
+    let mut bodies = BTreeMap::new();
+    let mut rest = src;
+    while let Some(at) = rest.find("fn ") {
+        let after = &rest[at + 3..];
+        let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let Some(open) = after.find('{') else { break };
+        let (mut depth, mut end) = (0, open);
+        for (i, c) in after[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !name.is_empty() {
+            bodies.insert(name, after[open..=end].to_owned());
+        }
+        rest = &after[open..];
+    }
+    bodies
+}
+
+/// Names `x` such that `.x(` appears after `prefix` in `text`.
+fn calls_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.match_indices(prefix)
+        .map(|(i, _)| {
+            text[i + prefix.len()..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+        })
+        .filter(|n: &String| !n.is_empty())
+        .collect()
+}
+
+/// Store method to the DynamoDB actions it needs (following calls to other store methods).
+fn store_actions() -> BTreeMap<String, BTreeSet<String>> {
+    let mut bodies = BTreeMap::new();
+    for entry in std::fs::read_dir(root().join("functions/store/src")).unwrap() {
+        bodies.extend(fn_bodies(&joined(&std::fs::read_to_string(entry.unwrap().path()).unwrap())));
+    }
+    let direct = |body: &str| -> BTreeSet<String> {
+        let ops = [
+            (".get_item()", "GetItem"),
+            (".batch_get_item()", "BatchGetItem"),
+            (".put_item()", "PutItem"),
+            ("Put::builder()", "PutItem"),
+            (".update_item()", "UpdateItem"),
+            ("Update::builder()", "UpdateItem"),
+            (".delete_item()", "DeleteItem"),
+            ("Delete::builder()", "DeleteItem"),
+            ("ConditionCheck::builder()", "ConditionCheckItem"),
+            (".transact_write_items()", "TransactWriteItems"),
+            (".query()", "Query"),
+            (".scan()", "Scan"),
+        ];
+        ops.iter().filter(|(needle, _)| body.contains(needle)).map(|(_, a)| a.to_string()).collect()
+    };
+    bodies
+        .keys()
+        .map(|name| {
+            let mut seen = BTreeSet::new();
+            let mut todo = vec![name.clone()];
+            let mut actions = BTreeSet::new();
+            while let Some(n) = todo.pop() {
+                if !seen.insert(n.clone()) {
+                    continue;
+                }
+                if let Some(body) = bodies.get(&n) {
+                    actions.extend(direct(body));
+                    todo.extend(calls_after(body, "self."));
+                }
+            }
+            (name.clone(), actions)
+        })
+        .collect()
+}
+
+/// The server modules each function's code is made of (its own module, plus what all share).
+fn modules_of(binary: &str) -> Vec<&'static str> {
+    let own = match binary {
+        "auth" => "auth.rs",
+        "enrollment" => "enroll.rs",
+        "remote" => "remote.rs",
+        "accounts" => "accounts.rs",
+        other => panic!("unknown function {other}"),
+    };
+    vec![own, "request.rs", "audit.rs", "shared.rs"]
+}
+
+#[test]
+fn every_function_binary_has_exactly_one_resource_and_one_route() {
+    let functions = template_functions();
+    let binaries: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("src/main.rs").exists())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let in_template: Vec<&str> = functions.iter().map(|f| f.binary.as_str()).collect();
+    assert_eq!(in_template.len(), binaries.len(), "{in_template:?} vs {binaries:?}");
+    assert_eq!(in_template.iter().map(|b| b.to_string()).collect::<BTreeSet<_>>(), binaries);
+    for f in &functions {
+        assert_eq!(f.routes.len(), 1, "{}: {:?}", f.binary, f.routes);
+        assert!(f.routes[0].starts_with("/api/") && f.routes[0].ends_with("/{proxy+}"), "{:?}", f.routes);
+    }
+}
+
+#[tokio::test]
+async fn every_server_function_is_served_by_the_function_its_route_points_to() {
+    let app = spawn_app().await;
+    let functions = template_functions();
+    fn group_of(binary: &str) -> &str {
+        if binary == "enrollment" { "enroll" } else { binary }
+    }
+    let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p).collect();
+    assert!(paths.len() >= 20, "{paths:?}");
+    for path in paths {
+        let routed: Vec<&Function> =
+            functions.iter().filter(|f| path.starts_with(f.routes[0].trim_end_matches("{proxy+}"))).collect();
+        assert_eq!(routed.len(), 1, "{path} is routed to {} functions", routed.len());
+        // The routed function's own router runs it (any answer but "no such call").
+        let name = path.trim_start_matches("/api/");
+        assert!(name.starts_with(&format!("{}/", group_of(&routed[0].binary))), "{path}");
+        let reply = app.call(name, serde_json::json!({})).await;
+        let text = reply.body.to_string();
+        assert!(
+            !text.contains("no such API call") && !text.contains("Could not find a server function"),
+            "{path} is not served by {}: {text}",
+            routed[0].binary
+        );
+    }
+}
+
+#[test]
+fn each_function_may_do_exactly_what_its_code_does() {
+    let store = store_actions();
+    for f in template_functions() {
+        let mut source = String::new();
+        for module in modules_of(&f.binary) {
+            source += &joined(
+                &std::fs::read_to_string(root().join("functions/api/src/server").join(module)).unwrap(),
+            );
+        }
+        let used: BTreeSet<String> = calls_after(&source, "store.")
+            .iter()
+            .flat_map(|m| {
+                store.get(m).cloned().unwrap_or_else(|| panic!("{}: unknown store method {m}", f.binary))
+            })
+            .collect();
+        assert_eq!(f.dynamodb_actions, used, "{}: IAM (left) vs code (right)", f.binary);
+        let uses_index = calls_after(&source, "store.")
+            .iter()
+            .any(|m| matches!(m.as_str(), "find_user_by_email" | "revoke_sessions"));
+        let has_index = f.dynamodb_resources.iter().any(|r| r.contains("/index/gsi1"));
+        assert_eq!(has_index, uses_index, "{}: access to the email/session index", f.binary);
+        assert_eq!(f.sends_mail, source.contains("mailer.send("), "{}: ses:SendEmail", f.binary);
+    }
+}
