@@ -6,7 +6,7 @@
 //! user item, in the same transaction that starts the session.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::lockout::Policy;
 
@@ -264,7 +264,8 @@ impl Store {
     /// One transaction finishes a login's second step: the proof is accepted on the user item
     /// (a TOTP step later than the last one, for the same secret the challenge was issued for; or
     /// a recovery code still in the set), the challenge is consumed (while it has fewer than
-    /// `max_failures`), no lockout counter is locked, the session starts and the login is audited.
+    /// `max_failures`), the lockout counters are cleared unless locked (then nothing happens), the
+    /// session starts and the login is audited.
     /// Two concurrent uses of one code: one wins.
     #[allow(clippy::too_many_arguments)]
     pub async fn finish_second_factor(
@@ -328,8 +329,9 @@ impl Store {
             .transact_items(TransactWriteItem::builder().delete(consume).build())
             .transact_items(TransactWriteItem::builder().put(start).build())
             .transact_items(TransactWriteItem::builder().put(record).build());
+        // The login's failure counters: refused if locked, cleared otherwise (the login succeeds).
         for (counter, policy) in locks {
-            let not_locked = ConditionCheck::builder()
+            let clear_unless_locked = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(lockout_key(counter)))
                 .condition_expression(
@@ -339,7 +341,7 @@ impl Store {
                 .expression_attribute_values(":cutoff", n(now.seconds() - policy.lock_seconds))
                 .build()
                 .map_err(build)?;
-            tx = tx.transact_items(TransactWriteItem::builder().condition_check(not_locked).build());
+            tx = tx.transact_items(TransactWriteItem::builder().delete(clear_unless_locked).build());
         }
         match tx.send().await {
             Ok(_) => Ok(()),

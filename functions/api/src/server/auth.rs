@@ -344,7 +344,7 @@ fn me_from_challenge(c: &Challenge) -> Me {
 
 /// The second step for users with active 2FA: a passcode or a recovery code. A passcode costs
 /// two DynamoDB calls on success: read the challenge, then one transaction (accept the step,
-/// consume the challenge, check no lockout, start the session, audit).
+/// consume the challenge, clear the failure counters unless locked, start the session, audit).
 pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
@@ -445,9 +445,9 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             return Err(ApiError::internal());
         }
     }
+    // The transaction also cleared the login's failure counters.
     request::set_session_cookie(&session_token);
     request::clear_login_cookie();
-    clear_login_counters(&ctx, &email, &ip).await;
     let recovery_codes_left = match proof {
         Proof::Passcode { .. } => None,
         Proof::RecoveryCode { .. } => {
