@@ -170,6 +170,8 @@ def dev():
             f"Cannot start: {', '.join(busy)} already in use by another program.\n"
             "Stop it, or choose other ports with DASHBOARD_PORT, DYNAMODB_PORT, SES_PORT, LAMBDA_PORT.")
     stack = Stack(ports)
+    # Ctrl-C stops everything, even when the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     STATE.mkdir(exist_ok=True)
     LOCK.write_text(json.dumps({"pid": os.getpid(), "url": stack.url}))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -185,7 +187,7 @@ Dashboard 2FA is running.
   Sent mail:    http://127.0.0.1:{ports['ses']}   (every email the dashboard sends, in a mail viewer)
   Logs:         {STATE}/*.log
 
-Demo logins (account "Northwind IT"):
+Demo logins:
 {logins}
 Press Ctrl-C to stop everything.""", flush=True)
         while all(proc.poll() is None for _, proc in stack.procs):

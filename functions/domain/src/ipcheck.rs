@@ -14,6 +14,7 @@
 
 use std::net::IpAddr;
 
+use crate::UnixTime;
 use crate::twofactor::Status;
 
 /// How long an emailed verification link works.
@@ -42,6 +43,16 @@ pub fn range_of(ip: &str) -> Option<String> {
             Some(format!("{prefix}/64"))
         }
     }
+}
+
+/// When a link sent at `sent` stops working.
+pub fn link_expires_at(sent: UnixTime) -> UnixTime {
+    sent.plus_seconds(LINK_VALID_SECONDS)
+}
+
+/// A link works strictly before its expiry (the store's TTL clean-up may come days later).
+pub fn link_valid(expires_at: UnixTime, now: UnixTime) -> bool {
+    now < expires_at
 }
 
 pub fn decide(
@@ -92,6 +103,14 @@ mod tests {
             IpDecision::VerifyByEmail
         );
         assert_eq!(decide(true, Status::Off, true, &[], "198.51.100.1"), IpDecision::VerifyByEmail);
+    }
+
+    #[test]
+    fn links_work_for_two_hours() {
+        let sent = UnixTime(1_800_000_000);
+        let expires = link_expires_at(sent);
+        assert!(link_valid(expires, sent.plus_seconds(7_199)));
+        assert!(!link_valid(expires, sent.plus_seconds(7_200)));
     }
 
     #[test]

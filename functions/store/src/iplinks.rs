@@ -62,6 +62,6 @@ impl Store {
             client_ip: get_s(&item, "client_ip")?,
             expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
         };
-        Ok((now < link.expires_at).then_some(link))
+        Ok(domain::ipcheck::link_valid(link.expires_at, now).then_some(link))
     }
 }

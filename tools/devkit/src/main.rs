@@ -49,8 +49,11 @@ async fn main() {
             );
             println!("  Contoso Support: 2FA already required for Take Control and RBM (no Activate Later).");
             println!("\n  Password for all: {}", seed::DEMO_PASSWORD);
-            println!("  Sam's authenticator key: {} (or run: target/debug/devkit totp)", seed::DEMO_TOTP_KEY);
-            println!("  Sam's recovery codes: {}", seed::DEMO_RECOVERY_CODES.join(", "));
+            println!(
+                "  Authenticator key of the green-tick users: {} (or run: target/debug/devkit totp)",
+                seed::DEMO_TOTP_KEY
+            );
+            println!("  Their recovery codes: {}", seed::DEMO_RECOVERY_CODES.join(", "));
             Ok(())
         }
         Some("totp") => {

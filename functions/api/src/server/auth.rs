@@ -237,7 +237,7 @@ async fn send_ip_link(ctx: &Ctx, user: &User, range: &str, ip: &str, now: UnixTi
         user_id: user.id.clone(),
         range: range.to_owned(),
         client_ip: ip.to_owned(),
-        expires_at: now.plus_seconds(ipcheck::LINK_VALID_SECONDS),
+        expires_at: ipcheck::link_expires_at(now),
     };
     ctx.store.create_ip_link(&token.hash(), &link).await.map_err(internal)?;
     let url = format!("{}/?verify-ip={}", ctx.config.app_origin, token.expose());
