@@ -55,6 +55,18 @@ impl AdminAction {
         }
     }
 
+    /// Whether the menu shows the item at all: Pause only for active 2FA, Resume only while
+    /// paused; the 2FA items always show (disabled with a reason when not possible).
+    pub fn offered(self, target: Target) -> bool {
+        match self {
+            AdminAction::PauseIpVerification => {
+                target.status == Status::Active && !target.ip_verification_paused
+            }
+            AdminAction::ResumeIpVerification => target.ip_verification_paused,
+            _ => true,
+        }
+    }
+
     /// Asks for confirmation first.
     pub fn lowers_security(self) -> bool {
         matches!(
@@ -156,6 +168,15 @@ mod tests {
         assert!(PauseIpVerification.check(paused, false).is_err());
         assert_eq!(ResumeIpVerification.check(paused, false), Ok(()));
         assert!(ResumeIpVerification.check(green, false).is_err());
+    }
+
+    #[test]
+    fn ip_items_are_offered_only_where_they_apply() {
+        assert!(!PauseIpVerification.offered(target(Status::EnabledNotActivated, true, false)));
+        assert!(PauseIpVerification.offered(target(Status::Active, true, false)));
+        assert!(ResumeIpVerification.offered(target(Status::Off, false, true)));
+        assert!(!ResumeIpVerification.offered(target(Status::Active, true, false)));
+        assert!(DisableTwoFactor.offered(target(Status::Off, false, false)));
     }
 
     #[test]

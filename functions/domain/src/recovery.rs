@@ -11,7 +11,7 @@ const LEN: usize = 12;
 /// No 0/O, 1/I/L: codes are read off paper.
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
-/// Fresh codes, formatted `XXXX-XXXX-XXXX` for display.
+/// New codes, in three groups of four for reading off paper, e.g. `H7KQ-2MWP-9RTX`.
 pub fn generate() -> Vec<String> {
     let mut rng = rand::rngs::OsRng;
     (0..COUNT)

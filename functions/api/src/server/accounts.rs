@@ -6,7 +6,7 @@ use domain::admin::{AdminAction, Counts, Target};
 use domain::twofactor::Status;
 use store::{Account, AuditEvent, StoreError, User};
 
-use super::request::{self, ctx, internal, require_user};
+use super::request::{self, ctx, internal};
 use super::shared::{status_of, wire_status};
 use super::{Ctx, audit, now};
 use crate::ApiError;
@@ -34,16 +34,11 @@ fn domain_action(action: UserAction) -> AdminAction {
 
 /// The signed-in administrator and their account; everyone else is refused.
 async fn require_admin(ctx: &Ctx) -> Result<(User, Account), ApiError> {
-    let admin = require_user(ctx).await?;
+    let (admin, account) = require_user_and_account(ctx).await?;
     if !admin.role.can_manage_users() {
         return Err(ApiError::forbidden("Only administrators can manage user accounts and settings."));
     }
-    let account = ctx
-        .store
-        .get_account(&admin.account_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::forbidden("Your account could not be found."))?;
+    let account = account.ok_or_else(|| ApiError::forbidden("Your account could not be found."))?;
     Ok((admin, account))
 }
 
@@ -57,17 +52,9 @@ fn target_of(user: &User, account: &Account) -> Target {
 
 fn row(user: &User, account: &Account) -> UserRow {
     let target = target_of(user, account);
-    // Pause/Resume IP verification are offered only for users with active 2FA (or a pause that
-    // stopped applying); Enable/Disable always show, disabled with the reason when not possible.
     let menu = ACTIONS
         .iter()
-        .filter(|a| match a {
-            UserAction::PauseIpVerification => {
-                target.status == Status::Active && !target.ip_verification_paused
-            }
-            UserAction::ResumeIpVerification => target.ip_verification_paused,
-            _ => true,
-        })
+        .filter(|&&a| domain_action(a).offered(target))
         .map(|&action| {
             let rule = domain_action(action);
             MenuItem {
@@ -254,9 +241,7 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
             at: now(),
             detail: changes.join("; "),
         };
-        if let Err(e) = ctx.store.record_audit(&event).await {
-            tracing::error!(error = %e, "audit write failed");
-        }
+        audit::write(&ctx, &event).await;
     }
     let account = ctx.store.get_account(&account.id).await.map_err(internal)?.unwrap_or(account);
     Ok(settings_of(&account))
@@ -297,4 +282,13 @@ pub async fn audit_log(
         })
         .collect();
     Ok(AuditPage { rows, next })
+}
+
+/// The signed-in user and their account, read together: two DynamoDB calls in all. (Here, not in
+/// `request`, so only the functions that use it need `dynamodb:BatchGetItem`.)
+async fn require_user_and_account(ctx: &Ctx) -> Result<(User, Option<Account>), ApiError> {
+    let (_, session) = request::require_session(ctx).await?;
+    let (user, account) =
+        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(internal)?;
+    Ok((user.ok_or_else(request::not_signed_in)?, account))
 }

@@ -8,9 +8,13 @@ use super::{Ctx, now};
 /// `actor` (None: the user themselves) did `action` to `subject` from `ip`.
 pub async fn record(ctx: &Ctx, actor: Option<&User>, subject: &User, action: &str, ip: &str, detail: &str) {
     let actor_id = actor.unwrap_or(subject).id.as_str();
-    let event = event(&subject.account_id, actor_id, &subject.id, action, ip, detail);
-    if let Err(err) = ctx.store.record_audit(&event).await {
-        tracing::error!(error = %err, action, "audit write failed");
+    write(ctx, &event(&subject.account_id, actor_id, &subject.id, action, ip, detail)).await;
+}
+
+/// Writes one event; a failure is logged, never returned.
+pub async fn write(ctx: &Ctx, event: &AuditEvent) {
+    if let Err(err) = ctx.store.record_audit(event).await {
+        tracing::error!(error = %err, action = %event.action, "audit write failed");
     }
 }
 

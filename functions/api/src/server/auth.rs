@@ -10,7 +10,7 @@ use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
 use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, IpLink, Proof, Purpose, User};
 
-use super::request::{self, ctx, internal, require_user};
+use super::request::{self, ctx, internal};
 use super::shared::{clear_login_counters, counter_keys, me_from, status_of};
 use super::{Ctx, audit, now};
 use crate::ApiError;
@@ -49,9 +49,19 @@ async fn count_failure(
     keys: &[CounterKey; 2],
     now: UnixTime,
 ) -> Result<Option<UnixTime>, ApiError> {
+    let (pair, by_email) = count_attempt(ctx, keys, now).await?;
+    Ok(lock_of(Some(&pair), Some(&by_email), now))
+}
+
+/// Counts one attempt on the email+address and the email counters; returns both after it.
+async fn count_attempt(
+    ctx: &Ctx,
+    keys: &[CounterKey; 2],
+    now: UnixTime,
+) -> Result<(Counter, Counter), ApiError> {
     let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
     let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
-    Ok(lock_of(Some(&pair), Some(&by_email), now))
+    Ok((pair, by_email))
 }
 
 pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiError> {
@@ -74,8 +84,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     // Every attempt is counted before the password is checked, so parallel guesses cannot get
     // past the limit: those counted beyond it are refused unchecked. A successful login clears
     // the count (for 2FA users only once the second step succeeds).
-    let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
-    let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
+    let (pair, by_email) = count_attempt(&ctx, &keys, now).await?;
     if pair.failures > lockout::PAIR.max_failures || by_email.failures > lockout::EMAIL.max_failures {
         let until = lock_of(Some(&pair), Some(&by_email), now)
             .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
@@ -107,15 +116,11 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
                 at: now,
                 detail: detail.into(),
             };
-            if let Err(e) = ctx.store.record_audit(&event).await {
-                tracing::error!(error = %e, "audit write failed");
-            }
+            audit::write(&ctx, &event).await;
             if lock.is_some() {
                 event.action = "login.lockout".into();
                 event.detail = "too many failed attempts".into();
-                if let Err(e) = ctx.store.record_audit(&event).await {
-                    tracing::error!(error = %e, "audit write failed");
-                }
+                audit::write(&ctx, &event).await;
             }
             tracing::info!(%ip, locked = lock.is_some(), "login failed");
             return Err(lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
@@ -489,9 +494,7 @@ async fn second_factor_failed(
         _ => "wrong passcode or recovery code",
     };
     let event = audit::event(&c.account_id, &c.user_id, &c.user_id, "login.passcode_failure", ip, detail);
-    if let Err(e) = ctx.store.record_audit(&event).await {
-        tracing::error!(error = %e, "audit write failed");
-    }
+    audit::write(&ctx, &event).await;
     if let Some(until) = lock {
         let event = audit::event(
             &c.account_id,
@@ -501,9 +504,7 @@ async fn second_factor_failed(
             ip,
             "too many wrong passcodes",
         );
-        if let Err(e) = ctx.store.record_audit(&event).await {
-            tracing::error!(error = %e, "audit write failed");
-        }
+        audit::write(&ctx, &event).await;
         let _ = ctx.store.delete_challenge(challenge_hash).await;
         request::clear_login_cookie();
         return locked_out(until);
@@ -519,11 +520,8 @@ async fn second_factor_failed(
 
 pub async fn me() -> Result<Option<Me>, ApiError> {
     let ctx = ctx();
-    match require_user(&ctx).await {
-        Ok(user) => {
-            let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
-            Ok(Some(me_from(&user, account.as_ref())))
-        }
+    match require_user_and_account(&ctx).await {
+        Ok((user, account)) => Ok(Some(me_from(&user, account.as_ref()))),
         Err(ApiError::Unauthenticated { .. }) => Ok(None),
         Err(other) => Err(other),
     }
@@ -540,4 +538,13 @@ pub async fn logout() -> Result<(), ApiError> {
     request::clear_session_cookie();
     request::clear_login_cookie();
     Ok(())
+}
+
+/// The signed-in user and their account, read together: two DynamoDB calls in all. (Here, not in
+/// `request`, so only the functions that use it need `dynamodb:BatchGetItem`.)
+async fn require_user_and_account(ctx: &Ctx) -> Result<(User, Option<Account>), ApiError> {
+    let (_, session) = request::require_session(ctx).await?;
+    let (user, account) =
+        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(internal)?;
+    Ok((user.ok_or_else(request::not_signed_in)?, account))
 }

@@ -62,9 +62,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
                 "remote.refused",
                 format!("{kind_label} on device {device_id}: 2FA required, deferral refused"),
             );
-            if let Err(e) = ctx.store.record_audit(&refused).await {
-                tracing::error!(error = %e, "audit write failed");
-            }
+            audit::write(&ctx, &refused).await;
             Err(ApiError::forbidden(
                 "Two-factor authentication is now required for Take Control and Remote Background Management. Activate it to continue.",
             ))
