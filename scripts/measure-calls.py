@@ -1,6 +1,6 @@
 """Counts the DynamoDB calls of the budgeted steps against a running local stack (run through
-`devstack/stack.py run --`, which sets BASE_URL and logs every DynamoDB call in
-.devstack/dynamodb.log). Prints one line per step."""
+`devstack/stack.py run --`, which sets BASE_URL; the functions reach DynamoDB Local through a
+proxy that logs every call in .devstack/dynamodb-calls.log). Prints one line per step."""
 
 import http.client
 import json
@@ -11,7 +11,7 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOG = ROOT / ".devstack" / "dynamodb.log"
+LOG = ROOT / ".devstack" / "dynamodb-calls.log"
 BASE = urllib.parse.urlparse(os.environ["BASE_URL"])
 cookies: dict[str, str] = {}
 
@@ -34,12 +34,16 @@ def call(path: str, body: dict) -> dict:
     return json.loads(res.read() or b"null")
 
 
+def logged_calls() -> list[str]:
+    return [l.split()[1] for l in LOG.read_text().splitlines() if l.startswith("call ")]
+
+
 def calls_during(step) -> list[str]:
     time.sleep(0.3)
-    before = LOG.read_text().count("dynamodb-call")
+    before = len(logged_calls())
     result = step()
     time.sleep(0.3)
-    lines = [l.split()[1] for l in LOG.read_text().splitlines() if l.startswith("dynamodb-call")]
+    lines = logged_calls()
     return result, lines[before:]
 
 

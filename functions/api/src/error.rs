@@ -26,6 +26,10 @@ pub enum ApiError {
     /// Our fault (500). The message never carries internal detail.
     #[error("{message}")]
     Internal { message: String },
+    /// A service we depend on (DynamoDB, SES) is out of reach for now (503). Nothing was changed;
+    /// the same request can be sent again.
+    #[error("{message}")]
+    Unavailable { message: String },
     /// The server could not be reached (client side only).
     #[error("{message}")]
     Unreachable { message: String },
@@ -48,6 +52,12 @@ impl ApiError {
         ApiError::Internal { message: "Something went wrong on our side. Please try again.".into() }
     }
 
+    pub fn unavailable() -> Self {
+        ApiError::Unavailable {
+            message: "The dashboard cannot reach its database right now. Nothing was changed; please try again in a moment.".into(),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest { .. } => 400,
@@ -56,7 +66,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::LockedOut { .. } => 429,
             ApiError::Internal { .. } => 500,
-            ApiError::Unreachable { .. } => 503,
+            ApiError::Unavailable { .. } | ApiError::Unreachable { .. } => 503,
         }
     }
 }

@@ -5,7 +5,6 @@
 //! it needs from the user (the encrypted secret); the replay check itself is always against the
 //! user item, in the same transaction that starts the session.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::lockout::Policy;
@@ -16,6 +15,7 @@ use crate::client::{
 };
 use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::lockout::{CounterKey, key as lockout_key};
+use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
 use crate::users::{account_pk, user_sk};
 
@@ -91,7 +91,7 @@ pub enum FinishError {
     Replayed,
     /// A lockout counter is locked.
     Locked,
-    Store(String),
+    Store(StoreError),
 }
 
 /// IP-verification challenges live as long as their link.
@@ -234,16 +234,41 @@ impl Store {
         now: UnixTime,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
+        self.set_last_sent(token_hash, now, "attribute_exists(pk) AND last_sent <= :then", cutoff).await
+    }
+
+    /// Undoes [`Store::mark_challenge_mail_sent`] of `sent_at` when that email could not be sent,
+    /// so the next one may go at once (back to `cutoff`, the moment a send is allowed again).
+    pub async fn release_challenge_mail_cooldown(
+        &self,
+        token_hash: &str,
+        sent_at: UnixTime,
+        cutoff: UnixTime,
+    ) -> Result<(), StoreError> {
+        match self.set_last_sent(token_hash, cutoff, "last_sent = :then", sent_at).await {
+            // Another email went out meanwhile: its cooldown stands.
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn set_last_sent(
+        &self,
+        token_hash: &str,
+        value: UnixTime,
+        condition: &str,
+        then: UnixTime,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
             .key(SK, s("CHALLENGE"))
-            .update_expression("SET last_sent = :now")
-            .condition_expression("attribute_exists(pk) AND last_sent <= :cutoff")
-            .expression_attribute_values(":now", n(now.seconds()))
-            .expression_attribute_values(":cutoff", n(cutoff.seconds()))
+            .update_expression("SET last_sent = :value")
+            .condition_expression(condition)
+            .expression_attribute_values(":value", n(value.seconds()))
+            .expression_attribute_values(":then", n(then.seconds()))
             .send()
             .await;
         conditional(result)?;
@@ -279,7 +304,8 @@ impl Store {
         session: &Session,
         audit: &AuditEvent,
     ) -> Result<(), FinishError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| FinishError::Store(e.to_string());
+        let build =
+            |e: aws_sdk_dynamodb::error::BuildError| FinishError::Store(StoreError::Dynamo(e.to_string()));
         let now = audit.at;
         let user = Update::builder()
             .table_name(&self.table)
@@ -347,20 +373,12 @@ impl Store {
             Ok(_) => Ok(()),
             Err(err) if lost_condition(&err) => {
                 // Which conditions failed: the lock checks come after the four writes.
-                let locked = err
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        TransactWriteItemsError::TransactionCanceledException(c) => {
-                            Some(c.cancellation_reasons())
-                        }
-                        _ => None,
-                    })
-                    .is_some_and(|reasons| {
-                        reasons.iter().skip(4).any(|r| r.code() == Some("ConditionalCheckFailed"))
-                    });
+                let locked = err.as_service_error().is_some_and(|e| {
+                    cancellation_reasons(e).iter().skip(4).any(|r| *r == "ConditionalCheckFailed")
+                });
                 Err(if locked { FinishError::Locked } else { FinishError::Replayed })
             }
-            Err(err) => Err(FinishError::Store(StoreError::from(err).to_string())),
+            Err(err) => Err(FinishError::Store(err.into())),
         }
     }
 }

@@ -1,7 +1,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use crate::outcome::{Failure, failure_of};
 
 /// The repository: a DynamoDB client and the table it works on. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -10,38 +14,48 @@ pub struct Store {
     pub(crate) table: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// A conditional write lost: the item changed or already exists.
     #[error("conflicting write")]
     Conflict,
+    /// DynamoDB is out of reach for now (timed out, unreachable, throttled, a server error, or a
+    /// transaction that kept meeting another), after the client's retries. Nothing the call meant
+    /// to write was written; the caller can try again later.
+    #[error("DynamoDB unavailable: {0}")]
+    Unavailable(String),
     #[error("stored item is malformed: {0}")]
     Malformed(String),
     #[error("DynamoDB: {0}")]
     Dynamo(String),
 }
 
-impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<aws_sdk_dynamodb::error::SdkError<E, R>>
-    for StoreError
+impl<E> From<SdkError<E, HttpResponse>> for StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
         // The display chain carries the service's code and message, never item values.
-        StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string())
+        let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+        match failure_of(&err) {
+            Failure::Transient => StoreError::Unavailable(detail),
+            Failure::Condition | Failure::Other => StoreError::Dynamo(detail),
+        }
     }
 }
 
-/// True when a single conditional write lost its condition.
-pub(crate) fn lost_condition<R>(err: &aws_sdk_dynamodb::error::SdkError<impl ConditionError, R>) -> bool {
-    err.as_service_error().is_some_and(ConditionError::is_condition_failure)
+/// True when a single conditional write, or a transaction, lost one of its conditions.
+pub(crate) fn lost_condition<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    failure_of(err) == Failure::Condition
 }
 
 /// A conditional write's result, with a lost condition as `Conflict`.
-pub(crate) fn conditional<T, E, R>(
-    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
-) -> Result<T, StoreError>
+pub(crate) fn conditional<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<T, StoreError>
 where
-    E: ConditionError + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match result {
         Ok(value) => Ok(value),
@@ -50,37 +64,50 @@ where
     }
 }
 
-pub(crate) trait ConditionError {
-    fn is_condition_failure(&self) -> bool;
-}
-
-macro_rules! condition_error {
-    ($($ty:ty => $check:ident),* $(,)?) => {
-        $(impl ConditionError for $ty {
-            fn is_condition_failure(&self) -> bool {
-                self.$check()
-            }
-        })*
-    };
-}
-
-condition_error! {
-    aws_sdk_dynamodb::operation::put_item::PutItemError => is_conditional_check_failed_exception,
-    aws_sdk_dynamodb::operation::update_item::UpdateItemError => is_conditional_check_failed_exception,
-    aws_sdk_dynamodb::operation::delete_item::DeleteItemError => is_conditional_check_failed_exception,
-    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError => is_transaction_canceled_exception,
-}
-
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Store { client, table: table.into() }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_DYNAMODB` points it at a local
-    /// server). Call once at start-up and share.
+    /// server), with the timeouts and retries of [`crate::outcome`]. Call once at start-up and
+    /// share.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_from_env().await;
-        Store::new(Client::new(&config), table)
+        let sdk = aws_config::load_from_env().await;
+        let config = crate::outcome::client_settings(aws_sdk_dynamodb::config::Builder::from(&sdk));
+        Store::new(Client::from_conf(config.build()), table)
+    }
+
+    /// The same store reached through another endpoint (tests put a fault-injecting proxy there).
+    pub fn via(&self, endpoint_url: &str) -> Self {
+        let config = self.client.config().to_builder().endpoint_url(endpoint_url).build();
+        Store::new(Client::from_conf(config), self.table.clone())
+    }
+
+    /// Reads `keys` strongly consistent in one `BatchGetItem`, asking again for any keys DynamoDB
+    /// left unprocessed (it does so under load), a few times with a growing pause.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::with_capacity(keys.len());
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Dynamo(e.to_string()))?,
+        );
+        for round in 0..4u32 {
+            let Some(request) = pending.take() else { break };
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+            }
+            let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
+            items.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+        }
+        match pending {
+            None => Ok(items),
+            Some(_) => Err(StoreError::Unavailable("BatchGetItem kept leaving keys unprocessed".into())),
+        }
     }
 
     pub fn client(&self) -> &Client {

@@ -1,10 +1,11 @@
 //! Emailed IP-verification links: `IPLINK#<sha256(token)>`, single use, valid two hours.
 
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
 
 use crate::client::{Store, StoreError, get_n, get_s, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::users::{account_pk, user_sk};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IpLink {
@@ -38,23 +39,20 @@ impl Store {
         Ok(())
     }
 
-    /// Uses a link: deleted in the same call, so it works once. `None`: unknown, used or expired.
-    pub async fn take_ip_link(&self, token_hash: &str, now: UnixTime) -> Result<Option<IpLink>, StoreError> {
-        let result = self
+    /// Uses a link: in one transaction the link is deleted (so it works once) and its range is
+    /// added to the user's verified ranges, so an outage between the two cannot spend a link
+    /// without verifying anything. `None`: unknown, used or expired.
+    pub async fn use_ip_link(&self, token_hash: &str, now: UnixTime) -> Result<Option<IpLink>, StoreError> {
+        let out = self
             .client
-            .delete_item()
+            .get_item()
             .table_name(&self.table)
             .key(PK, s(link_pk(token_hash)))
             .key(SK, s("IPLINK"))
-            .condition_expression("attribute_exists(pk)")
-            .return_values(ReturnValue::AllOld)
+            .consistent_read(true)
             .send()
-            .await;
-        let item = match result {
-            Ok(out) => out.attributes.unwrap_or_default(),
-            Err(err) if lost_condition(&err) => return Ok(None),
-            Err(err) => return Err(err.into()),
-        };
+            .await?;
+        let Some(item) = out.item else { return Ok(None) };
         let link = IpLink {
             account_id: get_s(&item, "account_id")?,
             user_id: get_s(&item, "user_id")?,
@@ -62,6 +60,50 @@ impl Store {
             client_ip: get_s(&item, "client_ip")?,
             expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
         };
-        Ok(domain::ipcheck::link_valid(link.expires_at, now).then_some(link))
+        if !domain::ipcheck::link_valid(link.expires_at, now) {
+            return Ok(None);
+        }
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
+        let spend = Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(link_pk(token_hash)))
+            .key(SK, s("IPLINK"))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build)?;
+        let trust = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(&link.account_id)))
+            .key(SK, s(user_sk(&link.user_id)))
+            .update_expression("ADD ip_ranges :range")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(spend).build())
+            .transact_items(TransactWriteItem::builder().update(trust).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(link)),
+            // Used by a concurrent request, or the user is gone.
+            Err(err) if lost_condition(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Withdraws a link whose email could not be sent.
+    pub async fn delete_ip_link(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(link_pk(token_hash)))
+            .key(SK, s("IPLINK"))
+            .send()
+            .await?;
+        Ok(())
     }
 }

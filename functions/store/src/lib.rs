@@ -18,17 +18,20 @@
 //! `expires_at` (epoch seconds) is the table's TTL attribute; the code checks expiry itself because
 //! TTL deletion can lag by days.
 
+mod admin;
 mod audit;
 mod challenges;
 mod client;
 mod devices;
 mod iplinks;
 mod lockout;
+mod outcome;
 mod remote;
 mod sessions;
 mod twofactor;
 mod users;
 
+pub use admin::Settings;
 pub use audit::AuditEvent;
 pub use challenges::{Challenge, Display, FinishError, Proof, Purpose};
 pub use client::{Store, StoreError};

@@ -1,7 +1,7 @@
 //! Failed-login counters (rules in `domain::lockout`). Each failure is one conditional update, so
 //! concurrent failures are all counted.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use domain::lockout::{Counter, Policy};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
@@ -40,13 +40,7 @@ fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
 impl Store {
     /// Reads several counters in one call; missing ones are `None`.
     pub async fn load_counters(&self, keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
-        let mut request = KeysAndAttributes::builder().consistent_read(true);
-        for k in keys {
-            request = request.keys(key(k));
-        }
-        let request = request.build().map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
-        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        let items = self.batch_get(keys.iter().map(key).collect()).await?;
         keys.iter()
             .map(|k| {
                 items
@@ -119,7 +113,7 @@ impl Store {
                 Err(_) => {}
             }
         }
-        Err(StoreError::Conflict)
+        Err(StoreError::Unavailable("a login counter kept changing".into()))
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {

@@ -32,7 +32,7 @@ fn enroll_key(user: &User) -> Item {
     ])
 }
 
-fn user_key(user: &User) -> Item {
+pub(crate) fn user_key(user: &User) -> Item {
     Item::from([(PK.to_owned(), s(account_pk(&user.account_id))), (SK.to_owned(), s(user_sk(&user.id)))])
 }
 
@@ -139,6 +139,28 @@ impl Store {
         Ok(())
     }
 
+    /// The email carrying the code with hash `code_hash` could not be sent: the code stops being
+    /// valid, and the send neither counts nor holds back the next one.
+    pub async fn withdraw_email_code(&self, user: &User, code_hash: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(enroll_key(user)))
+            .update_expression("SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash")
+            .condition_expression("code_hash = :h")
+            .expression_attribute_values(":long_ago", n(0))
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":h", s(code_hash))
+            .send()
+            .await;
+        match conditional(result) {
+            // Already replaced or used: nothing of it is left to withdraw.
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Counts one try of the code with hash `code_hash`, only while fewer than `max` were made.
     /// `Conflict` means the tries are used up or the code was replaced meanwhile.
     pub async fn count_email_code_try(
@@ -243,65 +265,6 @@ impl Store {
                 .send()
                 .await,
         )?;
-        Ok(())
-    }
-
-    /// An administrator turns 2FA off for a user: their own choice, the authenticator, the
-    /// recovery codes and any IP-verification pause are cleared.
-    pub async fn disable_two_factor(&self, user: &User) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
-            .update_expression(
-                "REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
-            )
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        conditional(result)?;
-        Ok(())
-    }
-
-    /// Lost phone: the authenticator and recovery codes are cleared, 2FA stays enabled, so the user
-    /// activates again at their next login.
-    pub async fn reset_two_factor(
-        &self,
-        user: &User,
-        by_user_id: &str,
-        now: UnixTime,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
-            .update_expression(
-                "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now) \
-                 REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
-            )
-            .condition_expression("attribute_exists(tf_activated_at)")
-            .expression_attribute_values(":by", s(by_user_id))
-            .expression_attribute_values(":now", n(now.seconds()))
-            .send()
-            .await;
-        conditional(result)?;
-        Ok(())
-    }
-
-    /// Pauses (only while 2FA is active) or resumes IP verification for a user.
-    pub async fn set_ip_paused(&self, user: &User, paused: bool) -> Result<(), StoreError> {
-        let update = self.client.update_item().table_name(&self.table).set_key(Some(user_key(user)));
-        let update = if paused {
-            update
-                .update_expression("SET ip_paused = :yes")
-                .condition_expression("attribute_exists(tf_activated_at)")
-                .expression_attribute_values(":yes", AttributeValue::Bool(true))
-        } else {
-            update.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(pk)")
-        };
-        conditional(update.send().await)?;
         Ok(())
     }
 

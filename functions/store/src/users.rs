@@ -17,6 +17,8 @@ pub struct Account {
     pub remote_2fa_required_from: Option<UnixTime>,
     /// General Settings: verify logins from new IP ranges (on unless turned off).
     pub ip_verification: bool,
+    /// Counts saves of General Settings (0: never saved), so concurrent saves cannot mix.
+    pub settings_version: i64,
 }
 
 #[derive(Clone, PartialEq)]
@@ -94,6 +96,7 @@ impl Store {
             two_factor_required: false,
             remote_2fa_required_from: None,
             ip_verification: true,
+            settings_version: 0,
         })
     }
 
@@ -117,14 +120,7 @@ impl Store {
     ) -> Result<(Option<User>, Option<Account>), StoreError> {
         let key =
             |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
-        let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-            .keys(key(user_sk(user_id)))
-            .keys(key("ACCOUNT".to_owned()))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
-        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        let items = self.batch_get(vec![key(user_sk(user_id)), key("ACCOUNT".to_owned())]).await?;
         let (mut user, mut account) = (None, None);
         for item in &items {
             match item.get(SK) {
@@ -330,6 +326,7 @@ fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         two_factor_required: matches!(item.get("two_factor_required"), Some(AttributeValue::Bool(true))),
         remote_2fa_required_from: get_opt_n(item, "remote_2fa_required_from").map(UnixTime),
         ip_verification: !matches!(item.get("ip_verification"), Some(AttributeValue::Bool(false))),
+        settings_version: get_opt_n(item, "settings_version").unwrap_or(0),
     })
 }
 

@@ -4,9 +4,9 @@
 use domain::UnixTime;
 use domain::admin::{AdminAction, Counts, Target};
 use domain::twofactor::Status;
-use store::{Account, AuditEvent, StoreError, User};
+use store::{Account, StoreError, User};
 
-use super::request::{self, ctx, internal};
+use super::request::{self, ctx, store_failure};
 use super::shared::{status_of, wire_status};
 use super::{Ctx, audit, now};
 use crate::ApiError;
@@ -88,7 +88,7 @@ fn status_rank(status: Status) -> u8 {
 pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<UserPage, ApiError> {
     let ctx = ctx();
     let (_, account) = require_admin(&ctx).await?;
-    let mut users = ctx.store.list_users(&account.id).await.map_err(internal)?;
+    let mut users = ctx.store.list_users(&account.id).await.map_err(store_failure)?;
     let counts = Counts::of(users.iter().map(|u| status_of(u, Some(&account))));
     users.sort_by(|a, b| {
         let by = match sort {
@@ -148,44 +148,35 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     }
     // Looked up under the administrator's own account: a user of another account is not found.
     let not_found = || ApiError::NotFound { message: "There is no such user in your account.".into() };
-    let user = ctx.store.get_user(&account.id, &user_id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let user = ctx.store.get_user(&account.id, &user_id).await.map_err(store_failure)?.ok_or_else(not_found)?;
     let rule = domain_action(action);
     rule.check(target_of(&user, &account), account.two_factor_required).map_err(ApiError::bad_request)?;
 
-    let now = now();
-    let result = match rule {
-        AdminAction::EnableTwoFactor => ctx.store.enable_two_factor(&user, &admin.id, now).await,
-        AdminAction::DisableTwoFactor => ctx.store.disable_two_factor(&user).await,
-        AdminAction::ResetTwoFactor => ctx.store.reset_two_factor(&user, &admin.id, now).await,
-        AdminAction::PauseIpVerification => ctx.store.set_ip_paused(&user, true).await,
-        AdminAction::ResumeIpVerification => ctx.store.set_ip_paused(&user, false).await,
-    };
-    match result {
+    let event = audit::event(
+        &user.account_id,
+        &admin.id,
+        &user.id,
+        rule.audit_action(),
+        &ip,
+        &format!("{} by {}", rule.label(), admin.name),
+    );
+    match ctx.store.apply_admin_action(&user, rule, &admin.id, now(), &event).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request("This user changed in the meantime. Refresh and try again."));
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(store_failure(e)),
     }
     if rule.ends_sessions() {
-        let ended = ctx.store.revoke_sessions(&user.id).await.map_err(internal)?;
+        let ended = ctx.store.revoke_sessions(&user.id).await.map_err(store_failure)?;
         tracing::info!(sessions = ended, "sessions ended after a 2FA change");
     }
-    audit::record(
-        &ctx,
-        Some(&admin),
-        &user,
-        rule.audit_action(),
-        &ip,
-        &format!("{} by {}", rule.label(), admin.name),
-    )
-    .await;
     let mail =
         mail::Email::changed_by_administrator(&user.name, rule.label(), &admin.name, consequence(rule));
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not tell the user about an administrator's change");
     }
-    let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(store_failure)?.ok_or_else(not_found)?;
     Ok(row(&updated, &account))
 }
 
@@ -213,38 +204,48 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
             return Err(ApiError::bad_request("Choose a valid date for the 2FA requirement."));
         }
     }
-    let before = settings_of(&account);
-    let from = settings.remote_2fa_required_from.map(UnixTime);
-    ctx.store.set_account_policy(&account.id, settings.account_wide_2fa, from).await.map_err(internal)?;
-    ctx.store.set_ip_verification(&account.id, settings.ip_verification).await.map_err(internal)?;
-    let mut changes = Vec::new();
-    if before.account_wide_2fa != settings.account_wide_2fa {
-        changes.push(format!("account-wide 2FA {}", if settings.account_wide_2fa { "on" } else { "off" }));
+    let wanted = store::Settings {
+        two_factor_required: settings.account_wide_2fa,
+        remote_2fa_required_from: settings.remote_2fa_required_from.map(UnixTime),
+        ip_verification: settings.ip_verification,
+    };
+    let changes = setting_changes(&settings_of(&account), &settings);
+    if !changes.is_empty() {
+        let mut event = audit::event(&account.id, &admin.id, &admin.id, "settings.changed", &ip, &changes);
+        event.subject_user_id = None;
+        match ctx.store.save_settings(&account, &wanted, &event).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(ApiError::bad_request(
+                    "Another administrator changed these settings in the meantime. Review them and save again.",
+                ));
+            }
+            Err(e) => return Err(store_failure(e)),
+        }
     }
-    if before.remote_2fa_required_from != settings.remote_2fa_required_from {
-        changes.push(match from {
-            Some(t) => format!("2FA required for Take Control and RBM from {}", domain::time::format_utc(t)),
+    let account = ctx.store.get_account(&account.id).await.map_err(store_failure)?.unwrap_or(account);
+    Ok(settings_of(&account))
+}
+
+/// What a save changes, in words for the audit log; empty when nothing changes.
+fn setting_changes(before: &Settings, after: &Settings) -> String {
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    let mut changes = Vec::new();
+    if before.account_wide_2fa != after.account_wide_2fa {
+        changes.push(format!("account-wide 2FA {}", on_off(after.account_wide_2fa)));
+    }
+    if before.remote_2fa_required_from != after.remote_2fa_required_from {
+        changes.push(match after.remote_2fa_required_from {
+            Some(t) => {
+                format!("2FA required for Take Control and RBM from {}", domain::time::format_utc(UnixTime(t)))
+            }
             None => "no date for requiring 2FA for Take Control and RBM".to_owned(),
         });
     }
-    if before.ip_verification != settings.ip_verification {
-        changes
-            .push(format!("IP address verification {}", if settings.ip_verification { "on" } else { "off" }));
+    if before.ip_verification != after.ip_verification {
+        changes.push(format!("IP address verification {}", on_off(after.ip_verification)));
     }
-    if !changes.is_empty() {
-        let event = AuditEvent {
-            account_id: account.id.clone(),
-            actor_user_id: Some(admin.id.clone()),
-            subject_user_id: None,
-            action: "settings.changed".into(),
-            client_ip: ip,
-            at: now(),
-            detail: changes.join("; "),
-        };
-        audit::write(&ctx, &event).await;
-    }
-    let account = ctx.store.get_account(&account.id).await.map_err(internal)?.unwrap_or(account);
-    Ok(settings_of(&account))
+    changes.join("; ")
 }
 
 pub async fn audit_log(
@@ -264,8 +265,8 @@ pub async fn audit_log(
         .store
         .audit_page(&account.id, user_id.as_deref(), action.as_deref(), cursor.as_deref(), 50)
         .await
-        .map_err(internal)?;
-    let users = ctx.store.list_users(&account.id).await.map_err(internal)?;
+        .map_err(store_failure)?;
+    let users = ctx.store.list_users(&account.id).await.map_err(store_failure)?;
     let name = |id: &Option<String>| match id {
         Some(id) => users.iter().find(|u| &u.id == id).map(|u| u.name.clone()).unwrap_or_else(|| id.clone()),
         None => String::new(),
@@ -289,6 +290,6 @@ pub async fn audit_log(
 async fn require_user_and_account(ctx: &Ctx) -> Result<(User, Option<Account>), ApiError> {
     let (_, session) = request::require_session(ctx).await?;
     let (user, account) =
-        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(internal)?;
+        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
     Ok((user.ok_or_else(request::not_signed_in)?, account))
 }

@@ -10,7 +10,7 @@ use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
 use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, IpLink, Proof, Purpose, User};
 
-use super::request::{self, ctx, internal};
+use super::request::{self, ctx, store_failure};
 use super::shared::{clear_login_counters, counter_keys, me_from, status_of};
 use super::{Ctx, audit, now};
 use crate::ApiError;
@@ -59,8 +59,8 @@ async fn count_attempt(
     keys: &[CounterKey; 2],
     now: UnixTime,
 ) -> Result<(Counter, Counter), ApiError> {
-    let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(internal)?;
-    let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(internal)?;
+    let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(store_failure)?;
+    let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(store_failure)?;
     Ok((pair, by_email))
 }
 
@@ -77,7 +77,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     }
 
     let keys = counter_keys(&email, &ip);
-    let counters = ctx.store.load_counters(&keys).await.map_err(internal)?;
+    let counters = ctx.store.load_counters(&keys).await.map_err(store_failure)?;
     if let Some(until) = lock_of(counters[0].as_ref(), counters[1].as_ref(), now) {
         return Err(locked_out(until));
     }
@@ -91,7 +91,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         return Err(locked_out(until));
     }
 
-    let user = ctx.store.find_user_by_email(&email).await.map_err(internal)?;
+    let user = ctx.store.find_user_by_email(&email).await.map_err(store_failure)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, stored_hash.as_deref()))
@@ -127,7 +127,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         }
     };
 
-    let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
+    let account = ctx.store.get_account(&user.account_id).await.map_err(store_failure)?;
     // IP address verification comes after the password and before the 2FA step.
     let ip_setting_on = account.as_ref().is_none_or(|a| a.ip_verification);
     let status = status_of(&user, account.as_ref());
@@ -164,7 +164,7 @@ async fn next_step(
             clear_login_counters(ctx, &user.email, ip).await;
             request::start_session(ctx, user, false).await?;
             request::clear_login_cookie();
-            ctx.store.record_login(user, now).await.map_err(internal)?;
+            ctx.store.record_login(user, now).await.map_err(store_failure)?;
             audit::record(ctx, None, user, "login.success", ip, "password (2FA off)").await;
             tracing::info!(user = %user.id, %ip, "login succeeded");
             Ok(LoginOutcome::SignedIn(me_from(user, account)))
@@ -192,7 +192,7 @@ async fn start_challenge(
     ip: &str,
     now: UnixTime,
     range: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let token = SessionToken::generate();
     let ttl = if purpose == Purpose::IpVerification {
         ipcheck::LINK_VALID_SECONDS
@@ -215,9 +215,10 @@ async fn start_challenge(
         },
         range,
     };
-    ctx.store.create_challenge(&token.hash(), &challenge).await.map_err(internal)?;
+    let hash = token.hash();
+    ctx.store.create_challenge(&hash, &challenge).await.map_err(store_failure)?;
     request::set_login_cookie(&token, ttl);
-    Ok(())
+    Ok(hash)
 }
 
 /// Holds the login and emails a single-use link that verifies the range it comes from.
@@ -230,8 +231,14 @@ async fn start_ip_verification(
 ) -> Result<LoginOutcome, ApiError> {
     // An address that cannot be read gets a range no link can match.
     let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
-    start_challenge(ctx, user, account, Purpose::IpVerification, ip, now, Some(range.clone())).await?;
-    send_ip_link(ctx, user, &range, ip, now).await?;
+    let challenge_hash =
+        start_challenge(ctx, user, account, Purpose::IpVerification, ip, now, Some(range.clone())).await?;
+    if let Err(err) = send_ip_link(ctx, user, &range, ip, now).await {
+        // Nothing to wait for: the login starts again from the password.
+        ctx.store.delete_challenge(&challenge_hash).await.map_err(store_failure)?;
+        request::clear_login_cookie();
+        return Err(err);
+    }
     Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() })
 }
 
@@ -244,15 +251,14 @@ async fn send_ip_link(ctx: &Ctx, user: &User, range: &str, ip: &str, now: UnixTi
         client_ip: ip.to_owned(),
         expires_at: ipcheck::link_expires_at(now),
     };
-    ctx.store.create_ip_link(&token.hash(), &link).await.map_err(internal)?;
+    ctx.store.create_ip_link(&token.hash(), &link).await.map_err(store_failure)?;
     let url = format!("{}/?verify-ip={}", ctx.config.app_origin, token.expose());
     let mail = mail::Email::ip_verification_link(&user.name, &url, ip, ipcheck::LINK_VALID_SECONDS / 3600);
-    ctx.mailer.send(user.email.as_str(), &mail).await.map_err(|e| {
-        tracing::error!(error = %e, "could not send the IP verification link");
-        ApiError::Internal {
-            message: "The verification email could not be sent. Please try again in a minute.".into(),
-        }
-    })?;
+    if let Err(err) = ctx.mailer.send(user.email.as_str(), &mail).await {
+        // A link nobody received must not stay valid.
+        ctx.store.delete_ip_link(&token.hash()).await.map_err(store_failure)?;
+        return Err(request::mail_failure(err));
+    }
     audit::record(ctx, None, user, "ip_verification.sent", ip, &format!("link sent for {range}")).await;
     Ok(())
 }
@@ -264,7 +270,7 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     let now = now();
     let token = request::login_token().ok_or_else(login_expired)?;
     let challenge =
-        ctx.store.get_challenge(&token.hash(), now).await.map_err(internal)?.ok_or_else(login_expired)?;
+        ctx.store.get_challenge(&token.hash(), now).await.map_err(store_failure)?.ok_or_else(login_expired)?;
     match challenge.purpose {
         Purpose::Passcode => return Ok(LoginOutcome::PasscodeRequired),
         Purpose::Activation => {
@@ -273,13 +279,13 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
         Purpose::IpVerification => {}
     }
     let (user, account) =
-        ctx.store.get_user_and_account(&challenge.account_id, &challenge.user_id).await.map_err(internal)?;
+        ctx.store.get_user_and_account(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
     let user = user.ok_or_else(login_expired)?;
     let verified = challenge.range.as_ref().is_some_and(|r| user.verified_ranges.contains(r));
     if !verified {
         return Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() });
     }
-    ctx.store.delete_challenge(&token.hash()).await.map_err(internal)?;
+    ctx.store.delete_challenge(&token.hash()).await.map_err(store_failure)?;
     next_step(&ctx, &user, account.as_ref(), &ip, now).await
 }
 
@@ -293,7 +299,7 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         .store
         .get_challenge(&hash, now)
         .await
-        .map_err(internal)?
+        .map_err(store_failure)?
         .filter(|c| c.purpose == Purpose::IpVerification)
         .ok_or_else(login_expired)?;
     let cutoff = now.plus_seconds(-ipcheck::RESEND_COOLDOWN_SECONDS);
@@ -302,15 +308,20 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         Err(store::StoreError::Conflict) => {
             return Err(ApiError::bad_request("An email was just sent. You can send another in a minute."));
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(store_failure(e)),
     }
     let user = ctx
         .store
         .get_user(&challenge.account_id, &challenge.user_id)
         .await
-        .map_err(internal)?
+        .map_err(store_failure)?
         .ok_or_else(login_expired)?;
-    send_ip_link(&ctx, &user, challenge.range.as_deref().unwrap_or_default(), &ip, now).await
+    let sent = send_ip_link(&ctx, &user, challenge.range.as_deref().unwrap_or_default(), &ip, now).await;
+    if sent.is_err() {
+        // Nothing went out: the user may try again at once.
+        ctx.store.release_challenge_mail_cooldown(&hash, now, cutoff).await.map_err(store_failure)?;
+    }
+    sent
 }
 
 pub async fn verify_ip(token: String) -> Result<String, ApiError> {
@@ -322,9 +333,8 @@ pub async fn verify_ip(token: String) -> Result<String, ApiError> {
         )
     };
     let token = SessionToken::parse(token.trim()).ok_or_else(invalid)?;
-    let link = ctx.store.take_ip_link(&token.hash(), now()).await.map_err(internal)?.ok_or_else(invalid)?;
-    ctx.store.add_verified_range(&link.account_id, &link.user_id, &link.range).await.map_err(internal)?;
-    if let Some(user) = ctx.store.get_user(&link.account_id, &link.user_id).await.map_err(internal)? {
+    let link = ctx.store.use_ip_link(&token.hash(), now()).await.map_err(store_failure)?.ok_or_else(invalid)?;
+    if let Some(user) = ctx.store.get_user(&link.account_id, &link.user_id).await.map_err(store_failure)? {
         let detail =
             format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
         audit::record(&ctx, None, &user, "ip_verification.verified", &ip, &detail).await;
@@ -363,7 +373,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         .store
         .get_challenge(&challenge_hash, now)
         .await
-        .map_err(internal)?
+        .map_err(store_failure)?
         .filter(|c| c.purpose == Purpose::Passcode)
         .ok_or_else(login_expired)?;
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
@@ -439,16 +449,13 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             });
         }
         Err(FinishError::Locked) => {
-            let counters = ctx.store.load_counters(&keys).await.map_err(internal)?;
+            let counters = ctx.store.load_counters(&keys).await.map_err(store_failure)?;
             let until = lock_of(counters[0].as_ref(), counters[1].as_ref(), now)
                 .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
             request::clear_login_cookie();
             return Err(locked_out(until));
         }
-        Err(FinishError::Store(err)) => {
-            tracing::error!(error = %err, "finishing a login's second step failed");
-            return Err(ApiError::internal());
-        }
+        Err(FinishError::Store(err)) => return Err(store_failure(err)),
     }
     // The transaction also cleared the login's failure counters.
     request::set_session_cookie(&session_token);
@@ -457,7 +464,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         Proof::Passcode { .. } => None,
         Proof::RecoveryCode { .. } => {
             let user =
-                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(internal)?;
+                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
             let left = user.map_or(0, |u| u.recovery_codes_left);
             let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
             if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
@@ -483,7 +490,7 @@ async fn second_factor_failed(
 ) -> ApiError {
     let left = match ctx.store.count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES).await {
         Ok(left) => left,
-        Err(e) => return internal(e),
+        Err(e) => return store_failure(e),
     };
     let lock = match count_failure(ctx, keys, now).await {
         Ok(lock) => lock,
@@ -530,10 +537,10 @@ pub async fn me() -> Result<Option<Me>, ApiError> {
 pub async fn logout() -> Result<(), ApiError> {
     let ctx = ctx();
     if let Some(token) = request::session_token() {
-        ctx.store.delete_session(&token.hash()).await.map_err(internal)?;
+        ctx.store.delete_session(&token.hash()).await.map_err(store_failure)?;
     }
     if let Some(token) = request::login_token() {
-        ctx.store.delete_challenge(&token.hash()).await.map_err(internal)?;
+        ctx.store.delete_challenge(&token.hash()).await.map_err(store_failure)?;
     }
     request::clear_session_cookie();
     request::clear_login_cookie();
@@ -545,6 +552,6 @@ pub async fn logout() -> Result<(), ApiError> {
 async fn require_user_and_account(ctx: &Ctx) -> Result<(User, Option<Account>), ApiError> {
     let (_, session) = request::require_session(ctx).await?;
     let (user, account) =
-        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(internal)?;
+        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
     Ok((user.ok_or_else(request::not_signed_in)?, account))
 }

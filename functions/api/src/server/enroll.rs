@@ -5,7 +5,7 @@ use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
 use store::{Enrollment, Purpose, StoreError, User};
 
-use super::request::{self, ctx, internal, require_user};
+use super::request::{self, ctx, store_failure, require_user};
 use super::shared::me_from;
 use super::{Ctx, audit, now};
 use crate::ApiError;
@@ -40,14 +40,14 @@ async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
                 .store
                 .get_challenge(&challenge_hash, now())
                 .await
-                .map_err(internal)?
+                .map_err(store_failure)?
                 .filter(|c| c.purpose == Purpose::Activation)
                 .ok_or_else(expired)?;
             let user = ctx
                 .store
                 .get_user(&challenge.account_id, &challenge.user_id)
                 .await
-                .map_err(internal)?
+                .map_err(store_failure)?
                 .ok_or_else(expired)?;
             Enroller::Login { user, challenge_hash }
         }
@@ -72,7 +72,7 @@ fn view(user: &User, enrollment: &Enrollment, now: UnixTime) -> EnrollmentView {
 pub async fn status() -> Result<EnrollmentView, ApiError> {
     let ctx = ctx();
     let enroller = enroller(&ctx).await?;
-    let enrollment = ctx.store.get_enrollment(enroller.user(), now()).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(enroller.user(), now()).await.map_err(store_failure)?;
     Ok(view(enroller.user(), &enrollment, now()))
 }
 
@@ -95,7 +95,7 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
     match ctx.store.save_email_code(user, &code_hash, now, cutoff, email_code::MAX_SENDS).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
-            let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
+            let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
             if enrollment.codes_sent >= email_code::MAX_SENDS {
                 return Err(ApiError::bad_request(
                     "Too many codes were sent. Try again tomorrow, or ask a colleague with access to User Accounts for help.",
@@ -105,15 +105,15 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
                 .unwrap_or(now.plus_seconds(email_code::RESEND_COOLDOWN_SECONDS));
             return Err(wait_message(until, now));
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(store_failure(e)),
     }
     let email = mail::Email::verification_code(&user.name, &code, email_code::VALID_SECONDS / 60);
-    ctx.mailer.send(user.email.as_str(), &email).await.map_err(|e| {
-        tracing::error!(error = %e, "could not send the verification code");
-        ApiError::Internal { message: "The email could not be sent. Please try again in a minute.".into() }
-    })?;
+    if let Err(err) = ctx.mailer.send(user.email.as_str(), &email).await {
+        ctx.store.withdraw_email_code(user, &code_hash).await.map_err(store_failure)?;
+        return Err(request::mail_failure(err));
+    }
     audit::record(&ctx, None, user, "2fa.email_code_sent", &ip, "email validation code sent").await;
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
     Ok(view(user, &enrollment, now))
 }
 
@@ -122,7 +122,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     let now = now();
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
     if enrollment.email_verified_at.is_some() {
         return Ok(view(user, &enrollment, now));
     }
@@ -144,16 +144,18 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request(CodeError::TooManyTries.to_string()));
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(store_failure(e)),
     }
     if let Err(err) = email_code::check(&user.id, &code, Some(sent), now) {
         return Err(ApiError::bad_request(err.to_string()));
     }
     match ctx.store.mark_email_verified(user, &sent.code_hash, now).await {
-        Ok(()) | Err(StoreError::Conflict) => {}
-        Err(e) => return Err(internal(e)),
+        Ok(()) => {}
+        // Another request spent this code first: one code, one use.
+        Err(StoreError::Conflict) => return Err(ApiError::bad_request("That code was already used.")),
+        Err(e) => return Err(store_failure(e)),
     }
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
     Ok(view(user, &enrollment, now))
 }
 
@@ -176,7 +178,7 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request("Validate your email address first."));
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(store_failure(e)),
     }
     let uri = secret.otpauth_uri(ISSUER, user.email.as_str());
     Ok(AuthenticatorSetup { qr_svg: qr_svg(&uri)?, otpauth_uri: uri, manual_key: secret.grouped_base32() })
@@ -188,7 +190,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let now = now();
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(internal)?;
+    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
@@ -207,15 +209,15 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
                 "The setup changed in another window. Scan the newest QR code and try again.",
             ));
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(store_failure(e)),
     }
     audit::record(&ctx, None, user, "2fa.activated", &ip, "authenticator app confirmed").await;
     if let Enroller::Login { challenge_hash, .. } = &enroller {
-        ctx.store.delete_challenge(challenge_hash).await.map_err(internal)?;
+        ctx.store.delete_challenge(challenge_hash).await.map_err(store_failure)?;
         request::start_session(&ctx, user, true).await?;
         request::clear_login_cookie();
         super::shared::clear_login_counters(&ctx, &user.email, &ip).await;
-        ctx.store.record_login(user, now).await.map_err(internal)?;
+        ctx.store.record_login(user, now).await.map_err(store_failure)?;
         audit::record(&ctx, None, user, "login.success", &ip, "password and 2FA activation").await;
     }
     let mail = mail::Email::two_factor_activated(&user.name);
@@ -231,9 +233,9 @@ async fn activated_me(ctx: &Ctx, user: &User) -> Result<Me, ApiError> {
         .store
         .get_user(&user.account_id, &user.id)
         .await
-        .map_err(internal)?
+        .map_err(store_failure)?
         .unwrap_or_else(|| user.clone());
-    let account = ctx.store.get_account(&user.account_id).await.map_err(internal)?;
+    let account = ctx.store.get_account(&user.account_id).await.map_err(store_failure)?;
     Ok(me_from(&user, account.as_ref()))
 }
 
@@ -246,7 +248,7 @@ pub async fn regenerate_recovery_codes() -> Result<Vec<String>, ApiError> {
     }
     let codes = recovery::generate();
     let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
-    ctx.store.replace_recovery_codes(&user, hashes).await.map_err(internal)?;
+    ctx.store.replace_recovery_codes(&user, hashes).await.map_err(store_failure)?;
     audit::record(&ctx, None, &user, "2fa.recovery_codes_regenerated", &ip, "new set of 10").await;
     Ok(codes)
 }

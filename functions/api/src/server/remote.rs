@@ -5,7 +5,7 @@ use domain::UnixTime;
 use domain::remote::{Decision, RemotePolicy, SessionKind};
 use store::{RemoteSession, StoreError};
 
-use super::request::{self, ctx, internal, not_signed_in, require_session, require_user};
+use super::request::{self, ctx, store_failure, not_signed_in, require_session, require_user};
 use super::shared::status_of;
 use super::{audit, now};
 use crate::ApiError;
@@ -21,7 +21,7 @@ fn domain_kind(kind: RemoteKind) -> SessionKind {
 pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
     let ctx = ctx();
     let (_, session) = require_session(&ctx).await?;
-    let devices = ctx.store.list_devices(&session.account_id).await.map_err(internal)?;
+    let devices = ctx.store.list_devices(&session.account_id).await.map_err(store_failure)?;
     Ok(devices
         .into_iter()
         .map(|d| DeviceView { id: d.id, name: d.name, customer: d.customer, os: d.os })
@@ -40,7 +40,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
         Decision::Start
     } else {
         let (user, account) =
-            ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(internal)?;
+            ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
         let user = user.ok_or_else(not_signed_in)?;
         let policy = RemotePolicy {
             account_wide_2fa: account.as_ref().is_some_and(|a| a.two_factor_required),
@@ -94,7 +94,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
                 Err(StoreError::Conflict) => {
                     return Err(ApiError::NotFound { message: "That device is not in your account.".into() });
                 }
-                Err(e) => return Err(internal(e)),
+                Err(e) => return Err(store_failure(e)),
             }
             Ok(RemoteStart::Started(StartedSession {
                 session_id: record.id,
@@ -115,7 +115,7 @@ pub async fn activate_now() -> Result<(), ApiError> {
     let ip = request::client_ip();
     let user = require_user(&ctx).await?;
     if user.two_factor.activated_at.is_none() {
-        ctx.store.enable_two_factor(&user, &user.id, now()).await.map_err(internal)?;
+        ctx.store.enable_two_factor(&user, &user.id, now()).await.map_err(store_failure)?;
         audit::record(
             &ctx,
             None,
@@ -127,7 +127,7 @@ pub async fn activate_now() -> Result<(), ApiError> {
         .await;
     }
     if let Some(token) = request::session_token() {
-        ctx.store.delete_session(&token.hash()).await.map_err(internal)?;
+        ctx.store.delete_session(&token.hash()).await.map_err(store_failure)?;
     }
     request::clear_session_cookie();
     Ok(())

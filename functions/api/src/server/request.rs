@@ -39,10 +39,23 @@ pub fn client_ip() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Logs the detail (never secrets: store errors carry no item values) and tells the user little.
-pub fn internal(err: StoreError) -> ApiError {
+/// Logs the detail (never secrets: store errors carry no item values) and tells the user little:
+/// "try again" while DynamoDB is out of reach, "something went wrong" for anything else.
+pub fn store_failure(err: StoreError) -> ApiError {
     tracing::error!(error = %err, "store call failed");
-    ApiError::internal()
+    match err {
+        StoreError::Unavailable(_) => ApiError::unavailable(),
+        _ => ApiError::internal(),
+    }
+}
+
+/// An email could not be handed to SES. The caller has withdrawn what it carried (a code, a link),
+/// so the user is told to send it again rather than wait for it.
+pub fn mail_failure(err: mail::MailError) -> ApiError {
+    tracing::error!(error = %err, "could not send an email");
+    ApiError::Unavailable {
+        message: "The email could not be sent. Please try again in a minute.".into(),
+    }
 }
 
 fn cookie(name: &str) -> Option<SessionToken> {
@@ -109,7 +122,7 @@ pub fn new_session(account_id: &str, user_id: &str, two_factor: bool) -> (Sessio
 /// Starts a session for `user` and sets its cookie.
 pub async fn start_session(ctx: &Ctx, user: &User, two_factor: bool) -> Result<(), ApiError> {
     let (token, session) = new_session(&user.account_id, &user.id, two_factor);
-    ctx.store.create_session(&token.hash(), &session).await.map_err(internal)?;
+    ctx.store.create_session(&token.hash(), &session).await.map_err(store_failure)?;
     set_session_cookie(&token);
     Ok(())
 }
@@ -123,7 +136,7 @@ pub fn not_signed_in() -> ApiError {
 pub async fn require_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
     let token = session_token().ok_or_else(not_signed_in)?;
     let hash = token.hash();
-    let session = ctx.store.get_session(&hash, now()).await.map_err(internal)?.ok_or_else(not_signed_in)?;
+    let session = ctx.store.get_session(&hash, now()).await.map_err(store_failure)?.ok_or_else(not_signed_in)?;
     Ok((hash, session))
 }
 
@@ -133,6 +146,6 @@ pub async fn require_user(ctx: &Ctx) -> Result<User, ApiError> {
     ctx.store
         .get_user(&session.account_id, &session.user_id)
         .await
-        .map_err(internal)?
+        .map_err(store_failure)?
         .ok_or_else(not_signed_in)
 }

@@ -12,7 +12,7 @@ mod remote;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::password::hash_password;
@@ -28,7 +28,11 @@ pub const TOTP_KEYS: &str = "test1:000102030405060708090a0b0c0d0e0f1011121314151
 pub struct TestApp {
     /// API group (`auth`, `enroll`, `remote`, `accounts`) to the base URL of the function serving it.
     bases: BTreeMap<&'static str, String>,
+    /// Direct to DynamoDB: what the test sets up and checks, never faulted.
     pub store: Store,
+    /// Between the functions and DynamoDB Local / the SES endpoint: faults are injected here.
+    pub dynamodb: Arc<aws_proxy::Proxy>,
+    pub ses: Arc<aws_proxy::Proxy>,
     /// The HTTP client; bound to another loopback address to log in "from somewhere else".
     http: Mutex<reqwest::Client>,
     /// This test's email domain, so mail in the shared SES store is told apart.
@@ -136,6 +140,21 @@ impl TestApp {
             .build()
             .unwrap();
         *self.http.lock().unwrap() = client;
+    }
+
+    /// Another browser on the same system: same functions, store and users, its own cookies.
+    pub fn browser(&self) -> TestApp {
+        TestApp {
+            bases: self.bases.clone(),
+            store: self.store.clone(),
+            dynamodb: self.dynamodb.clone(),
+            ses: self.ses.clone(),
+            http: Mutex::new(reqwest::Client::new()),
+            domain: self.domain.clone(),
+            tech: self.tech.clone(),
+            other_account_user: self.other_account_user.clone(),
+            cookies: Default::default(),
+        }
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -322,8 +341,10 @@ pub async fn spawn_app() -> TestApp {
         sender_address: "Dashboard <no-reply@dashboard.test>".into(),
         totp_keys: domain::crypto::Keyring::parse(TOTP_KEYS).unwrap(),
     };
-    let mailer = mail::Mailer::from_env(config.sender_address.clone()).await;
-    let ctx = api::server::Ctx { store: store.clone(), mailer, config };
+    let dynamodb = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await.unwrap());
+    let ses = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_SES").unwrap()).await.unwrap());
+    let mailer = mail::Mailer::from_env(config.sender_address.clone()).await.via(ses.url());
+    let ctx = api::server::Ctx { store: store.via(dynamodb.url()), mailer, config };
     let mut bases = BTreeMap::new();
     bases.insert("auth", serve(auth::router(ctx.clone())).await);
     bases.insert("enroll", serve(enrollment::router(ctx.clone())).await);
@@ -332,6 +353,8 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         bases,
         store,
+        dynamodb,
+        ses,
         http: Mutex::new(reqwest::Client::new()),
         domain,
         tech,

@@ -1,0 +1,126 @@
+//! What administrators change: a user's 2FA or IP-verification pause (User Accounts) and the
+//! account's settings (General Settings). Each change is one transaction with its audit event,
+//! and applies only from the state the administrator saw: when two administrators act at once,
+//! each change that lands is a real change and is audited, and the other is told the row moved
+//! on (`Conflict`) with nothing written.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use domain::UnixTime;
+use domain::admin::AdminAction;
+
+use crate::audit::{AuditEvent, audit_item};
+use crate::client::{Store, StoreError, conditional, n, s};
+use crate::keys::{PK, SK};
+use crate::twofactor::user_key;
+use crate::users::{Account, User, account_pk};
+
+/// The account's General Settings, as saved together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub two_factor_required: bool,
+    pub remote_2fa_required_from: Option<UnixTime>,
+    pub ip_verification: bool,
+}
+
+impl Store {
+    /// `action` on `user` by the administrator `by`, with `audit`, in one transaction.
+    pub async fn apply_admin_action(
+        &self,
+        user: &User,
+        action: AdminAction,
+        by: &str,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let change = Update::builder().table_name(&self.table).set_key(Some(user_key(user)));
+        // Each condition is the state the action starts from.
+        let change = match action {
+            AdminAction::EnableTwoFactor => change
+                .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
+                .expression_attribute_values(":by", s(by))
+                .expression_attribute_values(":now", n(now.seconds())),
+            // Their own choice, the authenticator, the recovery codes and any pause are cleared.
+            AdminAction::DisableTwoFactor => change
+                .update_expression(
+                    "REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
+                )
+                .condition_expression("attribute_exists(tf_enabled_at)"),
+            // Lost phone: 2FA stays enabled, so the user activates again at their next login.
+            AdminAction::ResetTwoFactor => change
+                .update_expression(
+                    "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now) \
+                     REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
+                )
+                .condition_expression("attribute_exists(tf_activated_at)")
+                .expression_attribute_values(":by", s(by))
+                .expression_attribute_values(":now", n(now.seconds())),
+            // Only while 2FA is active.
+            AdminAction::PauseIpVerification => change
+                .update_expression("SET ip_paused = :yes")
+                .condition_expression("attribute_exists(tf_activated_at) AND attribute_not_exists(ip_paused)")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true)),
+            AdminAction::ResumeIpVerification => {
+                change.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(ip_paused)")
+            }
+        };
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
+        self.change_with_audit(change.build().map_err(build)?, audit).await
+    }
+
+    /// Saves General Settings over `seen` (what the administrator read, with its version), with
+    /// `audit`. `Conflict` if they changed since.
+    pub async fn save_settings(
+        &self,
+        seen: &Account,
+        settings: &Settings,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut set = vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
+        let mut remove = "";
+        let change = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(&seen.id)))
+            .key(SK, s("ACCOUNT"))
+            .expression_attribute_values(":wide", AttributeValue::Bool(settings.two_factor_required))
+            .expression_attribute_values(":ip", AttributeValue::Bool(settings.ip_verification))
+            .expression_attribute_values(":next", n(seen.settings_version + 1));
+        let change = match settings.remote_2fa_required_from {
+            Some(from) => {
+                set.push("remote_2fa_required_from = :from");
+                change.expression_attribute_values(":from", n(from.seconds()))
+            }
+            None => {
+                remove = " REMOVE remote_2fa_required_from";
+                change
+            }
+        };
+        let change = if seen.settings_version == 0 {
+            change.condition_expression("attribute_exists(pk) AND attribute_not_exists(settings_version)")
+        } else {
+            change
+                .condition_expression("settings_version = :seen")
+                .expression_attribute_values(":seen", n(seen.settings_version))
+        };
+        let change = change.update_expression(format!("SET {}{remove}", set.join(", ")));
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
+        self.change_with_audit(change.build().map_err(build)?, audit).await
+    }
+
+    async fn change_with_audit(&self, change: Update, audit: &AuditEvent) -> Result<(), StoreError> {
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(audit)))
+            .build()
+            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+        conditional(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(change).build())
+                .transact_items(TransactWriteItem::builder().put(record).build())
+                .send()
+                .await,
+        )?;
+        Ok(())
+    }
+}
