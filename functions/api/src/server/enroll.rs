@@ -124,7 +124,10 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     let user = enroller.user();
     let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
     if enrollment.email_verified_at.is_some() {
-        return Ok(view(user, &enrollment, now));
+        // The code was spent (perhaps by a second click): one code, one use.
+        return Err(ApiError::bad_request(
+            "Your email address is already validated. Continue with the authenticator app.",
+        ));
     }
     let sent = enrollment.sent_code.as_ref();
     // Shape, presence and expiry first: those cost no try.

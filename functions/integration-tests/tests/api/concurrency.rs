@@ -1,9 +1,236 @@
-//! Store-level races against the real DynamoDB-compatible server: one code, one use.
+//! Races against Amazon DynamoDB Local: many requests in flight at once, over HTTP through the
+//! functions, each guarded by a condition that must let exactly one through. Each test names the
+//! condition it proves; removing that condition makes it fail.
 
-use domain::Role;
-use store::{Challenge, Display, FinishError, Proof, Purpose, Session, Store, User};
+use domain::lockout::{EMAIL, PAIR};
+use domain::totp::TotpSecret;
+use domain::{Email, Role};
+use futures::future::join_all;
+use serde_json::{Value, json};
+use store::{Challenge, CounterKey, Display, FinishError, Proof, Purpose, Session, Store, User};
 
-use crate::{now, spawn_app};
+use crate::{PASSWORD, Reply, TestApp, code_now, now, spawn_app};
+
+const RACERS: usize = 20;
+
+/// Sends `path` with `body` from every browser at once.
+async fn all_at_once(browsers: &[TestApp], path: &str, body: Value) -> Vec<Reply> {
+    join_all(browsers.iter().map(|b| b.call(path, body.clone()))).await
+}
+
+fn statuses(replies: &[Reply]) -> Vec<u16> {
+    replies.iter().map(|r| r.status).collect()
+}
+
+/// A user with active 2FA (activated through the API); returns its secret and recovery codes.
+async fn active_user(app: &TestApp, local: &str) -> (User, TotpSecret, Vec<String>) {
+    let user = app.add_user(local, Role::Technician).await;
+    app.store.enable_two_factor(&user, &user.id, now()).await.unwrap();
+    let browser = app.browser();
+    assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
+    let (secret, codes) = browser.activate(&app.email(local)).await;
+    browser.logout().await;
+    (user, secret, codes)
+}
+
+/// `RACERS` browsers, each at the passcode step of its own login of `user` (from its own address
+/// in the verified range, so no address reaches its lockout limit).
+async fn logins_at_the_passcode_step(app: &TestApp, user: &User) -> Vec<TestApp> {
+    let mut browsers = Vec::new();
+    for i in 0..RACERS {
+        let browser = app.browser();
+        browser.connect_from(&format!("127.0.0.{}", i + 2));
+        let login = browser.login(user.email.as_str(), PASSWORD).await;
+        assert_eq!(login.body, json!("PasscodeRequired"), "{:?}", login.body);
+        browsers.push(browser);
+    }
+    // Twenty correct passwords count toward the email's limit until their second step; the race
+    // is about the passcode, so start it from a clean count.
+    app.store.clear_counter(&CounterKey::email(&user.email)).await.unwrap();
+    browsers
+}
+
+async fn sessions_of(app: &TestApp, user: &User) -> usize {
+    app.items()
+        .await
+        .iter()
+        .filter(|i| matches!(i.get("pk"), Some(aws_sdk_dynamodb::types::AttributeValue::S(pk)) if pk.starts_with("SESSION#")))
+        .filter(|i| matches!(i.get("user_id"), Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) if *id == user.id))
+        .count()
+}
+
+/// Guard: the user item's `totp_last_step < :step`, in the transaction that starts the session.
+#[tokio::test]
+async fn one_totp_code_sent_by_twenty_logins_at_once_starts_exactly_one_session() {
+    let app = spawn_app().await;
+    let (user, secret, _) = active_user(&app, "totp-race").await;
+    let browsers = logins_at_the_passcode_step(&app, &user).await;
+    let replies = all_at_once(&browsers, "auth/passcode", json!({ "code": code_now(&secret, 1) })).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "{:?}", statuses(&replies));
+    for loser in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(loser.status, 401, "{:?}", loser.body);
+        assert!(loser.message().contains("already used"), "{:?}", loser.body);
+    }
+    assert_eq!(sessions_of(&app, &user).await, 1);
+}
+
+/// Guard: `contains(recovery, :h)` with `DELETE recovery :code`, in the same transaction.
+#[tokio::test]
+async fn one_recovery_code_sent_by_twenty_logins_at_once_is_used_once() {
+    let app = spawn_app().await;
+    let (user, _, codes) = active_user(&app, "recovery-race").await;
+    let browsers = logins_at_the_passcode_step(&app, &user).await;
+    let replies = all_at_once(&browsers, "auth/passcode", json!({ "code": codes[0] })).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "{:?}", statuses(&replies));
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 401), "{:?}", statuses(&replies));
+    assert_eq!(sessions_of(&app, &user).await, 1);
+    assert_eq!(app.user(&user).await.recovery_codes_left, codes.len() - 1);
+}
+
+/// Guard: `code_hash = :h` when the email is marked verified (and the tries counted before).
+#[tokio::test]
+async fn one_email_code_sent_twenty_times_at_once_validates_once() {
+    let app = spawn_app().await;
+    let user = app.add_user("email-race", Role::Technician).await;
+    app.store.enable_two_factor(&user, "admin-id", now()).await.unwrap();
+    let email = app.email("email-race");
+    assert_eq!(app.login(&email, PASSWORD).await.status, 200);
+    assert_eq!(app.call("enroll/send-code", json!({})).await.status, 200);
+    let code = app.latest_code_for(&email).await;
+    // One browser, twenty submissions (a double click, many times over).
+    let replies = join_all((0..RACERS).map(|_| app.call("enroll/verify-email", json!({ "code": code })))).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "{:?}", statuses(&replies));
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
+    assert_eq!(app.call("enroll/status", json!({})).await.body["email_verified"], true);
+}
+
+/// Guard: the link is deleted with `attribute_exists(pk)` in the transaction that trusts its range.
+#[tokio::test]
+async fn one_ip_link_opened_twenty_times_at_once_verifies_once() {
+    let app = spawn_app().await;
+    let email = app.email("tech");
+    app.connect_from("127.0.88.1");
+    let login = app.login(&email, PASSWORD).await;
+    assert!(login.body.get("IpVerificationRequired").is_some(), "{:?}", login.body);
+    let token = app.latest_ip_link_token(&email).await;
+    let opener = app.browser();
+    let replies =
+        join_all((0..RACERS).map(|_| opener.call("auth/verify-ip", json!({ "token": token })))).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "{:?}", statuses(&replies));
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
+    let verified = app.audit().await.iter().filter(|(action, _)| action == "ip_verification.verified").count();
+    assert_eq!(verified, 1);
+    assert!(app.user(&app.tech).await.verified_ranges.contains(&"127.0.88.0/24".to_owned()));
+}
+
+/// Guard: each failure is one conditional `ADD failures :one` (or a conditional new window).
+#[tokio::test]
+async fn fifty_failures_counted_at_once_are_each_counted_exactly_once() {
+    let app = spawn_app().await;
+    let counter = CounterKey::pair(&Email::parse(&app.email("tech")).unwrap(), "127.0.0.1");
+    let at = now();
+    let counted = join_all((0..50).map(|_| app.store.record_failure(&counter, &PAIR, at))).await;
+    let mut seen: Vec<u32> = counted.into_iter().map(|c| c.unwrap().failures).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=50).collect::<Vec<u32>>(), "every failure sees its own count");
+    let stored = app.store.load_counters(&[counter]).await.unwrap();
+    assert_eq!(stored[0].as_ref().unwrap().failures, 50);
+}
+
+/// Guard: attempts are counted before the password is checked, and those counted beyond the
+/// limit are refused unchecked.
+#[tokio::test]
+async fn fifty_wrong_passwords_at_once_lock_and_the_right_one_does_not_slip_through() {
+    let app = spawn_app().await;
+    let email = app.email("tech");
+    let locked = tokio::sync::Notify::new();
+    let wrong = join_all((0..50).map(|_| async {
+        let reply = app.login(&email, "wrong-password").await;
+        if reply.status == 429 {
+            locked.notify_one();
+        }
+        reply
+    }));
+    // The right password, sent while the burst is still in flight, once the lock is set.
+    let right = async {
+        locked.notified().await;
+        app.browser().login(&email, PASSWORD).await
+    };
+    let (wrong, right) = tokio::join!(wrong, right);
+    assert!(wrong.iter().all(|r| r.status == 401 || r.status == 429), "{:?}", statuses(&wrong));
+    assert_eq!(right.status, 429, "{:?}", right.body);
+    // Only the attempts within the limit had their password checked (each is audited).
+    let checked = app.audit().await.iter().filter(|(action, _)| action == "login.failure").count();
+    assert!((1..=PAIR.max_failures as usize).contains(&checked), "{checked} passwords checked");
+    assert_eq!(app.login(&email, PASSWORD).await.status, 429);
+    let counters = app.store.load_counters(&crate::counter_keys(&email)).await.unwrap();
+    let pair = counters[0].as_ref().unwrap().failures;
+    assert!((PAIR.max_failures..=51).contains(&pair), "{pair}");
+    assert!(counters[1].as_ref().unwrap().failures >= EMAIL.max_failures.min(pair));
+}
+
+/// Guard: each administrator's change applies only from the state they saw, with its audit event
+/// in the same transaction.
+#[tokio::test]
+async fn two_administrators_toggling_one_user_at_once_leave_a_consistent_state_and_audit() {
+    let app = spawn_app().await;
+    let (alice, bob) = (app.browser(), app.browser());
+    for (browser, local) in [(&alice, "alice"), (&bob, "bob")] {
+        app.add_user(local, Role::Administrator).await;
+        assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
+    }
+    let act = |action: &str| json!({ "user_id": app.tech.id, "action": action });
+    let requests = (0..10).flat_map(|_| {
+        [alice.call("accounts/user-action", act("EnableTwoFactor")), bob.call("accounts/user-action", act("DisableTwoFactor"))]
+    });
+    let replies = join_all(requests).await;
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
+    let changes: Vec<String> = app
+        .audit()
+        .await
+        .into_iter()
+        .map(|(action, _)| action)
+        .filter(|a| a == "2fa.enabled_by_admin" || a == "2fa.disabled_by_admin")
+        .collect();
+    assert_eq!(changes.len(), replies.iter().filter(|r| r.status == 200).count());
+    // Every recorded change is a real change: they alternate, starting from "off".
+    for (i, action) in changes.iter().enumerate() {
+        let expected = if i % 2 == 0 { "2fa.enabled_by_admin" } else { "2fa.disabled_by_admin" };
+        assert_eq!(action, expected, "{changes:?}");
+    }
+    let enabled = app.user(&app.tech).await.two_factor.enabled.is_some();
+    assert_eq!(enabled, changes.len() % 2 == 1, "the final state is the last change");
+}
+
+/// Guard: General Settings are saved in one write over the version the administrator read.
+#[tokio::test]
+async fn two_administrators_saving_settings_at_once_never_mix_them() {
+    let app = spawn_app().await;
+    let (alice, bob) = (app.browser(), app.browser());
+    for (browser, local) in [(&alice, "alice"), (&bob, "bob")] {
+        app.add_user(local, Role::Administrator).await;
+        assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
+    }
+    let settings = |on: bool| {
+        json!({ "settings": { "account_wide_2fa": on, "remote_2fa_required_from": null, "ip_verification": !on } })
+    };
+    let requests = (0..10).flat_map(|_| {
+        [alice.call("accounts/save-settings", settings(true)), bob.call("accounts/save-settings", settings(false))]
+    });
+    let replies = join_all(requests).await;
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
+    let account = app.store.get_account(&app.tech.account_id).await.unwrap().unwrap();
+    assert_ne!(account.two_factor_required, account.ip_verification, "one administrator's settings, whole");
+    let changes: Vec<String> =
+        app.audit().await.into_iter().filter(|(a, _)| a == "settings.changed").map(|(_, d)| d).collect();
+    for (i, detail) in changes.iter().enumerate() {
+        let expected = if i % 2 == 0 { "account-wide 2FA on" } else { "account-wide 2FA off" };
+        assert!(detail.starts_with(expected), "{changes:?}");
+    }
+    assert_eq!(account.two_factor_required, changes.len() % 2 == 1, "the final state is the last change");
+}
+
 
 /// Walks a user to active 2FA with secret `sealed`, last step 100 and recovery code hash `h1`,
 /// through the same writes the activation flow uses.
@@ -62,28 +289,6 @@ async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(
         })
     });
     futures::future::join_all(attempts).await.into_iter().map(|r| r.unwrap()).collect()
-}
-
-#[tokio::test]
-async fn parallel_uses_of_one_passcode_step_let_exactly_one_win() {
-    let app = spawn_app().await;
-    let user = app.add_user("race", Role::Technician).await;
-    activate(&app.store, &user).await;
-    let results = race(&app.store, &user, Proof::Passcode { step: 101, sealed_secret: "sealed" }).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-    assert!(results.iter().all(|r| matches!(r, Ok(()) | Err(FinishError::Replayed))));
-    assert_eq!(app.user(&user).await.totp_last_step, Some(101));
-    assert_eq!(app.item_count_with_prefix("SESSION#").await, 1);
-}
-
-#[tokio::test]
-async fn parallel_uses_of_one_recovery_code_let_exactly_one_win() {
-    let app = spawn_app().await;
-    let user = app.add_user("race2", Role::Technician).await;
-    activate(&app.store, &user).await;
-    let results = race(&app.store, &user, Proof::RecoveryCode { hash: "h1" }).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-    assert_eq!(app.user(&user).await.recovery_codes_left, 1);
 }
 
 #[tokio::test]

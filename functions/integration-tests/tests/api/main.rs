@@ -188,6 +188,25 @@ impl TestApp {
         out.items.unwrap_or_default()
     }
 
+    /// This test's audit events (action, detail), oldest first.
+    pub async fn audit(&self) -> Vec<(String, String)> {
+        let mut events: Vec<(String, String, String)> = self
+            .items()
+            .await
+            .iter()
+            .filter(|i| matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.ends_with("#AUDIT")))
+            .map(|i| {
+                let text = |name: &str| match i.get(name) {
+                    Some(AttributeValue::S(v)) => v.clone(),
+                    _ => String::new(),
+                };
+                (text("sk"), text("action"), text("detail"))
+            })
+            .collect();
+        events.sort();
+        events.into_iter().map(|(_, action, detail)| (action, detail)).collect()
+    }
+
     pub async fn item_count_with_prefix(&self, prefix: &str) -> usize {
         self.items()
             .await
@@ -256,6 +275,12 @@ impl TestApp {
             .collect();
         (secret, codes)
     }
+}
+
+/// The login counters of `email` from this machine (127.0.0.1): the pair, then the email's own.
+pub fn counter_keys(email: &str) -> [store::CounterKey; 2] {
+    let email = Email::parse(email).unwrap();
+    [store::CounterKey::pair(&email, "127.0.0.1"), store::CounterKey::email(&email)]
 }
 
 /// The code for the current time step plus `offset` steps.
