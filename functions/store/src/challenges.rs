@@ -11,9 +11,10 @@ use domain::lockout::Policy;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
-    Store, StoreError, conditional, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
+    Item, Store, StoreError, build_error, conditional, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
 };
 use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::lockout::{CounterKey, key as lockout_key};
 use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
@@ -101,32 +102,81 @@ fn challenge_pk(token_hash: &str) -> String {
     format!("CHALLENGE#{token_hash}")
 }
 
+pub(crate) fn challenge_key(token_hash: &str) -> crate::client::Item {
+    crate::client::Item::from([(PK.to_owned(), s(challenge_pk(token_hash))), (SK.to_owned(), s("CHALLENGE"))])
+}
+
+fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
+    let mut item = Item::from([
+        (PK.to_owned(), s(challenge_pk(token_hash))),
+        (SK.to_owned(), s("CHALLENGE")),
+        ("user_id".to_owned(), s(&c.user_id)),
+        ("account_id".to_owned(), s(&c.account_id)),
+        ("purpose".to_owned(), s(c.purpose.code())),
+        ("client_ip".to_owned(), s(&c.client_ip)),
+        ("failures".to_owned(), n(i64::from(c.failures))),
+        ("name".to_owned(), s(&c.display.name)),
+        ("email".to_owned(), s(&c.display.email)),
+        ("role".to_owned(), s(&c.display.role_code)),
+        ("account_name".to_owned(), s(&c.display.account_name)),
+        (EXPIRES_AT.to_owned(), n(c.expires_at.seconds())),
+    ]);
+    if let Some(secret) = &c.totp_secret {
+        item.insert("totp_secret".to_owned(), s(secret));
+    }
+    if let Some(range) = &c.range {
+        item.insert("range".to_owned(), s(range));
+        item.insert("last_sent".to_owned(), n(c.expires_at.seconds() - IP_CHALLENGE_TTL));
+    }
+    item
+}
+
 impl Store {
     pub async fn create_challenge(&self, token_hash: &str, c: &Challenge) -> Result<(), StoreError> {
-        let mut put = self
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(challenge_pk(token_hash)))
-            .item(SK, s("CHALLENGE"))
-            .item("user_id", s(&c.user_id))
-            .item("account_id", s(&c.account_id))
-            .item("purpose", s(c.purpose.code()))
-            .item("client_ip", s(&c.client_ip))
-            .item("failures", n(i64::from(c.failures)))
-            .item("name", s(&c.display.name))
-            .item("email", s(&c.display.email))
-            .item("role", s(&c.display.role_code))
-            .item("account_name", s(&c.display.account_name))
-            .item(EXPIRES_AT, n(c.expires_at.seconds()))
+            .set_item(Some(challenge_item(token_hash, c)))
             .condition_expression("attribute_not_exists(pk)");
-        if let Some(secret) = &c.totp_secret {
-            put = put.item("totp_secret", s(secret));
-        }
-        if let Some(range) = &c.range {
-            put = put.item("range", s(range)).item("last_sent", n(c.expires_at.seconds() - IP_CHALLENGE_TTL));
-        }
         put.send().await?;
+        Ok(())
+    }
+
+    /// A login waiting for IP verification and the link that ends the wait, written together.
+    pub async fn create_ip_challenge(
+        &self,
+        challenge_hash: &str,
+        c: &Challenge,
+        link_hash: &str,
+        link: &IpLink,
+    ) -> Result<(), StoreError> {
+        let new = |item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(build_error)
+        };
+        let items = vec![new(challenge_item(challenge_hash, c))?, new(ip_link_item(link_hash, link))?];
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+        Ok(())
+    }
+
+    /// Withdraws a waiting login and its link (the email could not be sent).
+    pub async fn delete_ip_challenge(&self, challenge_hash: &str, link_hash: &str) -> Result<(), StoreError> {
+        let delete = |key| {
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(build_error)
+        };
+        let items = vec![delete(challenge_key(challenge_hash))?, delete(ip_link_key(link_hash))?];
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await?;
         Ok(())
     }
 

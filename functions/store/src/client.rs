@@ -155,3 +155,8 @@ pub(crate) fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
 pub(crate) fn get_opt_n(item: &Item, name: &str) -> Option<i64> {
     get_n(item, name).ok()
 }
+
+/// A transaction item could not be built (a bug in the code that built it).
+pub(crate) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Dynamo(err.to_string())
+}

@@ -1,9 +1,10 @@
 //! Emailed IP-verification links: `IPLINK#<sha256(token)>`, single use, valid two hours.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 
-use crate::client::{Store, StoreError, get_n, get_s, lost_condition, n, s};
+use crate::audit::{AuditEvent, audit_item};
+use crate::client::{Item, Store, StoreError, get_n, get_s, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::users::{account_pk, user_sk};
 
@@ -21,18 +22,28 @@ fn link_pk(token_hash: &str) -> String {
     format!("IPLINK#{token_hash}")
 }
 
+pub(crate) fn ip_link_key(token_hash: &str) -> Item {
+    Item::from([(PK.to_owned(), s(link_pk(token_hash))), (SK.to_owned(), s("IPLINK"))])
+}
+
+pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Item {
+    let mut item = ip_link_key(token_hash);
+    item.extend([
+        ("account_id".to_owned(), s(&link.account_id)),
+        ("user_id".to_owned(), s(&link.user_id)),
+        ("range".to_owned(), s(&link.range)),
+        ("client_ip".to_owned(), s(&link.client_ip)),
+        (EXPIRES_AT.to_owned(), n(link.expires_at.seconds())),
+    ]);
+    item
+}
+
 impl Store {
     pub async fn create_ip_link(&self, token_hash: &str, link: &IpLink) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(link_pk(token_hash)))
-            .item(SK, s("IPLINK"))
-            .item("account_id", s(&link.account_id))
-            .item("user_id", s(&link.user_id))
-            .item("range", s(&link.range))
-            .item("client_ip", s(&link.client_ip))
-            .item(EXPIRES_AT, n(link.expires_at.seconds()))
+            .set_item(Some(ip_link_item(token_hash, link)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
@@ -42,7 +53,13 @@ impl Store {
     /// Uses a link: in one transaction the link is deleted (so it works once) and its range is
     /// added to the user's verified ranges, so an outage between the two cannot spend a link
     /// without verifying anything. `None`: unknown, used or expired.
-    pub async fn use_ip_link(&self, token_hash: &str, now: UnixTime) -> Result<Option<IpLink>, StoreError> {
+    /// `audit` says what to record of it, in the same transaction.
+    pub async fn use_ip_link(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+        audit: impl FnOnce(&IpLink) -> AuditEvent,
+    ) -> Result<Option<IpLink>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -80,11 +97,17 @@ impl Store {
             .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
             .build()
             .map_err(build)?;
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(&audit(&link))))
+            .build()
+            .map_err(build)?;
         let result = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())
+            .transact_items(TransactWriteItem::builder().put(record).build())
             .send()
             .await;
         match result {

@@ -40,7 +40,7 @@ pub use iplinks::IpLink;
 pub use lockout::CounterKey;
 pub use remote::RemoteSession;
 pub use sessions::Session;
-pub use twofactor::Enrollment;
+pub use twofactor::{Activation, Enrollment, FinishLogin};
 pub use users::{Account, NewUser, User};
 
 /// Attribute names shared with `infra/template.yaml` (checked by the infra tests).

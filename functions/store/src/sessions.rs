@@ -1,7 +1,9 @@
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 
-use crate::client::{Item, Store, StoreError, get_n, get_s, n, s};
+use crate::audit::{AuditEvent, audit_item};
+use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, get_s, n, s};
+use crate::users::{account_pk, user_sk};
 use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
@@ -34,7 +36,46 @@ pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
     ])
 }
 
+/// The writes that complete a login: its session starts, the user's last login is noted, and the
+/// login is audited.
+pub(crate) fn sign_in_items(
+    table: &str,
+    session_hash: &str,
+    session: &Session,
+    audit: &AuditEvent,
+) -> Result<[TransactWriteItem; 3], StoreError> {
+    let start = Put::builder()
+        .table_name(table)
+        .set_item(Some(session_item(session_hash, session)))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(build_error)?;
+    let note = Update::builder()
+        .table_name(table)
+        .key(PK, s(account_pk(&session.account_id)))
+        .key(SK, s(user_sk(&session.user_id)))
+        .update_expression("SET last_login = :now")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":now", n(audit.at.seconds()))
+        .build()
+        .map_err(build_error)?;
+    let record = Put::builder().table_name(table).set_item(Some(audit_item(audit))).build().map_err(build_error)?;
+    Ok([
+        TransactWriteItem::builder().put(start).build(),
+        TransactWriteItem::builder().update(note).build(),
+        TransactWriteItem::builder().put(record).build(),
+    ])
+}
+
 impl Store {
+    /// Completes a login in one transaction ([`sign_in_items`]): all of it or, in an outage,
+    /// none of it.
+    pub async fn sign_in(&self, session_hash: &str, session: &Session, audit: &AuditEvent) -> Result<(), StoreError> {
+        let items = sign_in_items(&self.table, session_hash, session, audit)?;
+        conditional(self.client.transact_write_items().set_transact_items(Some(items.into())).send().await)?;
+        Ok(())
+    }
+
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
         self.client
             .put_item()

@@ -4,13 +4,47 @@
 //! authenticator secret. Nothing on the user item changes until a valid code from the app
 //! confirms the secret, so an unconfirmed secret can never lock anyone out.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
 
-use crate::client::{Item, Store, StoreError, conditional, get_opt_n, get_opt_s, lost_condition, n, s};
+use crate::audit::{AuditEvent, audit_item};
+use crate::client::{
+    Item, Store, StoreError, build_error, conditional, get_opt_n, get_opt_s, lost_condition, n, s,
+};
+use crate::sessions::{Session, sign_in_items};
 use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::users::{User, account_pk, user_sk};
+
+/// What activating 2FA writes.
+pub struct Activation<'a> {
+    /// The encrypted secret the user's app confirmed (the enrollment's pending secret).
+    pub pending_secret: &'a str,
+    /// The time step of the confirming code: only later steps are accepted next.
+    pub step: i64,
+    pub recovery_hashes: Vec<String>,
+    /// The activation's audit event; its time is the activation's.
+    pub audit: &'a AuditEvent,
+}
+
+/// The login an activation completes: its challenge is consumed and its session starts.
+pub struct FinishLogin<'a> {
+    pub challenge_hash: &'a str,
+    pub session_hash: &'a str,
+    pub session: &'a Session,
+    pub audit: &'a AuditEvent,
+}
+
+impl FinishLogin<'_> {
+    fn consume_challenge(&self, table: &str) -> Result<Delete, StoreError> {
+        Delete::builder()
+            .table_name(table)
+            .set_key(Some(crate::challenges::challenge_key(self.challenge_hash)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_error)
+    }
+}
 
 /// How long an unfinished activation is kept.
 const ENROLLMENT_TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -224,24 +258,28 @@ impl Store {
     }
 
     /// Activates 2FA in one transaction: the confirmed secret, the step of the confirming code,
-    /// the recovery code hashes; the enrollment item is consumed. `Conflict` if 2FA was activated
-    /// meanwhile or the pending secret changed.
+    /// the recovery code hashes; the enrollment item is consumed; the activation is audited; and
+    /// when it ends a login, that login's challenge is consumed and its session starts. `Conflict`
+    /// if 2FA was activated meanwhile, the pending secret changed or the login was used up.
     pub async fn activate_two_factor(
         &self,
         user: &User,
-        pending_secret: &str,
-        step: i64,
-        recovery_hashes: Vec<String>,
-        now: UnixTime,
+        activation: Activation<'_>,
+        login: Option<FinishLogin<'_>>,
     ) -> Result<(), StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
+        let Activation { pending_secret, step, recovery_hashes, audit } = activation;
+        let now = audit.at;
+        let mut set = String::from(
+            "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
+             tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
+        );
+        if login.is_some() {
+            set += ", last_login = :now";
+        }
         let activate = Update::builder()
             .table_name(&self.table)
             .set_key(Some(user_key(user)))
-            .update_expression(
-                "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
-                 tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
-            )
+            .update_expression(set)
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_activated_at)")
             .expression_attribute_values(":secret", s(pending_secret))
             .expression_attribute_values(":step", n(step))
@@ -249,22 +287,26 @@ impl Store {
             .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
             .expression_attribute_values(":me", s(&user.id))
             .build()
-            .map_err(build)?;
+            .map_err(build_error)?;
         let consume = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
             .condition_expression("pending_secret = :secret")
             .expression_attribute_values(":secret", s(pending_secret))
             .build()
-            .map_err(build)?;
-        conditional(
-            self.client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(activate).build())
-                .transact_items(TransactWriteItem::builder().delete(consume).build())
-                .send()
-                .await,
-        )?;
+            .map_err(build_error)?;
+        let record = Put::builder().table_name(&self.table).set_item(Some(audit_item(audit))).build().map_err(build_error)?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(activate).build(),
+            TransactWriteItem::builder().delete(consume).build(),
+            TransactWriteItem::builder().put(record).build(),
+        ];
+        if let Some(login) = login {
+            items.push(TransactWriteItem::builder().delete(login.consume_challenge(&self.table)?).build());
+            let [start, _, record] = sign_in_items(&self.table, login.session_hash, login.session, login.audit)?;
+            items.extend([start, record]);
+        }
+        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use domain::password::hash_password;
 use domain::totp::TotpSecret;
 use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
-use store::{Device, NewUser, Store};
+use store::{Activation, AuditEvent, Device, NewUser, Store};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -107,8 +107,22 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
                 store.save_email_code(&user, "seeded", now(), now(), 1).await?;
                 store.mark_email_verified(&user, "seeded", now()).await?;
                 store.set_pending_secret(&user, &sealed).await?;
-                let hashes = DEMO_RECOVERY_CODES.iter().filter_map(|c| recovery::hash(c)).collect();
-                store.activate_two_factor(&user, &sealed, 0, hashes, now()).await?;
+                let audit = AuditEvent {
+                    account_id: user.account_id.clone(),
+                    actor_user_id: Some(user.id.clone()),
+                    subject_user_id: Some(user.id.clone()),
+                    action: "2fa.activated".into(),
+                    client_ip: "127.0.0.1".into(),
+                    at: now(),
+                    detail: "demo account".into(),
+                };
+                let activation = Activation {
+                    pending_secret: &sealed,
+                    step: 0,
+                    recovery_hashes: DEMO_RECOVERY_CODES.iter().filter_map(|c| recovery::hash(c)).collect(),
+                    audit: &audit,
+                };
+                store.activate_two_factor(&user, activation, None).await?;
             }
         }
     }

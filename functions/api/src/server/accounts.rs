@@ -160,6 +160,11 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         &ip,
         &format!("{} by {}", rule.label(), admin.name),
     );
+    // Sessions end before the change, so an outage in between errs on the safe side (logged out,
+    // 2FA unchanged, "try again"); and once more after it, for a login that finished meanwhile.
+    if rule.ends_sessions() {
+        ctx.store.revoke_sessions(&user.id).await.map_err(store_failure)?;
+    }
     match ctx.store.apply_admin_action(&user, rule, &admin.id, now(), &event).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
@@ -168,16 +173,23 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         Err(e) => return Err(store_failure(e)),
     }
     if rule.ends_sessions() {
-        let ended = ctx.store.revoke_sessions(&user.id).await.map_err(store_failure)?;
-        tracing::info!(sessions = ended, "sessions ended after a 2FA change");
+        if let Err(e) = ctx.store.revoke_sessions(&user.id).await {
+            tracing::error!(error = %e, "could not end sessions that started during a 2FA change");
+        }
     }
     let mail =
         mail::Email::changed_by_administrator(&user.name, rule.label(), &admin.name, consequence(rule));
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not tell the user about an administrator's change");
     }
-    let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(store_failure)?.ok_or_else(not_found)?;
-    Ok(row(&updated, &account))
+    let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(|e| match store_failure(e) {
+        ApiError::Unavailable { .. } => ApiError::Unavailable {
+            message: "The change was saved, but the list could not be refreshed. Reload User Accounts in a moment."
+                .into(),
+        },
+        other => other,
+    })?;
+    Ok(row(&updated.ok_or_else(not_found)?, &account))
 }
 
 fn settings_of(account: &Account) -> Settings {
@@ -223,8 +235,7 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
             Err(e) => return Err(store_failure(e)),
         }
     }
-    let account = ctx.store.get_account(&account.id).await.map_err(store_failure)?.unwrap_or(account);
-    Ok(settings_of(&account))
+    Ok(settings)
 }
 
 /// What a save changes, in words for the audit log; empty when nothing changes.

@@ -161,22 +161,23 @@ async fn next_step(
 ) -> Result<LoginOutcome, ApiError> {
     match status_of(user, account) {
         Status::Off => {
-            clear_login_counters(ctx, &user.email, ip).await;
-            request::start_session(ctx, user, false).await?;
+            let (token, session) = request::new_session(&user.account_id, &user.id, false);
+            let event = audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
+            ctx.store.sign_in(&token.hash(), &session, &event).await.map_err(store_failure)?;
+            request::set_session_cookie(&token);
             request::clear_login_cookie();
-            ctx.store.record_login(user, now).await.map_err(store_failure)?;
-            audit::record(ctx, None, user, "login.success", ip, "password (2FA off)").await;
+            clear_login_counters(ctx, &user.email, ip).await;
             tracing::info!(user = %user.id, %ip, "login succeeded");
             Ok(LoginOutcome::SignedIn(me_from(user, account)))
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
         Status::Active => {
-            start_challenge(ctx, user, account, Purpose::Passcode, ip, now, None).await?;
+            start_challenge(ctx, user, account, Purpose::Passcode, ip, now).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
         Status::EnabledNotActivated => {
-            start_challenge(ctx, user, account, Purpose::Activation, ip, now, None).await?;
+            start_challenge(ctx, user, account, Purpose::Activation, ip, now).await?;
             audit::record(ctx, None, user, "login.activation_required", ip, "2FA enabled, not activated")
                 .await;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
@@ -191,9 +192,21 @@ async fn start_challenge(
     purpose: Purpose,
     ip: &str,
     now: UnixTime,
+) -> Result<(), ApiError> {
+    let (token, challenge) = new_challenge(user, account, purpose, ip, now, None);
+    ctx.store.create_challenge(&token.hash(), &challenge).await.map_err(store_failure)?;
+    request::set_login_cookie(&token, request::LOGIN_CHALLENGE_TTL_SECONDS);
+    Ok(())
+}
+
+fn new_challenge(
+    user: &User,
+    account: Option<&Account>,
+    purpose: Purpose,
+    ip: &str,
+    now: UnixTime,
     range: Option<String>,
-) -> Result<String, ApiError> {
-    let token = SessionToken::generate();
+) -> (SessionToken, Challenge) {
     let ttl = if purpose == Purpose::IpVerification {
         ipcheck::LINK_VALID_SECONDS
     } else {
@@ -215,13 +228,23 @@ async fn start_challenge(
         },
         range,
     };
-    let hash = token.hash();
-    ctx.store.create_challenge(&hash, &challenge).await.map_err(store_failure)?;
-    request::set_login_cookie(&token, ttl);
-    Ok(hash)
+    (SessionToken::generate(), challenge)
 }
 
-/// Holds the login and emails a single-use link that verifies the range it comes from.
+fn new_ip_link(user: &User, range: &str, ip: &str, now: UnixTime) -> (SessionToken, IpLink) {
+    let link = IpLink {
+        account_id: user.account_id.clone(),
+        user_id: user.id.clone(),
+        range: range.to_owned(),
+        client_ip: ip.to_owned(),
+        expires_at: ipcheck::link_expires_at(now),
+    };
+    (SessionToken::generate(), link)
+}
+
+/// Holds the login and emails a single-use link that verifies the range it comes from. The
+/// waiting login and its link are written together, and withdrawn together if the email cannot
+/// be sent.
 async fn start_ip_verification(
     ctx: &Ctx,
     user: &User,
@@ -231,36 +254,40 @@ async fn start_ip_verification(
 ) -> Result<LoginOutcome, ApiError> {
     // An address that cannot be read gets a range no link can match.
     let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
-    let challenge_hash =
-        start_challenge(ctx, user, account, Purpose::IpVerification, ip, now, Some(range.clone())).await?;
-    if let Err(err) = send_ip_link(ctx, user, &range, ip, now).await {
+    let (challenge_token, challenge) =
+        new_challenge(user, account, Purpose::IpVerification, ip, now, Some(range.clone()));
+    let (link_token, link) = new_ip_link(user, &range, ip, now);
+    let (challenge_hash, link_hash) = (challenge_token.hash(), link_token.hash());
+    ctx.store.create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link).await.map_err(store_failure)?;
+    if let Err(err) = mail_ip_link(ctx, user, &link_token, ip).await {
         // Nothing to wait for: the login starts again from the password.
-        ctx.store.delete_challenge(&challenge_hash).await.map_err(store_failure)?;
-        request::clear_login_cookie();
+        if let Err(e) = ctx.store.delete_ip_challenge(&challenge_hash, &link_hash).await {
+            tracing::error!(error = %e, "could not withdraw an unsent IP verification");
+        }
         return Err(err);
     }
+    request::set_login_cookie(&challenge_token, ipcheck::LINK_VALID_SECONDS);
+    audit::record(ctx, None, user, "ip_verification.sent", ip, &format!("link sent for {range}")).await;
     Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() })
 }
 
+/// Another link for a waiting login; withdrawn if the email cannot be sent.
 async fn send_ip_link(ctx: &Ctx, user: &User, range: &str, ip: &str, now: UnixTime) -> Result<(), ApiError> {
-    let token = SessionToken::generate();
-    let link = IpLink {
-        account_id: user.account_id.clone(),
-        user_id: user.id.clone(),
-        range: range.to_owned(),
-        client_ip: ip.to_owned(),
-        expires_at: ipcheck::link_expires_at(now),
-    };
+    let (token, link) = new_ip_link(user, range, ip, now);
     ctx.store.create_ip_link(&token.hash(), &link).await.map_err(store_failure)?;
-    let url = format!("{}/?verify-ip={}", ctx.config.app_origin, token.expose());
-    let mail = mail::Email::ip_verification_link(&user.name, &url, ip, ipcheck::LINK_VALID_SECONDS / 3600);
-    if let Err(err) = ctx.mailer.send(user.email.as_str(), &mail).await {
+    if let Err(err) = mail_ip_link(ctx, user, &token, ip).await {
         // A link nobody received must not stay valid.
         ctx.store.delete_ip_link(&token.hash()).await.map_err(store_failure)?;
-        return Err(request::mail_failure(err));
+        return Err(err);
     }
     audit::record(ctx, None, user, "ip_verification.sent", ip, &format!("link sent for {range}")).await;
     Ok(())
+}
+
+async fn mail_ip_link(ctx: &Ctx, user: &User, token: &SessionToken, ip: &str) -> Result<(), ApiError> {
+    let url = format!("{}/?verify-ip={}", ctx.config.app_origin, token.expose());
+    let mail = mail::Email::ip_verification_link(&user.name, &url, ip, ipcheck::LINK_VALID_SECONDS / 3600);
+    ctx.mailer.send(user.email.as_str(), &mail).await.map_err(request::mail_failure)
 }
 
 /// The waiting login: still waiting for its link, or (once the range is verified) its next step.
@@ -285,8 +312,13 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     if !verified {
         return Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() });
     }
-    ctx.store.delete_challenge(&token.hash()).await.map_err(store_failure)?;
-    next_step(&ctx, &user, account.as_ref(), &ip, now).await
+    let next = next_step(&ctx, &user, account.as_ref(), &ip, now).await?;
+    // The wait is over. Only after the next step exists, so an outage cannot strand the login;
+    // a challenge left behind ends with its expiry.
+    if let Err(err) = ctx.store.delete_challenge(&token.hash()).await {
+        tracing::warn!(error = %err, "could not delete a verified IP challenge");
+    }
+    Ok(next)
 }
 
 pub async fn resend_ip_link() -> Result<(), ApiError> {
@@ -333,15 +365,21 @@ pub async fn verify_ip(token: String) -> Result<String, ApiError> {
         )
     };
     let token = SessionToken::parse(token.trim()).ok_or_else(invalid)?;
-    let link = ctx.store.use_ip_link(&token.hash(), now()).await.map_err(store_failure)?.ok_or_else(invalid)?;
-    if let Some(user) = ctx.store.get_user(&link.account_id, &link.user_id).await.map_err(store_failure)? {
-        let detail =
-            format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
-        audit::record(&ctx, None, &user, "ip_verification.verified", &ip, &detail).await;
-        let mail = mail::Email::new_location_verified(&user.name, &link.range);
-        if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
-            tracing::error!(error = %e, "could not send the new-location notice");
+    let verified = |link: &IpLink| {
+        let detail = format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
+        audit::event(&link.account_id, &link.user_id, &link.user_id, "ip_verification.verified", &ip, &detail)
+    };
+    let link = ctx.store.use_ip_link(&token.hash(), now(), verified).await.map_err(store_failure)?.ok_or_else(invalid)?;
+    // The range is trusted: telling the user is best effort.
+    match ctx.store.get_user(&link.account_id, &link.user_id).await {
+        Ok(Some(user)) => {
+            let mail = mail::Email::new_location_verified(&user.name, &link.range);
+            if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
+                tracing::error!(error = %e, "could not send the new-location notice");
+            }
         }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "could not read the user to send the new-location notice"),
     }
     Ok(link.range)
 }
@@ -412,6 +450,16 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         }
     };
 
+    // How many recovery codes remain, read before the code is spent: afterwards an outage must
+    // not turn a finished login into an error.
+    let recovery_codes_left = match proof {
+        Proof::Passcode { .. } => None,
+        Proof::RecoveryCode { .. } => {
+            let user =
+                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
+            Some(user.map_or(0, |u| u.recovery_codes_left.saturating_sub(1)))
+        }
+    };
     let (session_token, session) = request::new_session(&challenge.account_id, &challenge.user_id, true);
     let (action, detail) = match proof {
         Proof::Passcode { .. } => ("login.success", "password and passcode"),
@@ -460,19 +508,12 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     // The transaction also cleared the login's failure counters.
     request::set_session_cookie(&session_token);
     request::clear_login_cookie();
-    let recovery_codes_left = match proof {
-        Proof::Passcode { .. } => None,
-        Proof::RecoveryCode { .. } => {
-            let user =
-                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
-            let left = user.map_or(0, |u| u.recovery_codes_left);
-            let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
-            if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
-                tracing::error!(error = %e, "could not send the recovery-code notice");
-            }
-            Some(left)
+    if let (Proof::RecoveryCode { .. }, Some(left)) = (proof, recovery_codes_left) {
+        let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
+        if let Err(e) = ctx.mailer.send(&challenge.display.email, &mail).await {
+            tracing::error!(error = %e, "could not send the recovery-code notice");
         }
-    };
+    }
     tracing::info!(user = %challenge.user_id, %ip, "login with a second factor succeeded");
     Ok(PasscodeAccepted { me: me_from_challenge(&challenge), recovery_codes_left })
 }

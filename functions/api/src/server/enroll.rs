@@ -1,39 +1,44 @@
 //! The activation flow: email validation, authenticator setup, recovery codes.
 
-use domain::email_code::{self, CodeError};
+use domain::email_code::{self, CodeError, SentCode};
 use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
-use store::{Enrollment, Purpose, StoreError, User};
+use store::{Account, Activation, Enrollment, FinishLogin, Purpose, StoreError, User};
 
 use super::request::{self, ctx, store_failure, require_user};
 use super::shared::me_from;
 use super::{Ctx, audit, now};
 use crate::ApiError;
-use crate::auth::Me;
 use crate::enroll::{Activated, AuthenticatorSetup, EnrollmentView};
 
 /// Shown by authenticator apps above the code.
 pub const ISSUER: &str = mail::PRODUCT;
 
-/// Who is activating: a signed-in user, or a login waiting for activation.
+/// Who is activating: a signed-in user, or a login waiting for activation; with their account.
 enum Enroller {
-    Session(User),
-    Login { user: User, challenge_hash: String },
+    Session { user: User, account: Option<Account> },
+    Login { user: User, account: Option<Account>, challenge_hash: String },
 }
 
 impl Enroller {
     fn user(&self) -> &User {
         match self {
-            Enroller::Session(user) | Enroller::Login { user, .. } => user,
+            Enroller::Session { user, .. } | Enroller::Login { user, .. } => user,
+        }
+    }
+
+    fn account(&self) -> Option<&Account> {
+        match self {
+            Enroller::Session { account, .. } | Enroller::Login { account, .. } => account.as_ref(),
         }
     }
 }
 
 async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
-    let enroller = match require_user(ctx).await {
-        Ok(user) => Enroller::Session(user),
+    let expired = || ApiError::unauthenticated("Your login has expired. Please log in again.");
+    let (account_id, user_id, challenge_hash) = match request::require_session(ctx).await {
+        Ok((_, session)) => (session.account_id, session.user_id, None),
         Err(ApiError::Unauthenticated { .. }) => {
-            let expired = || ApiError::unauthenticated("Your login has expired. Please log in again.");
             let token = request::login_token().ok_or_else(expired)?;
             let challenge_hash = token.hash();
             let challenge = ctx
@@ -43,20 +48,19 @@ async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
                 .map_err(store_failure)?
                 .filter(|c| c.purpose == Purpose::Activation)
                 .ok_or_else(expired)?;
-            let user = ctx
-                .store
-                .get_user(&challenge.account_id, &challenge.user_id)
-                .await
-                .map_err(store_failure)?
-                .ok_or_else(expired)?;
-            Enroller::Login { user, challenge_hash }
+            (challenge.account_id, challenge.user_id, Some(challenge_hash))
         }
         Err(other) => return Err(other),
     };
-    if enroller.user().two_factor.activated_at.is_some() {
+    let (user, account) = ctx.store.get_user_and_account(&account_id, &user_id).await.map_err(store_failure)?;
+    let user = user.ok_or_else(expired)?;
+    if user.two_factor.activated_at.is_some() {
         return Err(ApiError::bad_request("Two-factor authentication is already active for your login."));
     }
-    Ok(enroller)
+    Ok(match challenge_hash {
+        None => Enroller::Session { user, account },
+        Some(challenge_hash) => Enroller::Login { user, account, challenge_hash },
+    })
 }
 
 fn view(user: &User, enrollment: &Enrollment, now: UnixTime) -> EnrollmentView {
@@ -113,7 +117,10 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
         return Err(request::mail_failure(err));
     }
     audit::record(&ctx, None, user, "2fa.email_code_sent", &ip, "email validation code sent").await;
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
+    // What was just written, without reading it back: the email has gone, so an outage now must
+    // not turn into an error.
+    let sent = SentCode { code_hash, sent_at: now, tries: 0 };
+    let enrollment = Enrollment { sent_code: Some(sent), ..Enrollment::default() };
     Ok(view(user, &enrollment, now))
 }
 
@@ -204,8 +211,30 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     let codes = recovery::generate();
-    let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
-    match ctx.store.activate_two_factor(user, &sealed, step, hashes, now).await {
+    let activated = audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", &ip, "authenticator app confirmed");
+    let activation = Activation {
+        pending_secret: &sealed,
+        step,
+        recovery_hashes: codes.iter().filter_map(|c| recovery::hash(c)).collect(),
+        audit: &activated,
+    };
+    // A waiting login ends in the same transaction, logged in with 2FA.
+    let (session_token, session) = request::new_session(&user.account_id, &user.id, true);
+    let (session_hash, signed_in) = (
+        session_token.hash(),
+        audit::event(&user.account_id, &user.id, &user.id, "login.success", &ip, "password and 2FA activation"),
+    );
+    let login = match &enroller {
+        Enroller::Login { challenge_hash, .. } => Some(FinishLogin {
+            challenge_hash,
+            session_hash: &session_hash,
+            session: &session,
+            audit: &signed_in,
+        }),
+        Enroller::Session { .. } => None,
+    };
+    let finishes_login = login.is_some();
+    match ctx.store.activate_two_factor(user, activation, login).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request(
@@ -214,32 +243,18 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         }
         Err(e) => return Err(store_failure(e)),
     }
-    audit::record(&ctx, None, user, "2fa.activated", &ip, "authenticator app confirmed").await;
-    if let Enroller::Login { challenge_hash, .. } = &enroller {
-        ctx.store.delete_challenge(challenge_hash).await.map_err(store_failure)?;
-        request::start_session(&ctx, user, true).await?;
+    if finishes_login {
+        request::set_session_cookie(&session_token);
         request::clear_login_cookie();
         super::shared::clear_login_counters(&ctx, &user.email, &ip).await;
-        ctx.store.record_login(user, now).await.map_err(store_failure)?;
-        audit::record(&ctx, None, user, "login.success", &ip, "password and 2FA activation").await;
     }
     let mail = mail::Email::two_factor_activated(&user.name);
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not send the activation notice");
     }
-    let me = activated_me(&ctx, user).await?;
-    Ok(Activated { me, recovery_codes: codes })
-}
-
-async fn activated_me(ctx: &Ctx, user: &User) -> Result<Me, ApiError> {
-    let user = ctx
-        .store
-        .get_user(&user.account_id, &user.id)
-        .await
-        .map_err(store_failure)?
-        .unwrap_or_else(|| user.clone());
-    let account = ctx.store.get_account(&user.account_id).await.map_err(store_failure)?;
-    Ok(me_from(&user, account.as_ref()))
+    let mut user = user.clone();
+    user.two_factor.activated_at = Some(now);
+    Ok(Activated { me: me_from(&user, enroller.account()), recovery_codes: codes })
 }
 
 pub async fn regenerate_recovery_codes() -> Result<Vec<String>, ApiError> {

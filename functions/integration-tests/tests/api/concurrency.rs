@@ -7,7 +7,7 @@ use domain::totp::TotpSecret;
 use domain::{Email, Role};
 use futures::future::join_all;
 use serde_json::{Value, json};
-use store::{Challenge, CounterKey, Display, FinishError, Proof, Purpose, Session, Store, User};
+use store::{Activation, Challenge, CounterKey, Display, FinishError, Proof, Purpose, Session, Store, User};
 
 use crate::{PASSWORD, Reply, TestApp, code_now, now, spawn_app};
 
@@ -243,7 +243,10 @@ async fn activate(store: &Store, user: &User) {
     store.save_email_code(user, "code-hash", now(), now(), 1).await.unwrap();
     store.mark_email_verified(user, "code-hash", now()).await.unwrap();
     store.set_pending_secret(user, "sealed").await.unwrap();
-    store.activate_two_factor(user, "sealed", 100, vec!["h1".into(), "h2".into()], now()).await.unwrap();
+    let audit = api::server::audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", "ip", "race");
+    let activation =
+        Activation { pending_secret: "sealed", step: 100, recovery_hashes: vec!["h1".into(), "h2".into()], audit: &audit };
+    store.activate_two_factor(user, activation, None).await.unwrap();
 }
 
 fn challenge(user: &User) -> Challenge {
