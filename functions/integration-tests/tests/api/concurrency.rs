@@ -3,13 +3,12 @@
 //! condition it proves; removing that condition makes it fail.
 
 use domain::lockout::{EMAIL, PAIR};
-use domain::totp::TotpSecret;
 use domain::{Email, Role};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use store::{Activation, Challenge, CounterKey, Display, FinishError, Proof, Purpose, Session, Store, User};
 
-use crate::{PASSWORD, Reply, TestApp, code_now, now, spawn_app};
+use crate::{PASSWORD, Reply, TestApp, active_user, code_now, now, spawn_app};
 
 const RACERS: usize = 20;
 
@@ -20,17 +19,6 @@ async fn all_at_once(browsers: &[TestApp], path: &str, body: Value) -> Vec<Reply
 
 fn statuses(replies: &[Reply]) -> Vec<u16> {
     replies.iter().map(|r| r.status).collect()
-}
-
-/// A user with active 2FA (activated through the API); returns its secret and recovery codes.
-async fn active_user(app: &TestApp, local: &str) -> (User, TotpSecret, Vec<String>) {
-    let user = app.add_user(local, Role::Technician).await;
-    app.store.enable_two_factor(&user, &user.id, now()).await.unwrap();
-    let browser = app.browser();
-    assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
-    let (secret, codes) = browser.activate(&app.email(local)).await;
-    browser.logout().await;
-    (user, secret, codes)
 }
 
 /// `RACERS` browsers, each at the passcode step of its own login of `user` (from its own address

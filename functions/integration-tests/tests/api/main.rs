@@ -5,6 +5,7 @@
 mod accounts;
 mod activation;
 mod concurrency;
+mod faults;
 mod infra;
 mod ipverify;
 mod login;
@@ -275,6 +276,17 @@ impl TestApp {
             .collect();
         (secret, codes)
     }
+}
+
+/// A user with active 2FA (activated through the API); returns its secret and recovery codes.
+pub async fn active_user(app: &TestApp, local: &str) -> (User, TotpSecret, Vec<String>) {
+    let user = app.add_user(local, Role::Technician).await;
+    app.store.enable_two_factor(&user, &user.id, now()).await.unwrap();
+    let browser = app.browser();
+    assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
+    let (secret, codes) = browser.activate(&app.email(local)).await;
+    browser.logout().await;
+    (user, secret, codes)
 }
 
 /// The login counters of `email` from this machine (127.0.0.1): the pair, then the email's own.
