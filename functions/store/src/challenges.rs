@@ -260,23 +260,6 @@ impl Store {
         }
     }
 
-    /// The waiting login moves on to its next step (after its IP range was verified).
-    pub async fn set_challenge_purpose(&self, token_hash: &str, purpose: Purpose) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s("CHALLENGE"))
-            .update_expression("SET purpose = :p")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":p", s(purpose.code()))
-            .send()
-            .await;
-        conditional(result)?;
-        Ok(())
-    }
-
     /// Notes another email for a waiting login, unless one went out after `cutoff` (`Conflict`).
     pub async fn mark_challenge_mail_sent(
         &self,

@@ -303,20 +303,6 @@ impl Store {
             .await?;
         out.item.as_ref().map(user_from_item).transpose()
     }
-
-    pub async fn record_login(&self, user: &User, now: UnixTime) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(&user.account_id)))
-            .key(SK, s(user_sk(&user.id)))
-            .update_expression("SET last_login = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now.seconds()))
-            .send()
-            .await?;
-        Ok(())
-    }
 }
 
 fn account_from_item(item: &Item) -> Result<Account, StoreError> {

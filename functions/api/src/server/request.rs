@@ -119,14 +119,6 @@ pub fn new_session(account_id: &str, user_id: &str, two_factor: bool) -> (Sessio
     (SessionToken::generate(), session)
 }
 
-/// Starts a session for `user` and sets its cookie.
-pub async fn start_session(ctx: &Ctx, user: &User, two_factor: bool) -> Result<(), ApiError> {
-    let (token, session) = new_session(&user.account_id, &user.id, two_factor);
-    ctx.store.create_session(&token.hash(), &session).await.map_err(store_failure)?;
-    set_session_cookie(&token);
-    Ok(())
-}
-
 pub fn not_signed_in() -> ApiError {
     ApiError::unauthenticated("Your session has ended. Please log in again.")
 }
