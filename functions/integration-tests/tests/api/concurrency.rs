@@ -158,16 +158,22 @@ async fn fifty_wrong_passwords_at_once_lock_and_the_right_one_does_not_slip_thro
     assert!(counters[1].as_ref().unwrap().failures >= EMAIL.max_failures.min(pair));
 }
 
-/// Guard: each administrator's change applies only from the state they saw, with its audit event
-/// in the same transaction.
-#[tokio::test]
-async fn two_administrators_toggling_one_user_at_once_leave_a_consistent_state_and_audit() {
-    let app = spawn_app().await;
+/// Two administrators of the tech's account, each signed in in their own browser.
+async fn two_administrators(app: &TestApp) -> (TestApp, TestApp) {
     let (alice, bob) = (app.browser(), app.browser());
     for (browser, local) in [(&alice, "alice"), (&bob, "bob")] {
         app.add_user(local, Role::Administrator).await;
         assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
     }
+    (alice, bob)
+}
+
+/// Guard: each administrator's change applies only from the state they saw, with its audit event
+/// in the same transaction.
+#[tokio::test]
+async fn two_administrators_toggling_one_user_at_once_leave_a_consistent_state_and_audit() {
+    let app = spawn_app().await;
+    let (alice, bob) = two_administrators(&app).await;
     let act = |action: &str| json!({ "user_id": app.tech.id, "action": action });
     let requests = (0..10).flat_map(|_| {
         [alice.call("accounts/user-action", act("EnableTwoFactor")), bob.call("accounts/user-action", act("DisableTwoFactor"))]
@@ -195,11 +201,7 @@ async fn two_administrators_toggling_one_user_at_once_leave_a_consistent_state_a
 #[tokio::test]
 async fn two_administrators_saving_settings_at_once_never_mix_them() {
     let app = spawn_app().await;
-    let (alice, bob) = (app.browser(), app.browser());
-    for (browser, local) in [(&alice, "alice"), (&bob, "bob")] {
-        app.add_user(local, Role::Administrator).await;
-        assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
-    }
+    let (alice, bob) = two_administrators(&app).await;
     let settings = |on: bool| {
         json!({ "settings": { "account_wide_2fa": on, "remote_2fa_required_from": null, "ip_verification": !on } })
     };
