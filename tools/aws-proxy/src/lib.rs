@@ -41,12 +41,16 @@ pub enum Fault {
     DropConnection,
     /// TransactWriteItems cancelled by a conflicting transaction; other calls get Throttling.
     TransactionConflict,
+    /// BatchGetItem answered with every key left unprocessed (DynamoDB does so under load);
+    /// other calls get Throttling.
+    UnprocessedKeys,
 }
 
 enum Rule {
     Pass,
     All(Fault),
     Only(String, Fault),
+    Once(String, Fault),
     After(usize, Fault),
 }
 
@@ -103,6 +107,11 @@ impl Proxy {
     /// From now on, calls named `operation` get `fault`, until `heal`.
     pub fn fail_only(&self, operation: &str, fault: Fault) {
         self.set(Rule::Only(operation.to_owned(), fault));
+    }
+
+    /// The next call named `operation` gets `fault`; every other call passes (a passing fault).
+    pub fn fail_once(&self, operation: &str, fault: Fault) {
+        self.set(Rule::Once(operation.to_owned(), fault));
     }
 
     /// Calls pass until `passing` more calls have been forwarded, then every later call gets `fault`
@@ -163,16 +172,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, Box
         let _ = writeln!(out, "call {name}").and_then(|()| out.flush());
     }
     state.calls.lock().unwrap().push(name.clone());
-    let fault = match &mut *state.rule.lock().unwrap() {
-        Rule::Pass => None,
-        Rule::All(fault) => Some(*fault),
-        Rule::Only(operation, fault) => (*operation == name).then_some(*fault),
-        Rule::After(0, fault) => Some(*fault),
-        Rule::After(passing, _) => {
-            *passing -= 1;
-            None
-        }
-    };
+    let fault = next_fault(&mut state.rule.lock().unwrap(), &name);
     match fault {
         None => Ok(forward(&state, parts, body).await.unwrap_or_else(|e| {
             respond(StatusCode::BAD_GATEWAY, "text/plain", format!("aws-proxy: upstream: {e}"))
@@ -183,6 +183,26 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, Box
             Err("fault: timeout".into())
         }
         Some(fault) => Ok(fault_response(fault, protocol, &name, &body)),
+    }
+}
+
+/// What the rule says for a call named `name` (and what is left of the rule after it).
+fn next_fault(rule: &mut Rule, name: &str) -> Option<Fault> {
+    match rule {
+        Rule::Pass => None,
+        Rule::Once(operation, fault) if *operation == name => {
+            let fault = *fault;
+            *rule = Rule::Pass;
+            Some(fault)
+        }
+        Rule::Once(..) => None,
+        Rule::All(fault) => Some(*fault),
+        Rule::Only(operation, fault) => (*operation == name).then_some(*fault),
+        Rule::After(0, fault) => Some(*fault),
+        Rule::After(passing, _) => {
+            *passing -= 1;
+            None
+        }
     }
 }
 
@@ -246,6 +266,14 @@ async fn forward(state: &State, parts: Parts, body: Bytes) -> reqwest::Result<An
 
 /// The answer AWS itself gives for `fault`, in the caller's protocol.
 fn fault_response(fault: Fault, protocol: Protocol, name: &str, body: &[u8]) -> Answer {
+    if fault == Fault::UnprocessedKeys && name == "BatchGetItem" {
+        let requested = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("RequestItems").cloned())
+            .unwrap_or_default();
+        let json = serde_json::json!({ "Responses": {}, "UnprocessedKeys": requested });
+        return respond(StatusCode::OK, "application/x-amz-json-1.0", json.to_string());
+    }
     let status = match fault {
         Fault::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

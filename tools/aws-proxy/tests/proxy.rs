@@ -119,6 +119,29 @@ async fn fail_after_lets_calls_pass_then_faults_until_heal() {
 }
 
 #[tokio::test]
+async fn fail_once_hits_only_the_next_call_of_that_name() {
+    let (proxy, client) = setup().await;
+    proxy.fail_once("PutItem", Fault::Throttling);
+    let mut statuses = Vec::new();
+    for op in ["Query", "PutItem", "PutItem"] {
+        statuses.push(dynamo(&proxy, &client, op, "{}").await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 400, 200]);
+}
+
+#[tokio::test]
+async fn unprocessed_keys_hands_back_every_requested_key() {
+    let (proxy, client) = setup().await;
+    proxy.fail_only("BatchGetItem", Fault::UnprocessedKeys);
+    let request = r#"{"RequestItems":{"t":{"Keys":[{"pk":{"S":"a"}}],"ConsistentRead":true}}}"#;
+    let answer = dynamo(&proxy, &client, "BatchGetItem", request).await;
+    assert_eq!(answer.status(), 200);
+    let body = json(answer).await;
+    assert_eq!(body["UnprocessedKeys"]["t"]["Keys"][0]["pk"]["S"], "a");
+    assert_eq!(body["Responses"], serde_json::json!({}));
+}
+
+#[tokio::test]
 async fn query_protocol_faults_are_xml() {
     let (proxy, client) = setup().await;
     proxy.fail(Fault::Throttling);

@@ -172,10 +172,10 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         }
         Err(e) => return Err(store_failure(e)),
     }
-    if rule.ends_sessions() {
-        if let Err(e) = ctx.store.revoke_sessions(&user.id).await {
-            tracing::error!(error = %e, "could not end sessions that started during a 2FA change");
-        }
+    if rule.ends_sessions()
+        && let Err(e) = ctx.store.revoke_sessions(&user.id).await
+    {
+        tracing::error!(error = %e, "could not end sessions that started during a 2FA change");
     }
     let mail =
         mail::Email::changed_by_administrator(&user.name, rule.label(), &admin.name, consequence(rule));

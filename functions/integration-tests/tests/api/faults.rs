@@ -298,17 +298,12 @@ async fn a_passing_transaction_conflict_is_retried_without_the_user_noticing() {
     let (user, secret, _) = active_user(&app, "sam").await;
     assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
     // The passcode step reads its challenge, then its transaction meets a conflict once.
-    app.dynamodb.fail_after(1, Fault::TransactionConflict);
-    let proxy = app.dynamodb.clone();
-    let healer = tokio::spawn(async move {
-        while proxy.calls().iter().filter(|c| *c == "TransactWriteItems").count() < 1 {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        proxy.heal();
-    });
+    let transactions = |proxy: &aws_proxy::Proxy| proxy.calls().iter().filter(|c| *c == "TransactWriteItems").count();
+    let before = transactions(&app.dynamodb);
+    app.dynamodb.fail_once("TransactWriteItems", Fault::TransactionConflict);
     let reply = app.passcode(&code_now(&secret, 1)).await;
-    healer.await.unwrap();
     assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(transactions(&app.dynamodb) - before, 2, "the conflicting transaction was sent again");
 }
 
 #[tokio::test]
@@ -365,4 +360,22 @@ async fn an_ip_link_that_could_not_be_sent_leaves_no_waiting_login_and_no_link()
     app.ses.heal();
     assert_eq!(app.call("auth/resend-ip-link", json!({})).await.status, 200);
     assert_ne!(app.latest_ip_link_token(&email).await, first);
+}
+
+/// Keys DynamoDB leaves unprocessed are asked for again; if it keeps doing so, "try again".
+#[tokio::test]
+async fn unprocessed_keys_are_asked_for_again() {
+    let app = spawn_app().await;
+    let email = app.email("tech");
+    // The login reads its counters with BatchGetItem first.
+    app.dynamodb.fail_only("BatchGetItem", Fault::UnprocessedKeys);
+    assert_try_again(&app.login(&email, PASSWORD).await);
+    // Once: the first answer leaves the keys unprocessed, the next one reads them.
+    let batch_gets = |proxy: &aws_proxy::Proxy| proxy.calls().iter().filter(|c| *c == "BatchGetItem").count();
+    let before = batch_gets(&app.dynamodb);
+    app.dynamodb.fail_once("BatchGetItem", Fault::UnprocessedKeys);
+    let reply = app.login(&email, PASSWORD).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let asked = batch_gets(&app.dynamodb) - before;
+    assert_eq!(asked, 2, "asked again once");
 }
