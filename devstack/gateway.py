@@ -1,13 +1,14 @@
-"""The local stand-in for API Gateway + CloudFront: one port that serves the built app and sends
+"""The local stand-in for CloudFront + API Gateway: one port that serves the built app and sends
 /api/<group>/... to the function that the template routes it to (under `cargo lambda watch`).
 
-Like API Gateway, it turns each request into an HTTP API (payload 2.0) event, filling the request
-context's source IP from the connection's peer address, and invokes the function through the
-Lambda Invoke API that `cargo lambda watch` serves. Headers such as X-Forwarded-For reach the
-function as plain headers and never become the source IP.
+Like CloudFront, it adds the viewer's address (`CloudFront-Viewer-Address`, the connection's peer)
+and the origin secret header named in the template (value: $ORIGIN_SECRET) to every API call,
+overwriting any the browser sent. Like API Gateway, it turns each request into an HTTP API
+(payload 2.0) event whose source IP is a CloudFront edge address (as in AWS: useless as the client
+address) and invokes the function through the Lambda Invoke API that `cargo lambda watch` serves.
 
-With --test-client-ip-header NAME (browser tests only) the source IP is taken from that header
-instead, to simulate logins from other addresses; the header itself is not passed on.
+With --test-client-ip-header NAME (browser tests only) the viewer address is taken from that
+header instead, to simulate logins from other addresses; the header itself is not passed on.
 
 usage: gateway.py --port P --lambda-port L --dist app/dist [--test-client-ip-header NAME]
 """
@@ -17,17 +18,21 @@ import base64
 import http.client
 import json
 import mimetypes
+import os
 import sys
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from routes import routes
+from routes import origin_secret_header, routes
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "host", "content-length"}
 MAX_BODY = 1024 * 1024
+VIEWER_ADDRESS = "cloudfront-viewer-address"
+# What API Gateway sees behind CloudFront: an edge address, the same for everyone.
+CLOUDFRONT_EDGE = "130.176.0.1"
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -36,6 +41,8 @@ class Gateway(BaseHTTPRequestHandler):
     lambda_port = 9000
     dist = Path("app/dist")
     test_ip_header: str | None = None
+    secret_header = "x-origin-verify"
+    secret = ""
 
     def log_message(self, fmt, *args):
         sys.stderr.write("gateway: " + (fmt % args) + "\n")
@@ -57,19 +64,22 @@ class Gateway(BaseHTTPRequestHandler):
         self._send(404, b'{"kind":"BadRequest","message":"There is no such API call."}',
                    [("Content-Type", "application/json")])
 
-    def _source_ip(self) -> str:
+    def _viewer_address(self) -> str:
+        """`address:port` as CloudFront writes it (IPv6 without brackets)."""
         if self.test_ip_header and self.headers.get(self.test_ip_header):
-            return self.headers[self.test_ip_header].strip()
-        return self.client_address[0]
+            return f"{self.headers[self.test_ip_header].strip()}:{self.client_address[1]}"
+        return f"{self.client_address[0]}:{self.client_address[1]}"
 
     def _event(self, method, prefix, body: bytes) -> dict:
         path, _, query = self.path.partition("?")
-        skip = {"cookie"} | ({self.test_ip_header.lower()} if self.test_ip_header else set())
+        skip = {"cookie", VIEWER_ADDRESS, self.secret_header} | ({self.test_ip_header.lower()} if self.test_ip_header else set())
         headers = {}
         for k, v in self.headers.items():
             if k.lower() in skip:
                 continue
             headers[k.lower()] = f"{headers[k.lower()]},{v}" if k.lower() in headers else v
+        headers[VIEWER_ADDRESS] = self._viewer_address()
+        headers[self.secret_header] = self.secret
         cookies = [c.strip() for c in ";".join(self.headers.get_all("Cookie") or []).split(";") if c.strip()]
         now = time.time()
         route = f"{method} {prefix}{{proxy+}}"
@@ -90,7 +100,7 @@ class Gateway(BaseHTTPRequestHandler):
                     "method": self.command,
                     "path": path,
                     "protocol": "HTTP/1.1",
-                    "sourceIp": self._source_ip(),
+                    "sourceIp": CLOUDFRONT_EDGE,
                     "userAgent": self.headers.get("User-Agent", ""),
                 },
                 "requestId": str(uuid.uuid4()),
@@ -173,6 +183,8 @@ def main():
     ap.add_argument("--test-client-ip-header", help="browser tests only: simulated client address")
     args = ap.parse_args()
     Gateway.test_ip_header = args.test_client_ip_header
+    Gateway.secret_header = origin_secret_header().lower()
+    Gateway.secret = os.environ["ORIGIN_SECRET"]
     Gateway.table = routes()
     Gateway.lambda_port = args.lambda_port
     Gateway.dist = args.dist

@@ -7,11 +7,27 @@ from cfnlint.decode import decode
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
 
 
-def routes(template: Path = TEMPLATE) -> list[tuple[str, str, str]]:
-    """(method, path prefix, function binary) for every HttpApi event in the template."""
+def load(template: Path = TEMPLATE) -> dict:
     doc, errors = decode(str(template))
     if errors:
         raise SystemExit(f"{template}: {errors}")
+    return doc
+
+
+def origin_secret_header(template: Path = TEMPLATE) -> str:
+    """The header CloudFront adds to every request it sends to the API origin."""
+    for res in load(template).get("Resources", {}).values():
+        if res.get("Type") != "AWS::CloudFront::Distribution":
+            continue
+        for origin in res["Properties"]["DistributionConfig"]["Origins"]:
+            for header in origin.get("OriginCustomHeaders", []):
+                return header["HeaderName"]
+    raise SystemExit(f"{template}: no CloudFront origin custom header")
+
+
+def routes(template: Path = TEMPLATE) -> list[tuple[str, str, str]]:
+    """(method, path prefix, function binary) for every HttpApi event in the template."""
+    doc = load(template)
     found = []
     for name, res in doc.get("Resources", {}).items():
         if res.get("Type") != "AWS::Serverless::Function":

@@ -10,6 +10,7 @@ routes /api/. The functions reach DynamoDB through a small proxy that logs each 
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -94,6 +95,8 @@ class Stack:
             # key from Secrets Manager (see infra/template.yaml).
             TOTP_KEYS="local:" + "6c6f63616c2d6f6e6c792d746f74702d6b65792d6e6f742d666f722d70726f64",
             RUST_LOG=os.environ.get("RUST_LOG", "info"),
+            # What the gateway, playing CloudFront, adds to every API call; new on every start.
+            ORIGIN_SECRET=secrets.token_hex(24),
         )
 
     def start(self, name: str, cmd: list[str], cwd: Path = ROOT) -> subprocess.Popen:
@@ -126,7 +129,8 @@ class Stack:
         function_env = dict(self.env, AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{p['dynamodb_calls']}")
         env_vars = ",".join(f"{k}={function_env[k]}" for k in (
             "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB",
-            "AWS_ENDPOINT_URL_SES", "TABLE_NAME", "APP_ORIGIN", "SENDER_ADDRESS", "TOTP_KEYS", "RUST_LOG"))
+            "AWS_ENDPOINT_URL_SES", "TABLE_NAME", "APP_ORIGIN", "SENDER_ADDRESS", "TOTP_KEYS", "ORIGIN_SECRET",
+            "RUST_LOG"))
         functions = self.start("functions", [
             str(VENV / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
             "--invoke-port", str(p["lambda"]), "--concurrency", "4", "--env-vars", env_vars,

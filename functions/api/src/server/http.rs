@@ -1,11 +1,16 @@
 //! The router every function binary serves: `/api/<group>/{fn}` to the server functions, behind
-//! the checks that must never be forgotten (body size, Origin, client address, error statuses).
-
-use std::net::SocketAddr;
+//! the checks that must never be forgotten (body size, the CloudFront origin secret, Origin, client
+//! address, error statuses).
+//!
+//! The deployed path is browser → CloudFront → HTTP API → function. CloudFront adds
+//! [`ORIGIN_SECRET_HEADER`] with a secret only it and the functions know, so a request that went
+//! around CloudFront (straight to the API's own URL) is refused; and CloudFront's
+//! [`VIEWER_ADDRESS_HEADER`] is then the browser's address. API Gateway's `sourceIp` is CloudFront's
+//! edge, and `X-Forwarded-For` is whatever the client wrote: neither is ever used.
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +19,12 @@ use leptos::prelude::provide_context;
 
 use super::Ctx;
 use crate::ApiError;
+
+/// The header CloudFront adds to every request it sends to the API (`infra/template.yaml`).
+pub const ORIGIN_SECRET_HEADER: &str = "x-origin-verify";
+
+/// CloudFront's `address:port` of the viewer, forwarded by the `/api/*` origin request policy.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 
 /// Largest request body accepted; every call's arguments fit in a fraction of it.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -38,7 +49,8 @@ pub fn router(group: &str, ctx: Ctx) -> Router {
         .fallback(|| async { error_response(&ApiError::bad_request("There is no such API call.")) })
         .layer(from_fn(status_from_error))
         .layer(from_fn(record_client_ip))
-        .layer(from_fn_with_state(ctx, check_origin))
+        .layer(from_fn_with_state(ctx.clone(), check_origin))
+        .layer(from_fn_with_state(ctx, require_cloudfront))
         .layer(from_fn(limit_body))
 }
 
@@ -86,21 +98,37 @@ async fn check_origin(
     next.run(req).await
 }
 
-/// The only place the client address is read: API Gateway's request context (the local gateway
-/// fills it from the connection's peer), or the socket's peer when served directly. Headers such
-/// as X-Forwarded-For are never trusted.
+/// Only requests that came through CloudFront are served: they carry the origin secret.
+async fn require_cloudfront(
+    axum::extract::State(ctx): axum::extract::State<Ctx>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let presented = req.headers().get(ORIGIN_SECRET_HEADER).map(HeaderValue::as_bytes).unwrap_or_default();
+    if !ctx.config.origin_secret.matches(presented) {
+        tracing::warn!("refused a request that did not come through CloudFront");
+        return error_response(&ApiError::forbidden(
+            "This request did not come through the dashboard and was refused.",
+        ));
+    }
+    next.run(req).await
+}
+
+/// The only place the client address is decided: CloudFront's viewer address, on a request that
+/// [`require_cloudfront`] let through. "unknown" if it is missing or unreadable (a range no
+/// verification link can match).
 pub fn client_ip_of(req: &Request) -> ClientIp {
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
-        req.extensions().get::<lambda_http::request::RequestContext>()
-    {
-        if let Some(ip) = &context.http.source_ip {
-            return ClientIp(ip.clone());
-        }
-    }
-    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        return ClientIp(addr.ip().to_string());
-    }
-    ClientIp("unknown".into())
+    let viewer = req.headers().get(VIEWER_ADDRESS_HEADER).and_then(|v| v.to_str().ok());
+    ClientIp(viewer.and_then(viewer_ip).map_or_else(|| "unknown".into(), |ip| ip.to_string()))
+}
+
+/// The address in CloudFront's `address:port`: `203.0.113.7:46532`, or for IPv6 the full address
+/// then the port, without brackets (`2001:db8::1:46532`).
+pub fn viewer_ip(value: &str) -> Option<std::net::IpAddr> {
+    let (address, port) = value.trim().rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    let address = address.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(address);
+    address.parse().ok()
 }
 
 async fn record_client_ip(mut req: Request, next: Next) -> Response {
@@ -139,4 +167,31 @@ pub fn init_tracing() {
 /// Runs `router` as a Lambda function (also under `cargo lambda watch`).
 pub async fn run_lambda(router: Router) -> Result<(), lambda_http::Error> {
     lambda_http::run(router).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::viewer_ip;
+
+    #[test]
+    fn ipv4_viewer_addresses_lose_their_port() {
+        assert_eq!(viewer_ip("203.0.113.7:46532").unwrap().to_string(), "203.0.113.7");
+        assert_eq!(viewer_ip(" 127.0.0.1:1 ").unwrap().to_string(), "127.0.0.1");
+    }
+
+    #[test]
+    fn ipv6_viewer_addresses_are_the_full_address_then_the_port() {
+        let full = viewer_ip("2001:0db8:85a3:0000:0000:8a2e:0370:7334:46532").unwrap();
+        assert_eq!(full.to_string(), "2001:db8:85a3::8a2e:370:7334");
+        assert_eq!(viewer_ip("2001:db8::1:443").unwrap().to_string(), "2001:db8::1");
+        assert_eq!(viewer_ip("[2001:db8::1]:443").unwrap().to_string(), "2001:db8::1");
+        assert_eq!(viewer_ip("::1:80").unwrap().to_string(), "::1");
+    }
+
+    #[test]
+    fn anything_else_is_no_address() {
+        for bad in ["", "203.0.113.7", "203.0.113.7:", "203.0.113.7:99999", "evil:80", "1.2.3.4, 5.6.7.8:1"] {
+            assert_eq!(viewer_ip(bad), None, "{bad}");
+        }
+    }
 }

@@ -24,6 +24,40 @@ pub struct Config {
     pub sender_address: String,
     /// Keys that encrypt TOTP secrets (`domain::crypto::Keyring` format). `Debug` is redacted.
     pub totp_keys: Keyring,
+    /// What CloudFront sends in [`http::ORIGIN_SECRET_HEADER`].
+    pub origin_secret: OriginSecret,
+}
+
+/// The secret CloudFront adds to every request it forwards to the API, so that requests sent
+/// around it are refused. Compared in constant time; `Debug` is redacted.
+#[derive(Clone)]
+pub struct OriginSecret(String);
+
+impl OriginSecret {
+    /// At least 32 characters: it is a password that never has to be typed.
+    pub fn new(value: impl Into<String>) -> Result<Self, String> {
+        let value = value.into();
+        if value.len() < 32 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be at least 32 printable characters".into());
+        }
+        Ok(OriginSecret(value))
+    }
+
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(presented).into()
+    }
+
+    /// The value itself, for whoever plays CloudFront (tests and the local gateway).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OriginSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSecret(<redacted>)")
+    }
 }
 
 impl Config {
@@ -35,11 +69,13 @@ impl Config {
                 .ok_or_else(|| format!("environment variable {name} must be set"))
         };
         let totp_keys = Keyring::parse(&var("TOTP_KEYS")?).map_err(|e| format!("TOTP_KEYS: {e}"))?;
+        let origin_secret = OriginSecret::new(var("ORIGIN_SECRET")?).map_err(|e| format!("ORIGIN_SECRET: {e}"))?;
         Ok(Config {
             table_name: var("TABLE_NAME")?,
             app_origin: var("APP_ORIGIN")?,
             sender_address: var("SENDER_ADDRESS")?,
             totp_keys,
+            origin_secret,
         })
     }
 }

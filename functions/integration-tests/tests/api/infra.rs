@@ -254,3 +254,86 @@ fn each_function_may_do_exactly_what_its_code_does() {
         assert_eq!(f.sends_mail, source.contains("mailer.send("), "{}: ses:SendEmail", f.binary);
     }
 }
+
+fn template() -> Value {
+    serde_yaml::from_str(&std::fs::read_to_string(devkit::template_path()).unwrap()).unwrap()
+}
+
+fn distribution(doc: &Value) -> &Value {
+    let (_, res) = doc["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::CloudFront::Distribution")
+        .expect("a CloudFront distribution");
+    &res["Properties"]["DistributionConfig"]
+}
+
+/// The `/api/*` behaviour and the origin it sends to.
+fn api_behaviour(doc: &Value) -> (&Value, &Value) {
+    let config = distribution(doc);
+    let behaviour = config["CacheBehaviors"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|b| b["PathPattern"] == "/api/*")
+        .expect("an /api/* behaviour");
+    let origin = config["Origins"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|o| o["Id"] == behaviour["TargetOriginId"])
+        .expect("the API origin");
+    (behaviour, origin)
+}
+
+/// The resource a `!Ref` (a YAML tag) names.
+fn referenced<'a>(doc: &'a Value, reference: &Value) -> &'a Value {
+    let Value::Tagged(tagged) = reference else { panic!("expected a !Ref, got {reference:?}") };
+    assert_eq!(tagged.tag, "!Ref");
+    &doc["Resources"][tagged.value.as_str().unwrap()]
+}
+
+#[test]
+fn cloudfront_forwards_the_viewer_address_and_adds_the_secret_the_functions_check() {
+    use api::server::http::{ORIGIN_SECRET_HEADER, VIEWER_ADDRESS_HEADER};
+    let doc = template();
+    let (behaviour, origin) = api_behaviour(&doc);
+    let policy = referenced(&doc, &behaviour["OriginRequestPolicyId"]);
+    assert_eq!(policy["Type"], "AWS::CloudFront::OriginRequestPolicy");
+    let config = &policy["Properties"]["OriginRequestPolicyConfig"];
+    let headers: Vec<String> = config["HeadersConfig"]["Headers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    for needed in [VIEWER_ADDRESS_HEADER, "origin"] {
+        assert!(headers.contains(&needed.to_owned()), "{needed} is not forwarded: {headers:?}");
+    }
+    assert_eq!(config["CookiesConfig"]["CookieBehavior"], "all", "the session cookie reaches the API");
+    let custom: Vec<String> = origin["OriginCustomHeaders"]
+        .as_sequence()
+        .expect("the API origin adds the origin secret")
+        .iter()
+        .map(|h| h["HeaderName"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(custom, [ORIGIN_SECRET_HEADER]);
+    // The value comes from Secrets Manager, never from the template itself.
+    assert!(format!("{:?}", origin["OriginCustomHeaders"][0]["HeaderValue"]).contains("resolve:secretsmanager"));
+}
+
+#[test]
+fn an_api_error_reaches_the_browser_with_its_own_status() {
+    let doc = template();
+    let config = distribution(&doc);
+    // Error mappings apply to every behaviour: with one, a 403 from the API would reach the app
+    // as a 200 HTML page.
+    assert!(
+        config["CustomErrorResponses"].is_null(),
+        "CustomErrorResponses would rewrite API errors: {:?}",
+        config["CustomErrorResponses"]
+    );
+    let (behaviour, _) = api_behaviour(&doc);
+    assert!(behaviour["FunctionAssociations"].is_null(), "no function rewrites /api/* answers");
+}

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod activation;
+mod cloudfront;
 mod concurrency;
 mod faults;
 mod infra;
@@ -12,18 +13,20 @@ mod login;
 mod remote;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::password::hash_password;
 use domain::totp::{TotpSecret, step_of};
 use domain::{Email, Role, UnixTime};
+use api::server::http::{ORIGIN_SECRET_HEADER, VIEWER_ADDRESS_HEADER};
 use serde_json::{Value, json};
 use store::{Device, NewUser, Store, User};
 
 pub const ORIGIN: &str = "http://dashboard.test";
 pub const PASSWORD: &str = "Correct-Horse-9";
+/// What this test system's CloudFront adds to every request.
+pub const ORIGIN_SECRET: &str = "test-origin-secret-0123456789abcdef";
 pub const TOTP_KEYS: &str = "test1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 pub struct TestApp {
@@ -34,8 +37,9 @@ pub struct TestApp {
     /// Between the functions and DynamoDB Local / the SES endpoint: faults are injected here.
     pub dynamodb: Arc<aws_proxy::Proxy>,
     pub ses: Arc<aws_proxy::Proxy>,
-    /// The HTTP client; bound to another loopback address to log in "from somewhere else".
-    http: Mutex<reqwest::Client>,
+    http: reqwest::Client,
+    /// The browser's address as CloudFront reports it (`connect_from` changes it).
+    viewer_ip: Mutex<String>,
     /// This test's email domain, so mail in the shared SES store is told apart.
     pub domain: String,
     pub tech: User,
@@ -67,9 +71,14 @@ impl TestApp {
     ) -> Reply {
         let group = path.split('/').next().unwrap();
         let base = &self.bases[group];
-        let client = self.http.lock().unwrap().clone();
+        // As CloudFront forwards it: its origin secret and the viewer's address, unless the test
+        // sends its own (an empty value leaves the header out).
+        let viewer = format!("{}:50123", self.viewer_ip.lock().unwrap());
+        let mut headers: BTreeMap<&str, &str> =
+            BTreeMap::from([(ORIGIN_SECRET_HEADER, ORIGIN_SECRET), (VIEWER_ADDRESS_HEADER, viewer.as_str())]);
+        headers.extend(extra.iter().copied());
         let mut req =
-            client.post(format!("{base}/api/{path}")).header("content-type", "application/json").body(body);
+            self.http.post(format!("{base}/api/{path}")).header("content-type", "application/json").body(body);
         if let Some(origin) = origin {
             req = req.header("origin", origin);
         }
@@ -84,8 +93,8 @@ impl TestApp {
         if !cookie_header.is_empty() {
             req = req.header("cookie", cookie_header);
         }
-        for (k, v) in extra {
-            req = req.header(*k, *v);
+        for (k, v) in headers.into_iter().filter(|(_, v)| !v.is_empty()) {
+            req = req.header(k, v);
         }
         let res = req.send().await.expect("request sent");
         let status = res.status().as_u16();
@@ -133,14 +142,10 @@ impl TestApp {
         self.call("remote/start", json!({ "device_id": device_id, "kind": kind, "defer": defer })).await
     }
 
-    /// Sends the following calls from `ip` (a loopback address such as 127.0.77.1), as a login
-    /// from another network would.
+    /// Sends the following calls from `ip` (IPv4 or IPv6), as CloudFront would report a browser
+    /// on another network.
     pub fn connect_from(&self, ip: &str) {
-        let client = reqwest::Client::builder()
-            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
-            .build()
-            .unwrap();
-        *self.http.lock().unwrap() = client;
+        *self.viewer_ip.lock().unwrap() = ip.parse::<std::net::IpAddr>().unwrap().to_string();
     }
 
     /// Another browser on the same system: same functions, store and users, its own cookies.
@@ -150,7 +155,8 @@ impl TestApp {
             store: self.store.clone(),
             dynamodb: self.dynamodb.clone(),
             ses: self.ses.clone(),
-            http: Mutex::new(reqwest::Client::new()),
+            http: reqwest::Client::new(),
+            viewer_ip: Mutex::new("127.0.0.1".into()),
             domain: self.domain.clone(),
             tech: self.tech.clone(),
             other_account_user: self.other_account_user.clone(),
@@ -330,7 +336,7 @@ fn unique_id() -> String {
 async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    let app = router.into_make_service();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
 }
@@ -377,6 +383,7 @@ pub async fn spawn_app() -> TestApp {
         app_origin: ORIGIN.into(),
         sender_address: "Dashboard <no-reply@dashboard.test>".into(),
         totp_keys: domain::crypto::Keyring::parse(TOTP_KEYS).unwrap(),
+        origin_secret: api::server::OriginSecret::new(ORIGIN_SECRET).unwrap(),
     };
     let dynamodb = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await.unwrap());
     let ses = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_SES").unwrap()).await.unwrap());
@@ -392,7 +399,8 @@ pub async fn spawn_app() -> TestApp {
         store,
         dynamodb,
         ses,
-        http: Mutex::new(reqwest::Client::new()),
+        http: reqwest::Client::new(),
+        viewer_ip: Mutex::new("127.0.0.1".into()),
         domain,
         tech,
         other_account_user,
