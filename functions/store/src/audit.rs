@@ -1,8 +1,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UnixTime;
 
-use crate::client::{Item, Store, StoreError, get_n, get_opt_s, get_s, n, s};
-use crate::keys::{PK, SK};
+use crate::client::{Item, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, s};
+use crate::keys::{EXPIRES_AT, PK, SK};
 
 /// One security event: who did what to whom, when, from where. Never holds a secret.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +16,8 @@ pub struct AuditEvent {
     pub at: UnixTime,
     /// Human-readable detail without secrets.
     pub detail: String,
+    /// The table's TTL removes the event after this; `None`: kept.
+    pub keep_until: Option<UnixTime>,
 }
 
 pub(crate) fn audit_item(event: &AuditEvent) -> Item {
@@ -32,6 +34,9 @@ pub(crate) fn audit_item(event: &AuditEvent) -> Item {
         ("at".to_owned(), n(event.at.seconds())),
         ("detail".to_owned(), s(&event.detail)),
     ]);
+    if let Some(until) = event.keep_until {
+        item.insert(EXPIRES_AT.to_owned(), n(until.seconds()));
+    }
     if let Some(actor) = &event.actor_user_id {
         item.insert("actor_user_id".to_owned(), s(actor));
     }
@@ -125,5 +130,6 @@ fn event_from_item(account_id: &str, item: &Item) -> Result<AuditEvent, StoreErr
         client_ip: get_s(item, "client_ip")?,
         at: UnixTime(get_n(item, "at")?),
         detail: get_s(item, "detail")?,
+        keep_until: get_opt_n(item, EXPIRES_AT).map(UnixTime),
     })
 }

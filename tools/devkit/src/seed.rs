@@ -115,6 +115,7 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
                     client_ip: "127.0.0.1".into(),
                     at: now(),
                     detail: "demo account".into(),
+                    keep_until: None,
                 };
                 let activation = Activation {
                     pending_secret: &sealed,

@@ -34,5 +34,6 @@ pub fn event(
         client_ip: ip.to_owned(),
         at: now(),
         detail: detail.to_owned(),
+        keep_until: None,
     }
 }

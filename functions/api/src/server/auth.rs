@@ -17,8 +17,15 @@ use crate::ApiError;
 use crate::auth::{LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
 
 const WRONG_CREDENTIALS: &str = "The email address or password is incorrect.";
-/// Audit partition for failed logins with an email that has no account.
-const UNKNOWN_ACCOUNT: &str = "-";
+/// Failed logins with an email that has no account are kept this long (for looking into abuse),
+/// not for ever.
+const UNKNOWN_EMAIL_AUDIT_SECONDS: i64 = 30 * 24 * 60 * 60;
+
+/// Where a failed login with an email that has no account is audited: no account can read it,
+/// and a spray of many emails spreads over 256 partitions (`-00` … `-ff`) instead of one.
+fn unknown_account(email: &Email) -> String {
+    format!("-{}", &domain::secret::sha256_hex(email.as_str())[..2])
+}
 /// Wrong passcodes allowed for one login before it must start again with the password.
 pub const MAX_PASSCODE_FAILURES: u32 = 5;
 
@@ -103,18 +110,24 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         (_, user) => {
             let lock = lock_of(Some(&pair), Some(&by_email), now);
             // The same writes whether or not the email has an account, so timing tells nothing.
-            let (account_id, user_id, detail) = match &user {
-                Some(u) => (u.account_id.as_str(), Some(u.id.clone()), "wrong password"),
-                None => (UNKNOWN_ACCOUNT, None, "unknown email"),
+            let (account_id, user_id, detail, keep_until) = match &user {
+                Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
+                None => (
+                    unknown_account(&email),
+                    None,
+                    "unknown email",
+                    Some(now.plus_seconds(UNKNOWN_EMAIL_AUDIT_SECONDS)),
+                ),
             };
             let mut event = AuditEvent {
-                account_id: account_id.to_owned(),
+                account_id,
                 actor_user_id: user_id.clone(),
                 subject_user_id: user_id,
                 action: "login.failure".into(),
                 client_ip: ip.clone(),
                 at: now,
                 detail: detail.into(),
+                keep_until,
             };
             audit::write(&ctx, &event).await;
             if lock.is_some() {

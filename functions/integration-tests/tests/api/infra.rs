@@ -337,3 +337,61 @@ fn an_api_error_reaches_the_browser_with_its_own_status() {
     let (behaviour, _) = api_behaviour(&doc);
     assert!(behaviour["FunctionAssociations"].is_null(), "no function rewrites /api/* answers");
 }
+
+fn resources_of_type<'a>(doc: &'a Value, kind: &str) -> Vec<(&'a Value, &'a Value)> {
+    doc["Resources"].as_mapping().unwrap().iter().filter(|(_, r)| r["Type"] == kind).collect()
+}
+
+#[test]
+fn the_table_survives_a_stack_delete_and_a_replacing_change() {
+    let doc = template();
+    let tables = resources_of_type(&doc, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1);
+    let table = tables[0].1;
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    assert_eq!(table["Properties"]["DeletionProtectionEnabled"], true);
+}
+
+#[test]
+fn the_api_is_throttled_and_a_new_account_can_deploy_it() {
+    let doc = template();
+    let (_, api) = resources_of_type(&doc, "AWS::Serverless::HttpApi")[0];
+    let route = &api["Properties"]["DefaultRouteSettings"];
+    let (rate, burst) = (route["ThrottlingRateLimit"].as_u64(), route["ThrottlingBurstLimit"].as_u64());
+    assert!(matches!((rate, burst), (Some(r), Some(b)) if r > 0 && b >= r), "{route:?}");
+    // Reserved concurrency only when asked for: a new account's quota of 10 cannot reserve any.
+    assert_eq!(doc["Parameters"]["ReservedConcurrency"]["Default"], "");
+    for (name, function) in resources_of_type(&doc, "AWS::Serverless::Function") {
+        let reserved = format!("{:?}", function["Properties"]["ReservedConcurrentExecutions"]);
+        assert!(reserved.contains("HasReservedConcurrency"), "{name:?}: {reserved}");
+    }
+}
+
+#[test]
+fn server_errors_the_functions_answer_themselves_raise_an_alarm() {
+    let doc = template();
+    let alarms = resources_of_type(&doc, "AWS::CloudWatch::Alarm");
+    let api_5xx = alarms
+        .iter()
+        .any(|(_, a)| a["Properties"]["Namespace"] == "AWS/ApiGateway" && a["Properties"]["MetricName"] == "5xx");
+    assert!(api_5xx, "a 503 'try again' is not a Lambda error: the API's 5xx must be watched");
+    for (name, _) in resources_of_type(&doc, "AWS::Serverless::Function") {
+        let watched = alarms.iter().any(|(_, a)| {
+            a["Properties"]["MetricName"] == "Errors"
+                && format!("{:?}", a["Properties"]["Dimensions"]).contains(name.as_str().unwrap())
+        });
+        assert!(watched, "{name:?} has no error alarm");
+    }
+}
+
+#[test]
+fn the_optional_waf_limits_each_address() {
+    let doc = template();
+    let (_, acl) = resources_of_type(&doc, "AWS::WAFv2::WebACL")[0];
+    assert_eq!(acl["Condition"], "HasWaf");
+    assert_eq!(acl["Properties"]["Scope"], "CLOUDFRONT");
+    let rule = &acl["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"];
+    assert_eq!(rule["AggregateKeyType"], "IP");
+    assert!(format!("{:?}", distribution(&doc)["WebACLId"]).contains("HasWaf"));
+}

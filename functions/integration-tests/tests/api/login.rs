@@ -201,3 +201,36 @@ async fn an_expired_or_forged_session_is_refused() {
     app.set_cookie("__Host-session", Some("garbage".into()));
     assert_signed_out(&app).await;
 }
+
+#[tokio::test]
+async fn failed_logins_of_unknown_emails_expire_and_spread_over_partitions() {
+    let app = spawn_app().await;
+    let mut partitions = std::collections::BTreeSet::new();
+    for i in 0..4 {
+        let email = app.email(&format!("nobody{i}"));
+        assert_eq!(app.login(&email, "whatever").await.status, 401);
+        let shard = &domain::secret::sha256_hex(&email)[..2];
+        partitions.insert(format!("ACCOUNT#-{shard}#AUDIT"));
+    }
+    let items = app.items().await;
+    let audited: Vec<_> = items
+        .iter()
+        .filter(|i| matches!(i.get("action"), Some(aws_sdk_dynamodb::types::AttributeValue::S(a)) if a == "login.failure"))
+        .collect();
+    assert_eq!(audited.len(), 4);
+    let found: std::collections::BTreeSet<String> = audited
+        .iter()
+        .map(|i| match i.get("pk") {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(pk)) => pk.clone(),
+            _ => panic!("no pk"),
+        })
+        .collect();
+    assert_eq!(found, partitions, "each email's failures in its own shard");
+    let thirty_days = crate::now().seconds() + 30 * 86_400;
+    for item in audited {
+        let Some(aws_sdk_dynamodb::types::AttributeValue::N(expires)) = item.get("expires_at") else {
+            panic!("no TTL: {item:?}");
+        };
+        assert!((thirty_days - 5..=thirty_days + 5).contains(&expires.parse::<i64>().unwrap()));
+    }
+}
