@@ -3,7 +3,8 @@
 
 Like CloudFront, it adds the viewer's address (`CloudFront-Viewer-Address`, the connection's peer)
 and the origin secret header named in the template (value: $ORIGIN_SECRET) to every API call,
-overwriting any the browser sent. Like API Gateway, it turns each request into an HTTP API
+overwriting any the browser sent, and the template's security response headers (CSP and the
+rest) to every answer. Like API Gateway, it turns each request into an HTTP API
 (payload 2.0) event whose source IP is a CloudFront edge address (as in AWS: useless as the client
 address) and invokes the function through the Lambda Invoke API that `cargo lambda watch` serves.
 
@@ -25,7 +26,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from routes import origin_secret_header, routes
+from routes import origin_secret_header, routes, security_headers
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "host", "content-length"}
@@ -43,6 +44,7 @@ class Gateway(BaseHTTPRequestHandler):
     test_ip_header: str | None = None
     secret_header = "x-origin-verify"
     secret = ""
+    response_headers: list = []
 
     def log_message(self, fmt, *args):
         sys.stderr.write("gateway: " + (fmt % args) + "\n")
@@ -50,6 +52,10 @@ class Gateway(BaseHTTPRequestHandler):
     def _send(self, status, body: bytes, headers=()):
         self.send_response(status)
         for k, v in headers:
+            if k.lower() not in {name.lower() for name, _ in self.response_headers}:
+                self.send_header(k, v)
+        # Like the response headers policy with Override: these win over the origin's.
+        for k, v in self.response_headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -185,6 +191,7 @@ def main():
     Gateway.test_ip_header = args.test_client_ip_header
     Gateway.secret_header = origin_secret_header().lower()
     Gateway.secret = os.environ["ORIGIN_SECRET"]
+    Gateway.response_headers = security_headers()
     Gateway.table = routes()
     Gateway.lambda_port = args.lambda_port
     Gateway.dist = args.dist

@@ -25,6 +25,30 @@ def origin_secret_header(template: Path = TEMPLATE) -> str:
     raise SystemExit(f"{template}: no CloudFront origin custom header")
 
 
+def security_headers(template: Path = TEMPLATE) -> list[tuple[str, str]]:
+    """The headers the template's CloudFront response headers policy adds to every answer."""
+    for res in load(template).get("Resources", {}).values():
+        if res.get("Type") != "AWS::CloudFront::ResponseHeadersPolicy":
+            continue
+        config = res["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+        headers = []
+        if hsts := config.get("StrictTransportSecurity"):
+            value = f"max-age={hsts['AccessControlMaxAgeSec']}"
+            value += "; includeSubDomains" if hsts.get("IncludeSubdomains") else ""
+            value += "; preload" if hsts.get("Preload") else ""
+            headers.append(("Strict-Transport-Security", value))
+        if csp := config.get("ContentSecurityPolicy"):
+            headers.append(("Content-Security-Policy", csp["ContentSecurityPolicy"]))
+        if "ContentTypeOptions" in config:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        if frame := config.get("FrameOptions"):
+            headers.append(("X-Frame-Options", frame["FrameOption"]))
+        if referrer := config.get("ReferrerPolicy"):
+            headers.append(("Referrer-Policy", referrer["ReferrerPolicy"]))
+        return headers
+    raise SystemExit(f"{template}: no CloudFront response headers policy")
+
+
 def routes(template: Path = TEMPLATE) -> list[tuple[str, str, str]]:
     """(method, path prefix, function binary) for every HttpApi event in the template."""
     doc = load(template)

@@ -237,8 +237,7 @@ fn UserAccounts() -> impl IntoView {
                 view! {
                     <div class="menu-backdrop" on:click=move |_| menu.set(None)></div>
                     <ul class="context-menu" role="menu" aria-label=format!("Actions for {}", row.name)
-                        style=format!("left:{}px;top:{}px", open.x, open.y)
-    >
+                        style:left=format!("{}px", open.x) style:top=format!("{}px", open.y)>
                         {row.menu.clone().into_iter().map(|item| {
                             let (r, i) = (row.clone(), item.clone());
                             let disabled = item.unavailable_because.is_some();

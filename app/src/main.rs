@@ -67,7 +67,7 @@ fn App() -> impl IntoView {
         });
     }
     move || match screen.get() {
-        Screen::Checking => view! { <p class="muted" style="padding:2rem">"Loading…"</p> }.into_any(),
+        Screen::Checking => view! { <p class="muted loading">"Loading…"</p> }.into_any(),
         Screen::Login => view! { <login::Login /> }.into_any(),
         Screen::Passcode => view! { <passcode::Passcode /> }.into_any(),
         Screen::Activation { email, signed_in } => {

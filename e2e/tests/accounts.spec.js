@@ -1,4 +1,4 @@
-const { test, expect } = require('@playwright/test');
+const { test, expect } = require('./fixtures');
 const path = require('path');
 const { mailTo, logIn, PASSWORD } = require('./helpers');
 

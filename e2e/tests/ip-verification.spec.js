@@ -1,4 +1,4 @@
-const { test, expect } = require('@playwright/test');
+const { test, expect } = require('./fixtures');
 const { totp, mailTo, logIn, PASSWORD } = require('./helpers');
 
 // The seeded users with active 2FA share this demo authenticator key.

@@ -1,4 +1,4 @@
-const { test, expect } = require('@playwright/test');
+const { test, expect } = require('./fixtures');
 
 const PASSWORD = 'Demo-Passw0rd!';
 
@@ -57,4 +57,17 @@ test('too many failures lock the login with a message that says until when', asy
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('alert')).toContainText('locked until');
   await expect(page.getByTestId('user-name')).toHaveCount(0);
+});
+
+test('the app is served under the production security headers and a strict CSP', async ({ page }) => {
+  const response = await page.goto('/');
+  const headers = response.headers();
+  const csp = headers['content-security-policy'] || '';
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(headers['x-frame-options']).toBe('DENY');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  // And the app still starts under it (the fixture fails the test on any violation).
+  await expect(page.getByLabel('Email')).toBeVisible();
 });

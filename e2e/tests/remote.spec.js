@@ -1,4 +1,4 @@
-const { test, expect } = require('@playwright/test');
+const { test, expect } = require('./fixtures');
 const { totp, latestEmailCode, logIn, auditOf, PASSWORD } = require('./helpers');
 
 function firstDevice(page) {

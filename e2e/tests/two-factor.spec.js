@@ -1,4 +1,4 @@
-const { test, expect } = require('@playwright/test');
+const { test, expect } = require('./fixtures');
 const { totp, mailTo, latestEmailCode, logIn, PASSWORD } = require('./helpers');
 
 const DANA = 'dana@northwind.example'; // seeded with a grey tick: 2FA enabled, not activated

@@ -395,3 +395,32 @@ fn the_optional_waf_limits_each_address() {
     assert_eq!(rule["AggregateKeyType"], "IP");
     assert!(format!("{:?}", distribution(&doc)["WebACLId"]).contains("HasWaf"));
 }
+
+#[test]
+fn every_answer_carries_the_security_headers_and_a_csp_without_inline_code() {
+    let doc = template();
+    let config = distribution(&doc);
+    let (api, _) = api_behaviour(&doc);
+    for behaviour in [&config["DefaultCacheBehavior"], api] {
+        let policy = referenced(&doc, &behaviour["ResponseHeadersPolicyId"]);
+        assert_eq!(policy["Type"], "AWS::CloudFront::ResponseHeadersPolicy");
+    }
+    let policy = referenced(&doc, &api["ResponseHeadersPolicyId"]);
+    let headers = &policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+    assert!(headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"].as_u64().unwrap() >= 31_536_000);
+    assert_eq!(headers["ReferrerPolicy"]["ReferrerPolicy"], "no-referrer");
+    assert_eq!(headers["FrameOptions"]["FrameOption"], "DENY");
+    assert!(!headers["ContentTypeOptions"].is_null());
+    let csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"].as_str().unwrap();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.split(';').any(|d| d.trim() == directive), "{directive} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+}
