@@ -1,5 +1,6 @@
 """Starts the whole dashboard on this machine: Amazon DynamoDB Local (in memory), SES
-(aws-ses-v2-local), the functions (cargo lambda watch) and the gateway that serves the app and
+(aws-ses-v2-local), Secrets Manager (moto, holding the TOTP key ring and the origin secret), the
+functions (cargo lambda watch) and the gateway that serves the app and
 routes /api/. The functions reach DynamoDB through a small proxy that logs each call's operation
 (.devstack/dynamodb-calls.log), so the calls a step makes can be counted.
 
@@ -88,11 +89,14 @@ class Stack:
             AWS_SECRET_ACCESS_KEY="local",
             AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{ports['dynamodb']}",
             AWS_ENDPOINT_URL_SES=f"http://127.0.0.1:{ports['ses']}",
+            AWS_ENDPOINT_URL_SECRETS_MANAGER=f"http://127.0.0.1:{ports['secrets']}",
+            TOTP_KEYS_SECRET_ID="dashboard-2fa/totp-keys",
+            ORIGIN_SECRET_ID="dashboard-2fa/origin-secret",
             TABLE_NAME=self.table,
             APP_ORIGIN=self.url,
             SENDER_ADDRESS="MSP Dashboard <no-reply@dashboard.local>",
-            # A fixed key for local use only: lets devkit seed an active 2FA user. AWS takes the
-            # key from Secrets Manager (see infra/template.yaml).
+            # A fixed key for local use only (devkit seeds active 2FA users with it); the functions
+            # read it from the local Secrets Manager, as in AWS.
             TOTP_KEYS="local:" + "6c6f63616c2d6f6e6c792d746f74702d6b65792d6e6f742d666f722d70726f64",
             RUST_LOG=os.environ.get("RUST_LOG", "info"),
             # What the gateway, playing CloudFront, adds to every API call; new on every start.
@@ -114,12 +118,15 @@ class Stack:
         dynamodb = self.start("dynamodb", dynamodb_local_command(p["dynamodb"]), cwd=STATE)
         ses = self.start("ses", ["node", str(ROOT / "devstack/node_modules/.bin/aws-ses-v2-local"),
                                  "--host", "127.0.0.1", "--port", str(p["ses"])])
+        vault = self.start("secrets", [str(VENV / "moto_server"), "-H", "127.0.0.1", "-p", str(p["secrets"])])
         counter = self.start("dynamodb-calls", [str(TARGET / "debug" / "aws-proxy"),
                                                 "--listen", f"127.0.0.1:{p['dynamodb_calls']}",
                                                 "--upstream", self.env["AWS_ENDPOINT_URL_DYNAMODB"]])
         # DynamoDB Local answers a bare GET with 400 once it is ready.
         wait_until("DynamoDB Local", lambda: http_ok(f"http://127.0.0.1:{p['dynamodb']}/") == 400, 90, dynamodb)
         wait_until("the DynamoDB call counter", lambda: port_in_use(p["dynamodb_calls"]), 30, counter)
+        wait_until("Secrets Manager (moto)", lambda: port_in_use(p["secrets"]), 60, vault)
+        self.put_secrets()
         wait_until("SES (aws-ses-v2-local)", lambda: http_ok(f"http://127.0.0.1:{p['ses']}/store") == 200, 60, ses)
 
         devkit = str(TARGET / "debug" / "devkit")
@@ -129,8 +136,8 @@ class Stack:
         function_env = dict(self.env, AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{p['dynamodb_calls']}")
         env_vars = ",".join(f"{k}={function_env[k]}" for k in (
             "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB",
-            "AWS_ENDPOINT_URL_SES", "TABLE_NAME", "APP_ORIGIN", "SENDER_ADDRESS", "TOTP_KEYS", "ORIGIN_SECRET",
-            "RUST_LOG"))
+            "AWS_ENDPOINT_URL_SES", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "TABLE_NAME", "APP_ORIGIN",
+            "SENDER_ADDRESS", "TOTP_KEYS_SECRET_ID", "ORIGIN_SECRET_ID", "RUST_LOG"))
         functions = self.start("functions", [
             str(VENV / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
             "--invoke-port", str(p["lambda"]), "--concurrency", "4", "--env-vars", env_vars,
@@ -150,6 +157,15 @@ class Stack:
                 f"{self.url}/api/{group}/_warm", data=b"{}",
                 headers={"Origin": self.url, "Content-Type": "application/json"},
             ) == 400, 900, functions)
+
+    def put_secrets(self):
+        """The secrets the functions read at start-up, as an operator creates them in AWS."""
+        import boto3
+        client = boto3.client("secretsmanager", endpoint_url=self.env["AWS_ENDPOINT_URL_SECRETS_MANAGER"],
+                              region_name=self.env["AWS_REGION"], aws_access_key_id="local",
+                              aws_secret_access_key="local")
+        for id_var, value_var in (("TOTP_KEYS_SECRET_ID", "TOTP_KEYS"), ("ORIGIN_SECRET_ID", "ORIGIN_SECRET")):
+            client.create_secret(Name=self.env[id_var], SecretString=self.env[value_var])
 
     def groups(self) -> list[str]:
         sys.path.insert(0, str(ROOT / "devstack"))
@@ -190,13 +206,14 @@ def dev():
         "ses": int(os.environ.get("SES_PORT", 8005)),
         "lambda": int(os.environ.get("LAMBDA_PORT", 9000)),
         "dynamodb_calls": int(os.environ.get("DYNAMODB_CALLS_PORT", 8001)),
+        "secrets": int(os.environ.get("SECRETS_PORT", 8002)),
     }
     busy = [f"{name} port {port}" for name, port in ports.items() if port_in_use(port)]
     if busy:
         raise SystemExit(
             f"Cannot start: {', '.join(busy)} already in use by another program.\n"
             "Stop it, or choose other ports with DASHBOARD_PORT, DYNAMODB_PORT, SES_PORT, LAMBDA_PORT,\n"
-            "DYNAMODB_CALLS_PORT.")
+            "DYNAMODB_CALLS_PORT, SECRETS_PORT.")
     stack = Stack(ports)
     # Ctrl-C stops everything, even when the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -231,7 +248,7 @@ Press Ctrl-C to stop everything.""", flush=True)
 
 
 def run(cmd: list[str]) -> int:
-    ports = {name: free_port() for name in ("gateway", "dynamodb", "ses", "lambda", "dynamodb_calls")}
+    ports = {name: free_port() for name in ("gateway", "dynamodb", "ses", "lambda", "dynamodb_calls", "secrets")}
     stack = Stack(ports)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

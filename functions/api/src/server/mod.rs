@@ -22,8 +22,9 @@ pub struct Config {
     pub app_origin: String,
     /// `From:` of every email, e.g. `Dashboard <no-reply@example.com>`.
     pub sender_address: String,
-    /// Keys that encrypt TOTP secrets (`domain::crypto::Keyring` format). `Debug` is redacted.
-    pub totp_keys: Keyring,
+    /// Keys that encrypt TOTP secrets; only the functions that encrypt or decrypt them have it.
+    /// `Debug` is redacted.
+    pub totp_keys: Option<Keyring>,
     /// What CloudFront sends in [`http::ORIGIN_SECRET_HEADER`].
     pub origin_secret: OriginSecret,
 }
@@ -60,22 +61,47 @@ impl std::fmt::Debug for OriginSecret {
     }
 }
 
+/// Whether a function encrypts or decrypts TOTP secrets, and so reads the key ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TotpKeys {
+    Needed,
+    NotNeeded,
+}
+
 impl Config {
-    pub fn from_env() -> Result<Self, String> {
+    /// Plain settings from the environment; the origin secret and (if `totp_keys` says so) the
+    /// TOTP key ring from Secrets Manager, by the ids in `ORIGIN_SECRET_ID` / `TOTP_KEYS_SECRET_ID`.
+    pub async fn load(totp_keys: TotpKeys) -> Result<Self, String> {
         let var = |name: &str| {
             std::env::var(name)
                 .ok()
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| format!("environment variable {name} must be set"))
         };
-        let totp_keys = Keyring::parse(&var("TOTP_KEYS")?).map_err(|e| format!("TOTP_KEYS: {e}"))?;
-        let origin_secret = OriginSecret::new(var("ORIGIN_SECRET")?).map_err(|e| format!("ORIGIN_SECRET: {e}"))?;
+        let vault = secrets::Secrets::from_env().await;
+        let origin_secret = OriginSecret::new(vault.read(secrets::ORIGIN_SECRET_ID).await?)
+            .map_err(|e| format!("the origin secret {e}"))?;
+        let totp_keys = match totp_keys {
+            TotpKeys::Needed => {
+                let ring = vault.read(secrets::TOTP_KEYS_SECRET_ID).await?;
+                Some(Keyring::parse(&ring).map_err(|e| format!("the TOTP key ring: {e}"))?)
+            }
+            TotpKeys::NotNeeded => None,
+        };
         Ok(Config {
             table_name: var("TABLE_NAME")?,
             app_origin: var("APP_ORIGIN")?,
             sender_address: var("SENDER_ADDRESS")?,
             totp_keys,
             origin_secret,
+        })
+    }
+
+    /// The key ring, in a function that has it.
+    pub fn totp_keys(&self) -> Result<&Keyring, crate::ApiError> {
+        self.totp_keys.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without the TOTP key ring");
+            crate::ApiError::internal()
         })
     }
 }
@@ -89,8 +115,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub async fn from_env() -> Result<Self, String> {
-        let config = Config::from_env()?;
+    pub async fn from_env(totp_keys: TotpKeys) -> Result<Self, String> {
+        let config = Config::load(totp_keys).await?;
         let store = Store::from_env(config.table_name.clone()).await;
         let mailer = Mailer::from_env(config.sender_address.clone()).await;
         Ok(Ctx { store, mailer, config })

@@ -22,6 +22,10 @@ struct Function {
     dynamodb_actions: BTreeSet<String>,
     dynamodb_resources: Vec<String>,
     sends_mail: bool,
+    /// The secrets it may read (their `!Sub` ARNs, as text).
+    secrets_read: Vec<String>,
+    /// Its own environment variables (beyond the template's Globals), as text.
+    environment: String,
 }
 
 /// Every `AWS::Serverless::Function` in the template.
@@ -44,8 +48,8 @@ fn template_functions() -> Vec<Function> {
                     .collect()
             })
             .unwrap_or_default();
-        let (mut dynamodb_actions, mut dynamodb_resources, mut sends_mail) =
-            (BTreeSet::new(), Vec::new(), false);
+        let (mut dynamodb_actions, mut dynamodb_resources, mut sends_mail, mut secrets_read) =
+            (BTreeSet::new(), Vec::new(), false, Vec::new());
         for policy in res["Properties"]["Policies"].as_sequence().unwrap() {
             for statement in policy["Statement"].as_sequence().unwrap() {
                 let actions: Vec<String> = match &statement["Action"] {
@@ -53,8 +57,13 @@ fn template_functions() -> Vec<Function> {
                     Value::Sequence(list) => list.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
                     other => panic!("unexpected Action {other:?}"),
                 };
+                let resources: Vec<String> = statement["Resource"]
+                    .as_sequence()
+                    .map(|list| list.iter().map(|r| format!("{r:?}")).collect())
+                    .unwrap_or_default();
                 for action in actions {
                     match action.split_once(':') {
+                        Some(("secretsmanager", "GetSecretValue")) => secrets_read.extend(resources.clone()),
                         Some(("dynamodb", name)) => {
                             dynamodb_actions.insert(name.to_owned());
                         }
@@ -67,7 +76,8 @@ fn template_functions() -> Vec<Function> {
                 }
             }
         }
-        out.push(Function { binary, routes, dynamodb_actions, dynamodb_resources, sends_mail });
+        let environment = format!("{:?}", res["Properties"]["Environment"]);
+        out.push(Function { binary, routes, dynamodb_actions, dynamodb_resources, sends_mail, secrets_read, environment });
     }
     out
 }
@@ -423,4 +433,37 @@ fn every_answer_carries_the_security_headers_and_a_csp_without_inline_code() {
         assert!(csp.split(';').any(|d| d.trim() == directive), "{directive} missing from {csp}");
     }
     assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+}
+
+#[test]
+fn secrets_are_read_at_cold_start_only_by_the_functions_that_use_them() {
+    let doc = template();
+    let globals = format!("{:?}", doc["Globals"]);
+    assert!(!globals.contains("resolve:secretsmanager"), "a secret's value in the functions' environment");
+    for f in template_functions() {
+        assert!(!f.environment.contains("resolve:secretsmanager"), "{}: a secret's value in its environment", f.binary);
+        let main = std::fs::read_to_string(root().join("functions").join(&f.binary).join("src/main.rs")).unwrap();
+        let needs_keys = main.contains("TotpKeys::Needed");
+        assert!(needs_keys || main.contains("TotpKeys::NotNeeded"), "{}: says whether it needs the key ring", f.binary);
+        let reads = |name: &str| f.secrets_read.iter().any(|r| r.contains(&format!("secret:${{{name}}}-")));
+        assert!(reads("OriginSecretName"), "{}: cannot read the origin secret", f.binary);
+        assert_eq!(reads("TotpKeysSecretName"), needs_keys, "{}: TOTP key ring access vs code", f.binary);
+        assert_eq!(f.environment.contains("TOTP_KEYS_SECRET_ID"), needs_keys, "{}: TOTP_KEYS_SECRET_ID", f.binary);
+        assert_eq!(f.secrets_read.len(), 1 + usize::from(needs_keys), "{}: {:?}", f.binary, f.secrets_read);
+    }
+}
+
+/// The same code that runs at cold start, against the local Secrets Manager the stack filled.
+#[tokio::test]
+async fn a_function_reads_its_secrets_from_secrets_manager_at_start() {
+    use api::server::{Config, TotpKeys};
+    let with_keys = Config::load(TotpKeys::Needed).await.expect("secrets readable");
+    let origin = std::env::var("ORIGIN_SECRET").expect("the stack's origin secret");
+    assert!(with_keys.origin_secret.matches(origin.as_bytes()));
+    let local = domain::crypto::Keyring::parse(&std::env::var("TOTP_KEYS").unwrap()).unwrap();
+    let sealed = local.encrypt(b"a totp secret");
+    assert_eq!(with_keys.totp_keys().unwrap().decrypt(&sealed).unwrap(), b"a totp secret");
+    let without = Config::load(TotpKeys::NotNeeded).await.unwrap();
+    assert!(without.totp_keys.is_none(), "a function that needs no key ring gets none");
+    assert!(format!("{without:?}").contains("<redacted>") && !format!("{with_keys:?}").contains(&origin));
 }

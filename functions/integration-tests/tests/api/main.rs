@@ -382,7 +382,7 @@ pub async fn spawn_app() -> TestApp {
         table_name: store.table().to_owned(),
         app_origin: ORIGIN.into(),
         sender_address: "Dashboard <no-reply@dashboard.test>".into(),
-        totp_keys: domain::crypto::Keyring::parse(TOTP_KEYS).unwrap(),
+        totp_keys: Some(domain::crypto::Keyring::parse(TOTP_KEYS).unwrap()),
         origin_secret: api::server::OriginSecret::new(ORIGIN_SECRET).unwrap(),
     };
     let dynamodb = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await.unwrap());
