@@ -54,6 +54,16 @@ impl Keyring {
         Ok(Keyring { keys })
     }
 
+    /// Whether `stored` is sealed under the current key (nothing to re-encrypt).
+    pub fn is_current(&self, stored: &str) -> bool {
+        stored.split_once(':').is_some_and(|(id, _)| id == self.keys[0].0)
+    }
+
+    /// `stored`, decrypted with whichever key sealed it and sealed again under the current key.
+    pub fn reseal(&self, stored: &str) -> Result<String, CryptoError> {
+        Ok(self.encrypt(&self.decrypt(stored)?))
+    }
+
     pub fn encrypt(&self, plaintext: &[u8]) -> String {
         let (id, key) = &self.keys[0];
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
@@ -85,6 +95,18 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resealing_moves_a_secret_to_the_current_key() {
+        let old = Keyring::parse(K1).unwrap();
+        let rotated = Keyring::parse(&format!("{K2},{K1}")).unwrap();
+        let sealed = old.encrypt(b"s");
+        assert!(!rotated.is_current(&sealed));
+        let resealed = rotated.reseal(&sealed).unwrap();
+        assert!(rotated.is_current(&resealed) && resealed.starts_with("k2:"));
+        assert_eq!(rotated.decrypt(&resealed).unwrap(), b"s");
+        assert_eq!(Keyring::parse(K2).unwrap().reseal(&sealed), Err(CryptoError::UnknownKey("k1".into())));
+    }
 
     const K1: &str = "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     const K2: &str = "k2:1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";

@@ -1,5 +1,7 @@
-//! `devkit create-table | seed | logins | totp`, run by the dev and test commands against the
-//! local DynamoDB-compatible server (`AWS_ENDPOINT_URL_DYNAMODB`, table `TABLE_NAME`).
+//! `devkit create-table | seed | logins | totp | audit EMAIL`, run by the dev and test commands
+//! against the local DynamoDB-compatible server (`AWS_ENDPOINT_URL_DYNAMODB`, table `TABLE_NAME`);
+//! and `devkit reencrypt-totp-secrets`, run by an operator after rotating the TOTP key (the key
+//! ring is read from Secrets Manager, `TOTP_KEYS_SECRET_ID`).
 
 use devkit::seed;
 use store::Store;
@@ -31,6 +33,21 @@ async fn main() {
             Ok(keys) => seed::seed_demo(&store, &keys).await,
             Err(e) => Err(e.into()),
         },
+        Some("reencrypt-totp-secrets") => {
+            let vault = secrets::Secrets::from_env().await;
+            match vault.read(secrets::TOTP_KEYS_SECRET_ID).await.and_then(|ring| {
+                domain::crypto::Keyring::parse(&ring).map_err(|e| format!("the TOTP key ring: {e}"))
+            }) {
+                Ok(ring) => devkit::rotate::reencrypt(&store, &ring).await.map_err(Into::into).map(|r| {
+                    println!(
+                        "re-encrypted {}, already under the current key {}, changed meanwhile (left as is) {}, \
+                         under a key the ring lacks {}",
+                        r.reencrypted, r.already_current, r.changed_meanwhile, r.unreadable
+                    );
+                }),
+                Err(e) => Err(e.into()),
+            }
+        }
         Some("audit") => match std::env::args().nth(2) {
             Some(email) => seed::audit_lines(&store, &email).await.map(|lines| {
                 for line in lines {

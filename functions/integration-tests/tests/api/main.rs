@@ -11,6 +11,7 @@ mod infra;
 mod ipverify;
 mod login;
 mod remote;
+mod rotation;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
