@@ -154,9 +154,12 @@ impl Mailer {
         Mailer::new(Client::from_conf(config), sender)
     }
 
-    /// The same mailer reached through another endpoint (tests put a fault-injecting proxy there).
+    /// The same mailer reached through another endpoint (tests put a fault-injecting proxy there),
+    /// with its own retry budget (the SDK shares one per partition across a process).
     pub fn via(&self, endpoint_url: &str) -> Self {
-        let config = self.client.config().to_builder().endpoint_url(endpoint_url).build();
+        let partition = aws_sdk_ses::config::retry::RetryPartition::new(format!("ses via {endpoint_url}"));
+        let config =
+            self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
         Mailer::new(Client::from_conf(config), self.sender.clone())
     }
 
