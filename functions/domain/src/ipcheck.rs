@@ -22,6 +22,10 @@ pub const LINK_VALID_SECONDS: i64 = 2 * 60 * 60;
 /// Time between two emails for one waiting login.
 pub const RESEND_COOLDOWN_SECONDS: i64 = 60;
 
+/// Links emailed for one waiting login, the first included: enough for a slow inbox, too few to
+/// flood one. Beyond it the user logs in again.
+pub const MAX_LINK_SENDS: u32 = 5;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpDecision {
     Trusted,
@@ -32,7 +36,8 @@ pub enum IpDecision {
 
 /// The range an address belongs to, or `None` if it is not an address.
 pub fn range_of(ip: &str) -> Option<String> {
-    match ip.trim().parse::<IpAddr>().ok()? {
+    // An IPv4 address written as IPv6 (`::ffff:198.51.100.7`) is that IPv4 address.
+    match ip.trim().parse::<IpAddr>().ok()?.to_canonical() {
         IpAddr::V4(v4) => {
             let [a, b, c, _] = v4.octets();
             Some(format!("{a}.{b}.{c}.0/24"))
@@ -75,6 +80,13 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_mapped_ipv6_addresses_are_ranged_as_ipv4() {
+        assert_eq!(range_of("::ffff:198.51.100.7").as_deref(), Some("198.51.100.0/24"));
+        assert_eq!(range_of("::ffff:c633:6407").as_deref(), Some("198.51.100.0/24"));
+        assert_eq!(range_of("2001:db8:1:2::5").as_deref(), Some("2001:db8:1:2::/64"));
+    }
 
     #[test]
     fn ranges_are_slash_24_and_slash_64() {

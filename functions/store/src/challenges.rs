@@ -54,6 +54,10 @@ pub struct Challenge {
     pub display: Display,
     /// IP verification: the range the login came from.
     pub range: Option<String>,
+    /// IP verification: the hash of the one link that can end the wait (earlier ones are revoked).
+    pub link: Option<String>,
+    /// IP verification: how many links were emailed for this login.
+    pub links_sent: u32,
 }
 
 /// The user and account as the dashboard greets them.
@@ -127,6 +131,10 @@ fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
     if let Some(range) = &c.range {
         item.insert("range".to_owned(), s(range));
         item.insert("last_sent".to_owned(), n(c.expires_at.seconds() - IP_CHALLENGE_TTL));
+        item.insert("links_sent".to_owned(), n(i64::from(c.links_sent)));
+    }
+    if let Some(link) = &c.link {
+        item.insert("link".to_owned(), s(link));
     }
     item
 }
@@ -219,6 +227,8 @@ impl Store {
                 account_name: get_s(&item, "account_name")?,
             },
             range: get_opt_s(&item, "range"),
+            link: get_opt_s(&item, "link"),
+            links_sent: get_opt_n(&item, "links_sent").unwrap_or(0) as u32,
         };
         Ok((now < c.expires_at).then_some(c))
     }
@@ -260,52 +270,77 @@ impl Store {
         }
     }
 
-    /// Notes another email for a waiting login, unless one went out after `cutoff` (`Conflict`).
-    pub async fn mark_challenge_mail_sent(
+    /// Another link for a waiting login, in one transaction: the new link is stored and becomes
+    /// the login's newest, the only one that works; unless one went out after `cutoff` or `max`
+    /// were sent already (`Conflict`, nothing written).
+    pub async fn send_another_ip_link(
         &self,
-        token_hash: &str,
+        challenge_hash: &str,
+        link_hash: &str,
+        link: &IpLink,
         now: UnixTime,
         cutoff: UnixTime,
+        max: u32,
     ) -> Result<(), StoreError> {
-        self.set_last_sent(token_hash, now, "attribute_exists(pk) AND last_sent <= :then", cutoff).await
+        let note = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(challenge_key(challenge_hash)))
+            .update_expression("SET last_sent = :now, link = :link ADD links_sent :one")
+            .condition_expression("attribute_exists(pk) AND last_sent <= :cutoff AND links_sent < :max")
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_values(":link", s(link_hash))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":cutoff", n(cutoff.seconds()))
+            .expression_attribute_values(":max", n(i64::from(max)))
+            .build()
+            .map_err(build_error)?;
+        let store = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(ip_link_item(link_hash, link)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let items =
+            vec![TransactWriteItem::builder().update(note).build(), TransactWriteItem::builder().put(store).build()];
+        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
+        Ok(())
     }
 
-    /// Undoes [`Store::mark_challenge_mail_sent`] of `sent_at` when that email could not be sent,
-    /// so the next one may go at once (back to `cutoff`, the moment a send is allowed again).
-    pub async fn release_challenge_mail_cooldown(
+    /// Undoes [`Store::send_another_ip_link`] when its email could not be sent: the link is
+    /// deleted, the earlier link (`earlier`) works again, the send does not count, and the next
+    /// may go at once (`cutoff`).
+    pub async fn withdraw_ip_link(
         &self,
-        token_hash: &str,
-        sent_at: UnixTime,
+        challenge_hash: &str,
+        link_hash: &str,
+        earlier: Option<&str>,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
-        match self.set_last_sent(token_hash, cutoff, "last_sent = :then", sent_at).await {
-            // Another email went out meanwhile: its cooldown stands.
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(err) => Err(err),
-        }
-    }
-
-    async fn set_last_sent(
-        &self,
-        token_hash: &str,
-        value: UnixTime,
-        condition: &str,
-        then: UnixTime,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
+        let note = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s("CHALLENGE"))
-            .update_expression("SET last_sent = :value")
-            .condition_expression(condition)
-            .expression_attribute_values(":value", n(value.seconds()))
-            .expression_attribute_values(":then", n(then.seconds()))
-            .send()
-            .await;
-        conditional(result)?;
-        Ok(())
+            .set_key(Some(challenge_key(challenge_hash)))
+            .condition_expression("link = :link")
+            .expression_attribute_values(":cutoff", n(cutoff.seconds()))
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":link", s(link_hash));
+        let note = match earlier {
+            Some(earlier) => note
+                .update_expression("SET last_sent = :cutoff, link = :earlier ADD links_sent :minus_one")
+                .expression_attribute_values(":earlier", s(earlier)),
+            None => note.update_expression("SET last_sent = :cutoff ADD links_sent :minus_one REMOVE link"),
+        }
+            .build()
+            .map_err(build_error)?;
+        let delete = Delete::builder().table_name(&self.table).set_key(Some(ip_link_key(link_hash))).build();
+        let items = vec![
+            TransactWriteItem::builder().update(note).build(),
+            TransactWriteItem::builder().delete(delete.map_err(build_error)?).build(),
+        ];
+        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await) {
+            // The login moved on meanwhile: nothing of this link is left to withdraw.
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -1,6 +1,6 @@
 //! Emailed IP-verification links: `IPLINK#<sha256(token)>`, single use, valid two hours.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 
 use crate::audit::{AuditEvent, audit_item};
@@ -16,6 +16,9 @@ pub struct IpLink {
     pub range: String,
     pub client_ip: String,
     pub expires_at: UnixTime,
+    /// The hash of the waiting login it was sent for: it works only while it is that login's
+    /// newest link.
+    pub challenge: String,
 }
 
 fn link_pk(token_hash: &str) -> String {
@@ -34,25 +37,16 @@ pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Item {
         ("range".to_owned(), s(&link.range)),
         ("client_ip".to_owned(), s(&link.client_ip)),
         (EXPIRES_AT.to_owned(), n(link.expires_at.seconds())),
+        ("challenge".to_owned(), s(&link.challenge)),
     ]);
     item
 }
 
 impl Store {
-    pub async fn create_ip_link(&self, token_hash: &str, link: &IpLink) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(ip_link_item(token_hash, link)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await?;
-        Ok(())
-    }
-
-    /// Uses a link: in one transaction the link is deleted (so it works once) and its range is
-    /// added to the user's verified ranges, so an outage between the two cannot spend a link
-    /// without verifying anything. `None`: unknown, used or expired.
+    /// Uses a link: in one transaction the link is deleted (so it works once), its range is added
+    /// to the user's verified ranges and the use is audited, so an outage cannot spend a link
+    /// without verifying anything. `None`: unknown, used, expired, or no longer its login's
+    /// newest link.
     /// `audit` says what to record of it, in the same transaction.
     pub async fn use_ip_link(
         &self,
@@ -76,6 +70,7 @@ impl Store {
             range: get_s(&item, "range")?,
             client_ip: get_s(&item, "client_ip")?,
             expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
+            challenge: get_s(&item, "challenge")?,
         };
         if !domain::ipcheck::link_valid(link.expires_at, now) {
             return Ok(None);
@@ -97,6 +92,14 @@ impl Store {
             .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
             .build()
             .map_err(build)?;
+        // Only the newest link of a login still waiting works (a resend revokes the earlier ones).
+        let newest = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(crate::challenges::challenge_key(&link.challenge)))
+            .condition_expression("link = :link")
+            .expression_attribute_values(":link", s(token_hash))
+            .build()
+            .map_err(build)?;
         let record = Put::builder()
             .table_name(&self.table)
             .set_item(Some(audit_item(&audit(&link))))
@@ -108,6 +111,7 @@ impl Store {
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())
             .transact_items(TransactWriteItem::builder().put(record).build())
+            .transact_items(TransactWriteItem::builder().condition_check(newest).build())
             .send()
             .await;
         match result {
@@ -116,17 +120,5 @@ impl Store {
             Err(err) if lost_condition(&err) => Ok(None),
             Err(err) => Err(err.into()),
         }
-    }
-
-    /// Withdraws a link whose email could not be sent.
-    pub async fn delete_ip_link(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, s(link_pk(token_hash)))
-            .key(SK, s("IPLINK"))
-            .send()
-            .await?;
-        Ok(())
     }
 }

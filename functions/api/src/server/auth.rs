@@ -240,17 +240,23 @@ fn new_challenge(
             account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
         },
         range,
+        link: None,
+        links_sent: 0,
     };
     (SessionToken::generate(), challenge)
 }
 
-fn new_ip_link(user: &User, range: &str, ip: &str, now: UnixTime) -> (SessionToken, IpLink) {
+/// A link that verifies `range` for the user's login from `login_ip`, waiting as `challenge_hash`.
+fn new_ip_link(c: &Challenge, challenge_hash: &str, now: UnixTime) -> (SessionToken, IpLink) {
+    let (account_id, user_id, range, login_ip) =
+        (&c.account_id, &c.user_id, c.range.as_deref().unwrap_or_default(), &c.client_ip);
     let link = IpLink {
-        account_id: user.account_id.clone(),
-        user_id: user.id.clone(),
+        account_id: account_id.to_owned(),
+        user_id: user_id.to_owned(),
         range: range.to_owned(),
-        client_ip: ip.to_owned(),
+        client_ip: login_ip.to_owned(),
         expires_at: ipcheck::link_expires_at(now),
+        challenge: challenge_hash.to_owned(),
     };
     (SessionToken::generate(), link)
 }
@@ -267,12 +273,14 @@ async fn start_ip_verification(
 ) -> Result<LoginOutcome, ApiError> {
     // An address that cannot be read gets a range no link can match.
     let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
-    let (challenge_token, challenge) =
+    let (challenge_token, mut challenge) =
         new_challenge(user, account, Purpose::IpVerification, ip, now, Some(range.clone()));
-    let (link_token, link) = new_ip_link(user, &range, ip, now);
-    let (challenge_hash, link_hash) = (challenge_token.hash(), link_token.hash());
+    let challenge_hash = challenge_token.hash();
+    let (link_token, link) = new_ip_link(&challenge, &challenge_hash, now);
+    let link_hash = link_token.hash();
+    (challenge.link, challenge.links_sent) = (Some(link_hash.clone()), 1);
     ctx.store.create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link).await.map_err(store_failure)?;
-    if let Err(err) = mail_ip_link(ctx, user, &link_token, ip).await {
+    if let Err(err) = mail_ip_link(ctx, &user.name, user.email.as_str(), &link_token, ip).await {
         // Nothing to wait for: the login starts again from the password.
         if let Err(e) = ctx.store.delete_ip_challenge(&challenge_hash, &link_hash).await {
             tracing::error!(error = %e, "could not withdraw an unsent IP verification");
@@ -284,23 +292,17 @@ async fn start_ip_verification(
     Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() })
 }
 
-/// Another link for a waiting login; withdrawn if the email cannot be sent.
-async fn send_ip_link(ctx: &Ctx, user: &User, range: &str, ip: &str, now: UnixTime) -> Result<(), ApiError> {
-    let (token, link) = new_ip_link(user, range, ip, now);
-    ctx.store.create_ip_link(&token.hash(), &link).await.map_err(store_failure)?;
-    if let Err(err) = mail_ip_link(ctx, user, &token, ip).await {
-        // A link nobody received must not stay valid.
-        ctx.store.delete_ip_link(&token.hash()).await.map_err(store_failure)?;
-        return Err(err);
-    }
-    audit::record(ctx, None, user, "ip_verification.sent", ip, &format!("link sent for {range}")).await;
-    Ok(())
-}
-
-async fn mail_ip_link(ctx: &Ctx, user: &User, token: &SessionToken, ip: &str) -> Result<(), ApiError> {
+/// Emails the link for `token` to a login from `login_ip`.
+async fn mail_ip_link(
+    ctx: &Ctx,
+    name: &str,
+    email: &str,
+    token: &SessionToken,
+    login_ip: &str,
+) -> Result<(), ApiError> {
     let url = format!("{}/?verify-ip={}", ctx.config.app_origin, token.expose());
-    let mail = mail::Email::ip_verification_link(&user.name, &url, ip, ipcheck::LINK_VALID_SECONDS / 3600);
-    ctx.mailer.send(user.email.as_str(), &mail).await.map_err(request::mail_failure)
+    let mail = mail::Email::ip_verification_link(name, &url, login_ip, ipcheck::LINK_VALID_SECONDS / 3600);
+    ctx.mailer.send(email, &mail).await.map_err(request::mail_failure)
 }
 
 /// The waiting login: still waiting for its link, or (once the range is verified) its next step.
@@ -334,6 +336,8 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     Ok(next)
 }
 
+/// Another link for the waiting login: after a minute, at most `MAX_LINK_SENDS` in all, and
+/// only the newest works. The email names the address of the login it is for.
 pub async fn resend_ip_link() -> Result<(), ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
@@ -347,26 +351,46 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         .map_err(store_failure)?
         .filter(|c| c.purpose == Purpose::IpVerification)
         .ok_or_else(login_expired)?;
+    let too_many = || {
+        ApiError::bad_request("Too many emails were sent for this login. Log in again to get a new link.")
+    };
+    if challenge.links_sent >= ipcheck::MAX_LINK_SENDS {
+        return Err(too_many());
+    }
+    let range = challenge.range.clone().unwrap_or_default();
+    let (link_token, link) = new_ip_link(&challenge, &hash, now);
     let cutoff = now.plus_seconds(-ipcheck::RESEND_COOLDOWN_SECONDS);
-    match ctx.store.mark_challenge_mail_sent(&hash, now, cutoff).await {
+    let sent = ctx
+        .store
+        .send_another_ip_link(&hash, &link_token.hash(), &link, now, cutoff, ipcheck::MAX_LINK_SENDS)
+        .await;
+    match sent {
         Ok(()) => {}
+        Err(store::StoreError::Conflict) if challenge.links_sent + 1 >= ipcheck::MAX_LINK_SENDS => {
+            return Err(too_many());
+        }
         Err(store::StoreError::Conflict) => {
             return Err(ApiError::bad_request("An email was just sent. You can send another in a minute."));
         }
         Err(e) => return Err(store_failure(e)),
     }
-    let user = ctx
-        .store
-        .get_user(&challenge.account_id, &challenge.user_id)
-        .await
-        .map_err(store_failure)?
-        .ok_or_else(login_expired)?;
-    let sent = send_ip_link(&ctx, &user, challenge.range.as_deref().unwrap_or_default(), &ip, now).await;
-    if sent.is_err() {
-        // Nothing went out: the user may try again at once.
-        ctx.store.release_challenge_mail_cooldown(&hash, now, cutoff).await.map_err(store_failure)?;
+    let display = &challenge.display;
+    if let Err(err) = mail_ip_link(&ctx, &display.name, &display.email, &link_token, &challenge.client_ip).await {
+        // Nothing went out: the link is withdrawn and the user may try again at once.
+        let earlier = challenge.link.as_deref();
+        ctx.store.withdraw_ip_link(&hash, &link_token.hash(), earlier, cutoff).await.map_err(store_failure)?;
+        return Err(err);
     }
-    sent
+    let event = audit::event(
+        &challenge.account_id,
+        &challenge.user_id,
+        &challenge.user_id,
+        "ip_verification.sent",
+        &ip,
+        &format!("link sent again for {range} (login from {})", challenge.client_ip),
+    );
+    audit::write(&ctx, &event).await;
+    Ok(())
 }
 
 pub async fn verify_ip(token: String) -> Result<String, ApiError> {

@@ -128,7 +128,8 @@ pub fn viewer_ip(value: &str) -> Option<std::net::IpAddr> {
     let (address, port) = value.trim().rsplit_once(':')?;
     port.parse::<u16>().ok()?;
     let address = address.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(address);
-    address.parse().ok()
+    // An IPv4 viewer may be written as IPv6 (`::ffff:a.b.c.d`): it is the IPv4 address.
+    address.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
 async fn record_client_ip(mut req: Request, next: Next) -> Response {
@@ -186,6 +187,7 @@ mod tests {
         assert_eq!(viewer_ip("2001:db8::1:443").unwrap().to_string(), "2001:db8::1");
         assert_eq!(viewer_ip("[2001:db8::1]:443").unwrap().to_string(), "2001:db8::1");
         assert_eq!(viewer_ip("::1:80").unwrap().to_string(), "::1");
+        assert_eq!(viewer_ip("::ffff:198.51.100.7:443").unwrap().to_string(), "198.51.100.7");
     }
 
     #[test]

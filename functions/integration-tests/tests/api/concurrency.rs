@@ -262,6 +262,8 @@ fn challenge(user: &User) -> Challenge {
             account_name: "a".into(),
         },
         range: None,
+        link: None,
+        links_sent: 0,
     }
 }
 

@@ -126,3 +126,65 @@ async fn the_account_setting_turns_ip_verification_off() {
     app.connect_from(ELSEWHERE);
     assert!(app.login(&app.email("tech"), PASSWORD).await.body.get("SignedIn").is_some());
 }
+
+/// As if a minute had passed since the waiting login's last email.
+async fn a_minute_later(app: &crate::TestApp) {
+    let token = domain::secret::SessionToken::parse(&app.cookie("__Host-login").unwrap()).unwrap();
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("CHALLENGE#{}", token.hash())))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("CHALLENGE".into()))
+        .update_expression("SET last_sent = :long_ago")
+        .expression_attribute_values(":long_ago", aws_sdk_dynamodb::types::AttributeValue::N("0".into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resends_are_capped() {
+    let app = spawn_app().await;
+    let email = app.email("tech");
+    app.connect_from("198.51.100.7");
+    assert!(app.login(&email, PASSWORD).await.body.get("IpVerificationRequired").is_some());
+    let first = app.latest_ip_link_token(&email).await;
+    // The resend comes from somewhere else: the email still names the login's address.
+    app.connect_from("203.0.113.9");
+    a_minute_later(&app).await;
+    assert_eq!(app.call("auth/resend-ip-link", json!({})).await.status, 200);
+    let second = app.latest_ip_link_token(&email).await;
+    assert_ne!(first, second);
+    let text = app.mail_to(&email).await.last().unwrap()["body"]["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("198.51.100.7") && !text.contains("203.0.113.9"), "{text}");
+    // Only the newest link works.
+    let opener = app.browser();
+    assert_eq!(opener.call("auth/verify-ip", json!({ "token": first })).await.status, 400);
+    // Five emails for one login at most.
+    for _ in 0..3 {
+        a_minute_later(&app).await;
+        assert_eq!(app.call("auth/resend-ip-link", json!({})).await.status, 200);
+    }
+    a_minute_later(&app).await;
+    let capped = app.call("auth/resend-ip-link", json!({})).await;
+    assert_eq!(capped.status, 400, "{:?}", capped.body);
+    assert!(capped.message().contains("Too many emails"), "{:?}", capped.body);
+    assert_eq!(app.mail_to(&email).await.len(), 5);
+    let newest = app.latest_ip_link_token(&email).await;
+    assert_eq!(opener.call("auth/verify-ip", json!({ "token": newest })).await.body, "198.51.100.0/24");
+}
+
+#[tokio::test]
+async fn an_ipv4_address_written_as_ipv6_is_ranged_as_ipv4() {
+    let app = spawn_app().await;
+    let email = app.email("tech");
+    app.connect_from("::ffff:198.51.100.7");
+    assert!(app.login(&email, PASSWORD).await.body.get("IpVerificationRequired").is_some());
+    let token = app.latest_ip_link_token(&email).await;
+    assert_eq!(app.call("auth/verify-ip", json!({ "token": token })).await.body, "198.51.100.0/24");
+    // The same machine, seen as plain IPv4, is now trusted.
+    let plain = app.browser();
+    plain.connect_from("198.51.100.8");
+    assert!(plain.login(&email, PASSWORD).await.body.get("SignedIn").is_some());
+}
