@@ -116,6 +116,29 @@ impl Store {
         Err(StoreError::Unavailable("a login counter kept changing".into()))
     }
 
+    /// Takes back one attempt counted as `counted` (a password that turned out right): only in the
+    /// same window and never below zero.
+    pub async fn uncount_failure(&self, key: &CounterKey, counted: &Counter) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self::key(key)))
+            .update_expression("ADD failures :minus_one")
+            .condition_expression("window_start = :window AND failures > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":window", n(counted.window_start.seconds()))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A new window began or the counter was cleared: nothing of this attempt is left.
+            Err(err) if lost_condition(&err) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
         self.client.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
         Ok(())

@@ -106,7 +106,13 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         .unwrap_or(false);
 
     let user = match (verified, user) {
-        (true, Some(user)) => user,
+        (true, Some(user)) => {
+            // A right password is no failure: its attempt, counted while it was checked, is
+            // taken back (wrong passcodes that follow still count).
+            ctx.store.uncount_failure(&keys[0], &pair).await.map_err(store_failure)?;
+            ctx.store.uncount_failure(&keys[1], &by_email).await.map_err(store_failure)?;
+            user
+        }
         (_, user) => {
             let lock = lock_of(Some(&pair), Some(&by_email), now);
             // The same writes whether or not the email has an account, so timing tells nothing.

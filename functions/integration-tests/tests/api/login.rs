@@ -234,3 +234,41 @@ async fn failed_logins_of_unknown_emails_expire_and_spread_over_partitions() {
         assert!((thirty_days - 5..=thirty_days + 5).contains(&expires.parse::<i64>().unwrap()));
     }
 }
+
+/// A right password is no failure: four typos, then the right password and passcode, log in.
+#[tokio::test]
+async fn four_typos_then_the_right_password_and_passcode_log_in() {
+    let app = spawn_app().await;
+    let (user, secret, _) = crate::active_user(&app, "sam").await;
+    for _ in 0..4 {
+        assert_eq!(app.login(user.email.as_str(), "typo").await.status, 401);
+    }
+    assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
+    let passcode = app.passcode(&crate::code_now(&secret, 1)).await;
+    assert_eq!(passcode.status, 200, "{:?}", passcode.body);
+}
+
+/// Wrong passcodes count: four are forgiven by the right fifth code, five end the login.
+#[tokio::test]
+async fn four_wrong_passcodes_then_the_right_one_log_in_and_five_end_the_login() {
+    let app = spawn_app().await;
+    let (user, secret, _) = crate::active_user(&app, "sam").await;
+    let right = crate::code_now(&secret, 1);
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
+    for _ in 0..4 {
+        assert_eq!(app.passcode(wrong).await.status, 401);
+    }
+    let passcode = app.passcode(&right).await;
+    assert_eq!(passcode.status, 200, "{:?}", passcode.body);
+
+    let other = app.browser();
+    assert_eq!(other.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
+    for _ in 0..4 {
+        assert_eq!(other.passcode(wrong).await.status, 401);
+    }
+    let fifth = other.passcode(wrong).await;
+    assert!(fifth.status == 401 || fifth.status == 429, "{:?}", fifth.body);
+    assert!(other.cookie("__Host-login").is_none(), "the login ended");
+    assert_eq!(other.passcode(&crate::code_now(&secret, 2)).await.status, 401);
+}
