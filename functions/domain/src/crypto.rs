@@ -26,6 +26,8 @@ impl fmt::Debug for Keyring {
 pub enum CryptoError {
     #[error("the key configuration must be `id:64 hex digits[,id:...]`")]
     BadKeyConfig,
+    #[error("the key id {0} is given twice")]
+    DuplicateKeyId(String),
     #[error("the ciphertext is malformed")]
     Malformed,
     #[error("no key with id {0}")]
@@ -50,6 +52,12 @@ impl Keyring {
             .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
             return Err(CryptoError::BadKeyConfig);
+        }
+        // Each stored secret names its key: two keys with one id would make that name ambiguous.
+        if let Some((id, _)) = keys.iter().enumerate().find_map(|(i, (id, _))| {
+            keys[..i].iter().any(|(earlier, _)| earlier == id).then_some((id.clone(), ()))
+        }) {
+            return Err(CryptoError::DuplicateKeyId(id));
         }
         Ok(Keyring { keys })
     }
@@ -95,6 +103,12 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_id_given_twice_is_refused() {
+        let twice = format!("{K1},{}", K2.replace("k2:", "k1:"));
+        assert_eq!(Keyring::parse(&twice).unwrap_err(), CryptoError::DuplicateKeyId("k1".into()));
+    }
 
     #[test]
     fn resealing_moves_a_secret_to_the_current_key() {

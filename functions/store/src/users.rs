@@ -5,7 +5,7 @@ use domain::{Email, Role, UnixTime};
 use crate::client::{
     Item, Store, StoreError, conditional, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
 };
-use crate::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+use crate::keys::{GSI1_PK, GSI1_SK, PK, SK};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -274,24 +274,29 @@ impl Store {
         }
     }
 
-    /// The login lookup: one query on the email index.
+    /// The login lookup, strongly consistent: the email's claim item names the user, whose item
+    /// is read by key (the email index may lag behind a change). An email without an account
+    /// reads a key that does not exist, so both cost the same two reads.
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let out = self
+        let claim = self
             .client
-            .query()
+            .get_item()
             .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk AND #sk = :sk")
-            .expression_attribute_names("#pk", GSI1_PK)
-            .expression_attribute_names("#sk", GSI1_SK)
-            .expression_attribute_values(":pk", s(email_pk(email)))
-            .expression_attribute_values(":sk", s("USER"))
-            .limit(1)
+            .key(PK, s(email_pk(email)))
+            .key(SK, s("EMAIL"))
+            .consistent_read(true)
             .send()
-            .await?;
-        out.items.unwrap_or_default().first().map(user_from_item).transpose()
+            .await?
+            .item;
+        let (account_id, user_id) = match &claim {
+            Some(claim) => (get_s(claim, "account_id")?, get_s(claim, "user_id")?),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        let user = self.get_user(&account_id, &user_id).await?;
+        Ok(user.filter(|_| claim.is_some()))
     }
 
+    /// A user by key, strongly consistent (every check of a session's user reads the latest).
     pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
         let out = self
             .client
@@ -299,6 +304,7 @@ impl Store {
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
             .key(SK, s(user_sk(user_id)))
+            .consistent_read(true)
             .send()
             .await?;
         out.item.as_ref().map(user_from_item).transpose()
