@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 
 #[derive(Clone)]
@@ -62,27 +62,37 @@ impl Keyring {
         Ok(Keyring { keys })
     }
 
-    /// Whether `stored` is sealed under the current key (nothing to re-encrypt).
+    /// Whether `stored` is sealed under the current key and bound to its owner (nothing left to
+    /// re-encrypt).
     pub fn is_current(&self, stored: &str) -> bool {
-        stored.split_once(':').is_some_and(|(id, _)| id == self.keys[0].0)
+        stored.strip_prefix(BOUND).and_then(|rest| rest.split_once(':')).is_some_and(|(id, _)| id == self.keys[0].0)
     }
 
-    /// `stored`, decrypted with whichever key sealed it and sealed again under the current key.
-    pub fn reseal(&self, stored: &str) -> Result<String, CryptoError> {
-        Ok(self.encrypt(&self.decrypt(stored)?))
+    /// `stored`, opened with whichever key sealed it and sealed again under the current key.
+    pub fn reseal(&self, stored: &str, owner: &str) -> Result<String, CryptoError> {
+        Ok(self.seal(&self.open(stored, owner)?, owner))
     }
 
-    pub fn encrypt(&self, plaintext: &[u8]) -> String {
+    /// Encrypts `plaintext` under the current key, bound to `owner` (the user id) and the key id
+    /// as associated data: a ciphertext copied to another user's item does not open there.
+    pub fn seal(&self, plaintext: &[u8], owner: &str) -> String {
         let (id, key) = &self.keys[0];
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let aad = associated_data(owner, id);
         let ciphertext = Aes256Gcm::new(key)
-            .encrypt(&nonce, plaintext)
+            .encrypt(&nonce, Payload { msg: plaintext, aad: aad.as_bytes() })
             .expect("AES-GCM encryption of a short secret cannot fail");
-        format!("{id}:{}:{}", hex::encode(nonce), hex::encode(ciphertext))
+        format!("{BOUND}{id}:{}:{}", hex::encode(nonce), hex::encode(ciphertext))
     }
 
-    pub fn decrypt(&self, stored: &str) -> Result<Vec<u8>, CryptoError> {
-        let mut parts = stored.splitn(3, ':');
+    /// Decrypts what [`Keyring::seal`] sealed for `owner`. A secret sealed before secrets were bound
+    /// to their owner (no `v2:`) still opens, until `devkit reencrypt-totp-secrets` reseals it.
+    pub fn open(&self, stored: &str, owner: &str) -> Result<Vec<u8>, CryptoError> {
+        let (bound, rest) = match stored.strip_prefix(BOUND) {
+            Some(rest) => (true, rest),
+            None => (false, stored),
+        };
+        let mut parts = rest.splitn(3, ':');
         let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(CryptoError::Malformed);
         };
@@ -96,13 +106,34 @@ impl Keyring {
             .iter()
             .find(|(kid, _)| kid == id)
             .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))?;
-        Aes256Gcm::new(key).decrypt(Nonce::from_slice(&nonce), ct.as_ref()).map_err(|_| CryptoError::Decrypt)
+        let aad = if bound { associated_data(owner, id) } else { String::new() };
+        Aes256Gcm::new(key)
+            .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: aad.as_bytes() })
+            .map_err(|_| CryptoError::Decrypt)
     }
+}
+
+/// Marks a ciphertext bound to its owner and key id.
+const BOUND: &str = "v2:";
+
+fn associated_data(owner: &str, key_id: &str) -> String {
+    format!("{owner}|{key_id}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const K1: &str = "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const K2: &str = "k2:1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
+
+    /// How secrets were sealed before they were bound to their owner.
+    fn legacy_seal(ring: &Keyring, plaintext: &[u8]) -> String {
+        let (id, key) = &ring.keys[0];
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = Aes256Gcm::new(key).encrypt(&nonce, plaintext).unwrap();
+        format!("{id}:{}:{}", hex::encode(nonce), hex::encode(ciphertext))
+    }
 
     #[test]
     fn a_key_id_given_twice_is_refused() {
@@ -111,50 +142,63 @@ mod tests {
     }
 
     #[test]
-    fn resealing_moves_a_secret_to_the_current_key() {
-        let old = Keyring::parse(K1).unwrap();
-        let rotated = Keyring::parse(&format!("{K2},{K1}")).unwrap();
-        let sealed = old.encrypt(b"s");
-        assert!(!rotated.is_current(&sealed));
-        let resealed = rotated.reseal(&sealed).unwrap();
-        assert!(rotated.is_current(&resealed) && resealed.starts_with("k2:"));
-        assert_eq!(rotated.decrypt(&resealed).unwrap(), b"s");
-        assert_eq!(Keyring::parse(K2).unwrap().reseal(&sealed), Err(CryptoError::UnknownKey("k1".into())));
-    }
-
-    const K1: &str = "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-    const K2: &str = "k2:1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
-
-    #[test]
     fn round_trips_and_hides_the_plaintext() {
         let ring = Keyring::parse(K1).unwrap();
-        let sealed = ring.encrypt(b"super secret");
-        assert!(sealed.starts_with("k1:"));
+        let sealed = ring.seal(b"super secret", "alice");
+        assert!(sealed.starts_with("v2:k1:"));
         assert!(!sealed.contains(&hex::encode(b"super secret")));
-        assert_eq!(ring.decrypt(&sealed).unwrap(), b"super secret");
+        assert_eq!(ring.open(&sealed, "alice").unwrap(), b"super secret");
         // A fresh nonce every time.
-        assert_ne!(ring.encrypt(b"x"), ring.encrypt(b"x"));
+        assert_ne!(ring.seal(b"x", "alice"), ring.seal(b"x", "alice"));
     }
 
     #[test]
-    fn rotation_decrypts_old_and_encrypts_with_new() {
+    fn a_secret_copied_to_another_user_does_not_open() {
+        let ring = Keyring::parse(K1).unwrap();
+        let alices = ring.seal(b"alice's secret", "alice");
+        assert_eq!(ring.open(&alices, "bob"), Err(CryptoError::Decrypt));
+        // Nor under another key id claimed for it.
+        let relabelled = alices.replacen("v2:k1:", "v2:k2:", 1);
+        let both = Keyring::parse(&format!("{K1},{}", K2)).unwrap();
+        assert!(both.open(&relabelled, "alice").is_err());
+    }
+
+    #[test]
+    fn resealing_moves_a_secret_to_the_current_key_bound_to_its_owner() {
         let old = Keyring::parse(K1).unwrap();
-        let sealed_old = old.encrypt(b"secret");
         let rotated = Keyring::parse(&format!("{K2},{K1}")).unwrap();
-        assert_eq!(rotated.decrypt(&sealed_old).unwrap(), b"secret");
-        assert!(rotated.encrypt(b"secret").starts_with("k2:"));
+        for sealed in [old.seal(b"s", "alice"), legacy_seal(&old, b"s")] {
+            assert!(!rotated.is_current(&sealed));
+            let resealed = rotated.reseal(&sealed, "alice").unwrap();
+            assert!(rotated.is_current(&resealed) && resealed.starts_with("v2:k2:"));
+            assert_eq!(rotated.open(&resealed, "alice").unwrap(), b"s");
+            assert_eq!(Keyring::parse(K2).unwrap().reseal(&sealed, "alice"), Err(CryptoError::UnknownKey("k1".into())));
+        }
+        // A legacy secret under the current key still needs binding.
+        let legacy_current = legacy_seal(&rotated, b"s");
+        assert!(!rotated.is_current(&legacy_current));
+        assert_eq!(rotated.open(&legacy_current, "anyone").unwrap(), b"s");
+    }
+
+    #[test]
+    fn rotation_opens_old_and_seals_with_new() {
+        let old = Keyring::parse(K1).unwrap();
+        let sealed_old = old.seal(b"secret", "alice");
+        let rotated = Keyring::parse(&format!("{K2},{K1}")).unwrap();
+        assert_eq!(rotated.open(&sealed_old, "alice").unwrap(), b"secret");
+        assert!(rotated.seal(b"secret", "alice").starts_with("v2:k2:"));
         let only_new = Keyring::parse(K2).unwrap();
-        assert_eq!(only_new.decrypt(&sealed_old), Err(CryptoError::UnknownKey("k1".into())));
+        assert_eq!(only_new.open(&sealed_old, "alice"), Err(CryptoError::UnknownKey("k1".into())));
     }
 
     #[test]
     fn tampering_and_bad_config_are_refused() {
         let ring = Keyring::parse(K1).unwrap();
-        let mut sealed = ring.encrypt(b"secret");
+        let mut sealed = ring.seal(b"secret", "alice");
         let last = sealed.pop().unwrap();
         sealed.push(if last == '0' { '1' } else { '0' });
-        assert_eq!(ring.decrypt(&sealed), Err(CryptoError::Decrypt));
-        assert_eq!(ring.decrypt("nonsense"), Err(CryptoError::Malformed));
+        assert_eq!(ring.open(&sealed, "alice"), Err(CryptoError::Decrypt));
+        assert_eq!(ring.open("nonsense", "alice"), Err(CryptoError::Malformed));
         assert!(Keyring::parse("").is_err());
         assert!(Keyring::parse("k1:abcd").is_err());
         assert!(

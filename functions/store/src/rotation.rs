@@ -10,6 +10,8 @@ pub struct SealedSecret {
     key: Item,
     attribute: &'static str,
     pub value: String,
+    /// The user it belongs to (what it is bound to).
+    pub owner: String,
 }
 
 impl std::fmt::Debug for SealedSecret {
@@ -38,10 +40,16 @@ impl Store {
         let mut found = Vec::new();
         while let Some(item) = pages.next().await {
             let item = item?;
-            let key = Item::from([(PK.to_owned(), s(get_s(&item, PK)?)), (SK.to_owned(), s(get_s(&item, SK)?))]);
+            let sk = get_s(&item, SK)?;
+            // A user item names its user; an enrollment item is `ENROLL#<user>`.
+            let owner = match sk.strip_prefix("ENROLL#") {
+                Some(user_id) => user_id.to_owned(),
+                None => get_s(&item, "user_id")?,
+            };
+            let key = Item::from([(PK.to_owned(), s(get_s(&item, PK)?)), (SK.to_owned(), s(sk))]);
             for attribute in SEALED_ATTRIBUTES {
                 if let Ok(value) = get_s(&item, attribute) {
-                    found.push(SealedSecret { key: key.clone(), attribute, value });
+                    found.push(SealedSecret { key: key.clone(), attribute, value, owner: owner.clone() });
                 }
             }
         }

@@ -23,7 +23,7 @@ pub async fn reencrypt(store: &Store, ring: &Keyring) -> Result<Report, StoreErr
             report.already_current += 1;
             continue;
         }
-        let Ok(resealed) = ring.reseal(&secret.value) else {
+        let Ok(resealed) = ring.reseal(&secret.value, &secret.owner) else {
             report.unreadable += 1;
             continue;
         };

@@ -103,7 +103,7 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
             Status::Active => {
                 // The same writes as the activation flow, without the emails.
                 let secret = TotpSecret::from_base32(DEMO_TOTP_KEY).ok_or("bad demo key")?;
-                let sealed = keys.encrypt(secret.expose_bytes());
+                let sealed = keys.seal(secret.expose_bytes(), &user.id);
                 store.save_email_code(&user, "seeded", now(), now(), 1).await?;
                 store.mark_email_verified(&user, "seeded", now()).await?;
                 store.set_pending_secret(&user, &sealed).await?;

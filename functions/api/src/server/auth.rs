@@ -466,7 +466,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         Some(hash) => Proof::RecoveryCode { hash },
         None => {
             let secret =
-                ctx.config.totp_keys()?.decrypt(&sealed).map(TotpSecret::from_bytes).map_err(|err| {
+                ctx.config.totp_keys()?.open(&sealed, &challenge.user_id).map(TotpSecret::from_bytes).map_err(|err| {
                     tracing::error!(error = %err, "cannot decrypt a TOTP secret");
                     ApiError::internal()
                 })?;

@@ -182,7 +182,7 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
     let secret = TotpSecret::generate();
-    let sealed = ctx.config.totp_keys()?.encrypt(secret.expose_bytes());
+    let sealed = ctx.config.totp_keys()?.seal(secret.expose_bytes(), &user.id);
     match ctx.store.set_pending_secret(user, &sealed).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
@@ -204,7 +204,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
-    let secret = ctx.config.totp_keys()?.decrypt(&sealed).map(TotpSecret::from_bytes).map_err(|e| {
+    let secret = ctx.config.totp_keys()?.open(&sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
         tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
         ApiError::internal()
     })?;

@@ -461,8 +461,8 @@ async fn a_function_reads_its_secrets_from_secrets_manager_at_start() {
     let origin = std::env::var("ORIGIN_SECRET").expect("the stack's origin secret");
     assert!(with_keys.origin_secret.matches(origin.as_bytes()));
     let local = domain::crypto::Keyring::parse(&std::env::var("TOTP_KEYS").unwrap()).unwrap();
-    let sealed = local.encrypt(b"a totp secret");
-    assert_eq!(with_keys.totp_keys().unwrap().decrypt(&sealed).unwrap(), b"a totp secret");
+    let sealed = local.seal(b"a totp secret", "someone");
+    assert_eq!(with_keys.totp_keys().unwrap().open(&sealed, "someone").unwrap(), b"a totp secret");
     let without = Config::load(TotpKeys::NotNeeded).await.unwrap();
     assert!(without.totp_keys.is_none(), "a function that needs no key ring gets none");
     assert!(format!("{without:?}").contains("<redacted>") && !format!("{with_keys:?}").contains(&origin));

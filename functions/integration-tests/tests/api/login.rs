@@ -293,3 +293,27 @@ async fn the_login_does_not_depend_on_the_email_index() {
     let login = app.login(&app.email("tech"), PASSWORD).await;
     assert!(login.body.get("SignedIn").is_some(), "{:?}", login.body);
 }
+
+/// TOTP secrets are bound to their user: one copied into another user's item opens for no one.
+#[tokio::test]
+async fn a_totp_secret_copied_to_another_user_does_not_let_them_in() {
+    let app = spawn_app().await;
+    let (alice, alice_secret, _) = crate::active_user(&app, "alice").await;
+    let (bob, _, _) = crate::active_user(&app, "bob").await;
+    let copied = app.user(&alice).await.totp_secret.unwrap();
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("pk", AttributeValue::S(format!("ACCOUNT#{}", bob.account_id)))
+        .key("sk", AttributeValue::S(format!("USER#{}", bob.id)))
+        .update_expression("SET totp_secret = :copied")
+        .expression_attribute_values(":copied", AttributeValue::S(copied))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.login(bob.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
+    let reply = app.passcode(&crate::code_now(&alice_secret, 1)).await;
+    assert_ne!(reply.status, 200, "{:?}", reply.body);
+    assert!(app.cookie("__Host-session").is_none());
+}

@@ -30,10 +30,10 @@ async fn every_stored_secret_moves_to_the_new_key_and_a_second_run_finds_nothing
     assert_eq!((report.reencrypted, report.already_current, report.changed_meanwhile), (2, 0, 0));
     let after = app.store.sealed_secrets().await.unwrap();
     for (was, now) in before.iter().zip(&after) {
-        assert!(now.value.starts_with("test2:"), "still under the old key");
-        assert_eq!(rotated.decrypt(&now.value).unwrap(), old.decrypt(&was.value).unwrap(), "the same secret");
+        assert!(now.value.starts_with("v2:test2:"), "still under the old key");
+        assert_eq!(rotated.open(&now.value, &now.owner).unwrap(), old.open(&was.value, &was.owner).unwrap());
     }
-    assert!(app.user(&user).await.totp_secret.unwrap().starts_with("test2:"));
+    assert!(app.user(&user).await.totp_secret.unwrap().starts_with("v2:test2:"));
 
     let again = devkit::rotate::reencrypt(&app.store, &rotated).await.unwrap();
     assert_eq!((again.reencrypted, again.already_current), (0, 2));
@@ -45,9 +45,10 @@ async fn a_secret_that_changed_meanwhile_is_left_as_it_is() {
     let (user, _, _) = active_user(&app, "sam").await;
     let read = app.store.sealed_secrets().await.unwrap();
     // The user is reset and activates again while the rotation runs.
-    let fresh = Keyring::parse(TOTP_KEYS).unwrap().encrypt(b"new phone");
+    let fresh = Keyring::parse(TOTP_KEYS).unwrap().seal(b"new phone", &user.id);
     app.store.reseal(&read[0], &fresh).await.unwrap();
     let rotated = Keyring::parse(&format!("{NEW_KEY},{TOTP_KEYS}")).unwrap();
-    assert_eq!(app.store.reseal(&read[0], &rotated.reseal(&read[0].value).unwrap()).await, Err(store::StoreError::Conflict));
+    let resealed = rotated.reseal(&read[0].value, &read[0].owner).unwrap();
+    assert_eq!(app.store.reseal(&read[0], &resealed).await, Err(store::StoreError::Conflict));
     assert_eq!(app.user(&user).await.totp_secret.as_deref(), Some(fresh.as_str()));
 }
