@@ -92,7 +92,8 @@ mod tests {
     fn ranges_are_slash_24_and_slash_64() {
         assert_eq!(range_of("203.0.113.77").as_deref(), Some("203.0.113.0/24"));
         assert_eq!(range_of("2001:db8:1:2:aaaa::1").as_deref(), Some("2001:db8:1:2::/64"));
-        assert_eq!(range_of("::ffff:203.0.113.1").as_deref(), Some("::/64"));
+        // An IPv4 address written as IPv6 is that IPv4 address, not the zero /64.
+        assert_eq!(range_of("::ffff:203.0.113.1").as_deref(), Some("203.0.113.0/24"));
         assert_eq!(range_of("unknown"), None);
         assert_eq!(range_of(""), None);
     }
