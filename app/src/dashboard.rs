@@ -73,10 +73,17 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     let new_codes = RwSignal::new(None::<Vec<String>>);
     let error = RwSignal::new(None::<String>);
     let email = me.email.clone();
-    let regenerate = move |_| {
+    // New codes need a current passcode from the app: a session alone cannot replace them.
+    let passcode = RwSignal::new(String::new());
+    let regenerate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
         spawn_local(async move {
-            match api::enroll::regenerate_recovery_codes().await {
-                Ok(codes) => new_codes.set(Some(codes)),
+            match api::enroll::regenerate_recovery_codes(passcode.get_untracked()).await {
+                Ok(codes) => {
+                    passcode.set(String::new());
+                    new_codes.set(Some(codes));
+                }
                 Err(err) => error.set(Some(err.to_string())),
             }
         });
@@ -84,7 +91,13 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     let body = if me.two_factor == TwoFactorStatus::Active {
         view! {
             <p><span class="tick green" aria-hidden="true">"✔"</span>" Two-factor authentication is active on your login."</p>
-            <button type="button" on:click=regenerate>"Get new recovery codes"</button>
+            <form class="inline" on:submit=regenerate>
+                <label>"Code from your authenticator app"
+                    <input type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
+                        prop:value=move || passcode.get() on:input=move |ev| passcode.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit">"Get new recovery codes"</button>
+            </form>
         }
         .into_any()
     } else {

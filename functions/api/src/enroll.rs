@@ -64,10 +64,11 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     crate::server::enroll::confirm_authenticator(code).await
 }
 
-/// Replaces the recovery codes with a new set (the old ones stop working).
+/// Replaces the recovery codes with a new set (the old ones stop working), for a current
+/// passcode from the authenticator app.
 #[server(prefix = "/api/enroll", endpoint = "recovery-codes", input = Json)]
-pub async fn regenerate_recovery_codes() -> Result<Vec<String>, ApiError> {
-    crate::server::enroll::regenerate_recovery_codes().await
+pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiError> {
+    crate::server::enroll::regenerate_recovery_codes(code).await
 }
 
 #[cfg(feature = "ssr")]

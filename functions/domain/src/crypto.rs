@@ -113,6 +113,33 @@ impl Keyring {
     }
 }
 
+impl Keyring {
+    /// A keyed hash of `data` under the current key, `<key id>:<HMAC-SHA256 hex>`: what is stored
+    /// for a value that only has to be recognised (recovery codes), so that a table dump alone
+    /// cannot be searched for it.
+    pub fn mac(&self, data: &[u8]) -> String {
+        let (id, key) = &self.keys[0];
+        format!("{id}:{}", hex::encode(mac_under(key, data)))
+    }
+
+    /// The keyed hash of `data` under every key of the ring, current first: a value stored before
+    /// a rotation is still recognised.
+    pub fn macs(&self, data: &[u8]) -> Vec<String> {
+        self.keys.iter().map(|(id, key)| format!("{id}:{}", hex::encode(mac_under(key, data)))).collect()
+    }
+}
+
+/// HMAC-SHA256 with a key derived from the encryption key, so that one key never serves both.
+fn mac_under(key: &Key<Aes256Gcm>, data: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_slice()).expect("any key length");
+    derive.update(b"dashboard-2fa keyed hash v1");
+    let mac_key = derive.finalize().into_bytes();
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&mac_key).expect("any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// Marks a ciphertext bound to its owner and key id.
 const BOUND: &str = "v2:";
 
@@ -189,6 +216,17 @@ mod tests {
         assert!(rotated.seal(b"secret", "alice").starts_with("v2:k2:"));
         let only_new = Keyring::parse(K2).unwrap();
         assert_eq!(only_new.open(&sealed_old, "alice"), Err(CryptoError::UnknownKey("k1".into())));
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_the_key_and_survive_a_rotation() {
+        let old = Keyring::parse(K1).unwrap();
+        let rotated = Keyring::parse(&format!("{K2},{K1}")).unwrap();
+        let stored = old.mac(b"CODE");
+        assert!(stored.starts_with("k1:") && stored.len() == 3 + 64);
+        assert_ne!(rotated.mac(b"CODE"), stored);
+        assert_eq!(rotated.macs(b"CODE"), [rotated.mac(b"CODE"), stored]);
+        assert_ne!(old.mac(b"CODE"), old.mac(b"CODF"));
     }
 
     #[test]

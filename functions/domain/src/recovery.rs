@@ -1,9 +1,12 @@
-//! Recovery codes: 10 single-use codes shown once at activation, stored only as SHA-256 hashes.
-//! Each has 59 random bits (12 characters from a 31-letter alphabet without look-alikes), enough
-//! that the hashes cannot be reversed by guessing.
+//! Recovery codes: 10 single-use codes shown once at activation, stored only as keyed hashes
+//! (HMAC-SHA256 under the TOTP key ring, whose keys live in Secrets Manager): a dump of the table
+//! alone cannot be searched for codes. Each has 59 random bits (12 characters from a 31-letter
+//! alphabet without look-alikes). Sets stored before codes were keyed (plain SHA-256) still work
+//! until they are regenerated.
 
 use rand::Rng;
 
+use crate::crypto::Keyring;
 use crate::secret::sha256_hex;
 
 pub const COUNT: usize = 10;
@@ -33,8 +36,18 @@ pub fn looks_like_recovery_code(input: &str) -> bool {
     normalise(input).is_some()
 }
 
-pub fn hash(code: &str) -> Option<String> {
-    normalise(code).map(|c| sha256_hex(&c))
+/// How a new code is stored: its keyed hash under the ring's current key.
+pub fn hash(ring: &Keyring, code: &str) -> Option<String> {
+    normalise(code).map(|c| ring.mac(c.as_bytes()))
+}
+
+/// Every form a typed code may be stored in: keyed under each key of the ring, and the plain
+/// SHA-256 of sets stored before codes were keyed.
+pub fn stored_forms(ring: &Keyring, code: &str) -> Option<Vec<String>> {
+    let code = normalise(code)?;
+    let mut forms = ring.macs(code.as_bytes());
+    forms.push(sha256_hex(&code));
+    Some(forms)
 }
 
 #[cfg(test)]
@@ -53,13 +66,26 @@ mod tests {
         }
     }
 
+    const RING: &str = "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
     #[test]
     fn typing_variations_hash_the_same() {
+        let ring = Keyring::parse(RING).unwrap();
         let code = &generate()[0];
         let sloppy = code.to_lowercase().replace('-', " ");
-        assert_eq!(hash(code), hash(&sloppy));
-        assert!(hash("123456").is_none());
+        assert_eq!(hash(&ring, code), hash(&ring, &sloppy));
+        assert!(hash(&ring, "123456").is_none());
         assert!(!looks_like_recovery_code("123456"));
-        assert!(hash("OOOO-OOOO-OOOO").is_none());
+        assert!(hash(&ring, "OOOO-OOOO-OOOO").is_none());
+    }
+
+    #[test]
+    fn stored_codes_are_keyed_and_older_plain_hashes_are_still_recognised() {
+        let ring = Keyring::parse(RING).unwrap();
+        let code = &generate()[0];
+        let plain = sha256_hex(&normalise(code).unwrap());
+        let stored = hash(&ring, code).unwrap();
+        assert_ne!(stored, plain, "not the unkeyed hash");
+        assert_eq!(stored_forms(&ring, code).unwrap(), [stored, plain]);
     }
 }

@@ -71,6 +71,17 @@ impl Email {
         )
     }
 
+    pub fn recovery_codes_replaced(name: &str) -> Email {
+        compose(
+            format!("Your {PRODUCT} recovery codes were replaced"),
+            name,
+            &[
+                "A new set of recovery codes was just created for your account, confirmed with a code from your authenticator app. The old codes no longer work.".into(),
+                "If this was not you, contact your administrator at once.".into(),
+            ],
+        )
+    }
+
     pub fn recovery_code_used(name: &str, remaining: usize) -> Email {
         compose(
             format!("A recovery code was used to log in to {PRODUCT}"),

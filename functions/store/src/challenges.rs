@@ -84,8 +84,8 @@ impl std::fmt::Debug for Challenge {
 pub enum Proof<'a> {
     /// A TOTP code matched `step` for the challenge's copy of the encrypted secret.
     Passcode { step: i64, sealed_secret: &'a str },
-    /// The hash of a recovery code.
-    RecoveryCode { hash: &'a str },
+    /// Every form a recovery code may be stored in (`domain::recovery::stored_forms`).
+    RecoveryCode { hashes: &'a [String] },
 }
 
 /// Why finishing a second factor lost.
@@ -389,11 +389,21 @@ impl Store {
                 )
                 .expression_attribute_values(":step", n(step))
                 .expression_attribute_values(":secret", s(sealed_secret)),
-            Proof::RecoveryCode { hash } => user
-                .update_expression("DELETE recovery :code SET last_login = :now")
-                .condition_expression("attribute_exists(tf_activated_at) AND contains(recovery, :h)")
-                .expression_attribute_values(":code", AttributeValue::Ss(vec![hash.to_owned()]))
-                .expression_attribute_values(":h", s(hash)),
+            Proof::RecoveryCode { hashes } => {
+                // Spent in whichever form it is stored.
+                let any_form: Vec<String> = (0..hashes.len()).map(|i| format!("contains(recovery, :h{i})")).collect();
+                let mut user = user
+                    .update_expression("DELETE recovery :code SET last_login = :now")
+                    .condition_expression(format!(
+                        "attribute_exists(tf_activated_at) AND ({})",
+                        any_form.join(" OR ")
+                    ))
+                    .expression_attribute_values(":code", AttributeValue::Ss(hashes.to_vec()));
+                for (i, hash) in hashes.iter().enumerate() {
+                    user = user.expression_attribute_values(format!(":h{i}"), s(hash));
+                }
+                user
+            }
         }
         .build()
         .map_err(build)?;

@@ -310,16 +310,29 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the whole set of recovery codes (the old ones stop working).
-    pub async fn replace_recovery_codes(&self, user: &User, hashes: Vec<String>) -> Result<(), StoreError> {
+    /// Replaces the whole set of recovery codes (the old ones stop working), proven by a passcode
+    /// of time step `step` for the secret `sealed_secret`: only a step later than the last one
+    /// used, and it becomes the last one used (`Conflict` otherwise, nothing written).
+    pub async fn replace_recovery_codes(
+        &self,
+        user: &User,
+        hashes: Vec<String>,
+        sealed_secret: &str,
+        step: i64,
+    ) -> Result<(), StoreError> {
         conditional(
             self.client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(user_key(user)))
-                .update_expression("SET recovery = :codes")
-                .condition_expression("attribute_exists(tf_activated_at)")
+                .update_expression("SET recovery = :codes, totp_last_step = :step")
+                .condition_expression(
+                    "attribute_exists(tf_activated_at) AND totp_secret = :secret \
+                     AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
+                )
                 .expression_attribute_values(":codes", AttributeValue::Ss(hashes))
+                .expression_attribute_values(":secret", s(sealed_secret))
+                .expression_attribute_values(":step", n(step))
                 .send()
                 .await,
         )?;

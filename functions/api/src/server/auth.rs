@@ -461,9 +461,9 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
     let keys = counter_keys(&email, &ip);
 
-    let recovery_hash = recovery::hash(&code);
-    let proof = match &recovery_hash {
-        Some(hash) => Proof::RecoveryCode { hash },
+    let recovery_forms = recovery::stored_forms(ctx.config.totp_keys()?, &code);
+    let proof = match &recovery_forms {
+        Some(hashes) => Proof::RecoveryCode { hashes },
         None => {
             let secret =
                 ctx.config.totp_keys()?.open(&sealed, &challenge.user_id).map(TotpSecret::from_bytes).map_err(|err| {

@@ -210,12 +210,13 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     })?;
     let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
+    let keys = ctx.config.totp_keys()?;
     let codes = recovery::generate();
     let activated = audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", &ip, "authenticator app confirmed");
     let activation = Activation {
         pending_secret: &sealed,
         step,
-        recovery_hashes: codes.iter().filter_map(|c| recovery::hash(c)).collect(),
+        recovery_hashes: codes.iter().filter_map(|c| recovery::hash(keys, c)).collect(),
         audit: &activated,
     };
     // A waiting login ends in the same transaction, logged in with 2FA.
@@ -257,16 +258,36 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     Ok(Activated { me: me_from(&user, enroller.account()), recovery_codes: codes })
 }
 
-pub async fn regenerate_recovery_codes() -> Result<Vec<String>, ApiError> {
+/// A new set of recovery codes, for a current passcode from the authenticator app (a stolen
+/// session alone cannot replace them); the user is emailed.
+pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
+    let now = now();
     let user = require_user(&ctx).await?;
-    if user.two_factor.activated_at.is_none() {
+    let (Some(_), Some(sealed)) = (user.two_factor.activated_at, user.totp_secret.as_deref()) else {
         return Err(ApiError::bad_request("Recovery codes come with active two-factor authentication."));
-    }
+    };
+    let keys = ctx.config.totp_keys()?;
+    let secret = keys.open(sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
+        tracing::error!(error = %e, "cannot decrypt a TOTP secret");
+        ApiError::internal()
+    })?;
+    let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let codes = recovery::generate();
-    let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
-    ctx.store.replace_recovery_codes(&user, hashes).await.map_err(store_failure)?;
-    audit::record(&ctx, None, &user, "2fa.recovery_codes_regenerated", &ip, "new set of 10").await;
+    let hashes = codes.iter().filter_map(|c| recovery::hash(keys, c)).collect();
+    match ctx.store.replace_recovery_codes(&user, hashes, sealed, step).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::bad_request("That code was already used. Wait for the next code in your app."));
+        }
+        Err(e) => return Err(store_failure(e)),
+    }
+    audit::record(&ctx, None, &user, "2fa.recovery_codes_regenerated", &ip, "new set of 10, confirmed with a passcode")
+        .await;
+    let mail = mail::Email::recovery_codes_replaced(&user.name);
+    if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
+        tracing::error!(error = %e, "could not send the new-recovery-codes notice");
+    }
     Ok(codes)
 }

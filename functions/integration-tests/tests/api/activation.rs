@@ -155,11 +155,20 @@ async fn regenerating_recovery_codes_replaces_the_whole_set() {
     let app = spawn_app().await;
     let (_, email) = grey_user(&app, "regen").await;
     app.login(&email, PASSWORD).await;
-    let (_, old) = app.activate(&email).await;
-    let fresh = app.call("enroll/recovery-codes", json!({})).await;
-    assert_eq!(fresh.status, 200);
+    let (secret, old) = app.activate(&email).await;
+    // A session alone cannot replace them: it takes a current passcode, used once.
+    assert_eq!(app.call("enroll/recovery-codes", json!({ "code": "" })).await.status, 400);
+    let wrong = if code_now(&secret, 1) == "000000" { "111111" } else { "000000" };
+    assert_eq!(app.call("enroll/recovery-codes", json!({ "code": wrong })).await.status, 400);
+    let fresh = app.call("enroll/recovery-codes", json!({ "code": code_now(&secret, 1) })).await;
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    let replayed = app.call("enroll/recovery-codes", json!({ "code": code_now(&secret, 1) })).await;
+    assert_eq!(replayed.status, 400, "{:?}", replayed.body);
     let fresh: Vec<String> = serde_json::from_value(fresh.body).unwrap();
     assert_eq!(fresh.len(), 10);
+    let mail = app.mail_to(&email).await;
+    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().contains("recovery codes were replaced")));
+    assert!(app.audit().await.iter().any(|(a, d)| a == "2fa.recovery_codes_regenerated" && d.contains("passcode")));
     app.logout().await;
     app.login(&email, PASSWORD).await;
     assert_eq!(app.passcode(&old[0]).await.status, 401);
@@ -222,9 +231,10 @@ async fn email_codes_limit_tries_and_resends() {
 #[tokio::test]
 async fn users_without_a_login_in_progress_cannot_touch_activation() {
     let app = spawn_app().await;
-    for call in ["enroll/status", "enroll/send-code", "enroll/authenticator", "enroll/recovery-codes"] {
+    for call in ["enroll/status", "enroll/send-code", "enroll/authenticator"] {
         assert_eq!(app.call(call, json!({})).await.status, 401, "{call}");
     }
+    assert_eq!(app.call("enroll/recovery-codes", json!({ "code": "123456" })).await.status, 401);
     // A forged login cookie does nothing either.
     app.set_cookie("__Host-login", Some("b".repeat(64)));
     assert_eq!(app.call("enroll/send-code", json!({})).await.status, 401);
@@ -242,4 +252,44 @@ async fn a_signed_in_user_can_turn_on_2fa_themselves() {
     assert_eq!(me.body["two_factor"], "Active");
     app.logout().await;
     assert_eq!(app.login(&email, PASSWORD).await.body, json!("PasscodeRequired"));
+}
+
+/// Recovery codes are stored as keyed hashes (a table dump alone cannot be searched for them);
+/// a set stored as plain SHA-256 before that still works until it is replaced.
+#[tokio::test]
+async fn recovery_codes_are_stored_keyed_and_older_plain_sets_still_work() {
+    let app = spawn_app().await;
+    let (user, email) = grey_user(&app, "keyed").await;
+    app.login(&email, PASSWORD).await;
+    let (_, codes) = app.activate(&email).await;
+    let item = app
+        .items()
+        .await
+        .into_iter()
+        .find(|i| i.get("sk") == Some(&aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", user.id))))
+        .unwrap();
+    let Some(aws_sdk_dynamodb::types::AttributeValue::Ss(stored)) = item.get("recovery") else { panic!("no codes") };
+    let plain = domain::secret::sha256_hex(&domain::recovery::normalise(&codes[0]).unwrap());
+    assert!(!stored.contains(&plain), "stored as a plain hash");
+    assert!(stored.iter().all(|h| h.starts_with("test1:")), "{stored:?}");
+
+    // An older set, stored as plain SHA-256.
+    let legacy = "ABCD-EFGH-JKMN";
+    let legacy_hash = domain::secret::sha256_hex(&domain::recovery::normalise(legacy).unwrap());
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{}", user.account_id)))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", user.id)))
+        .update_expression("SET recovery = :old")
+        .expression_attribute_values(":old", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![legacy_hash]))
+        .send()
+        .await
+        .unwrap();
+    app.logout().await;
+    app.login(&email, PASSWORD).await;
+    let used = app.passcode(legacy).await;
+    assert_eq!(used.status, 200, "{:?}", used.body);
+    assert_eq!(used.body["recovery_codes_left"], 0);
 }

@@ -148,9 +148,11 @@ async fn fifty_wrong_passwords_at_once_lock_and_the_right_one_does_not_slip_thro
     let (wrong, right) = tokio::join!(wrong, right);
     assert!(wrong.iter().all(|r| r.status == 401 || r.status == 429), "{:?}", statuses(&wrong));
     assert_eq!(right.status, 429, "{:?}", right.body);
-    // Only the attempts within the limit had their password checked (each is audited).
+    // Only attempts within both limits had their password checked (each is audited): at most
+    // five. (Possibly none: under load the first five on the address's counter can all be
+    // counted beyond the email's twenty.)
     let checked = app.audit().await.iter().filter(|(action, _)| action == "login.failure").count();
-    assert!((1..=PAIR.max_failures as usize).contains(&checked), "{checked} passwords checked");
+    assert!(checked <= PAIR.max_failures as usize, "{checked} passwords checked");
     assert_eq!(app.login(&email, PASSWORD).await.status, 429);
     let counters = app.store.load_counters(&crate::counter_keys(&email)).await.unwrap();
     let pair = counters[0].as_ref().unwrap().failures;
