@@ -163,113 +163,113 @@ fn UserAccounts() -> impl IntoView {
         }
     };
     view! {
-            <div on:keydown=on_key>
-            <p class="legend">
-                "2FA column: " {tick(TwoFactorStatus::Active)} " active · " {tick(TwoFactorStatus::EnabledNotActivated)}
-                " enabled, not yet activated · " {tick(TwoFactorStatus::Off)} " off. Right-click a user (or press Shift+F10) for actions."
-            </p>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <table class="grid" aria-label="Users">
-                <thead>
-                    <tr>
-                        {header("Name", SortBy::Name)}
-                        {header("Email", SortBy::Email)}
-                        {header("Role", SortBy::Role)}
-                        {header("2FA", SortBy::TwoFactor)}
-                        <th>"IP verification"</th>
-                        {header("Last login", SortBy::LastLogin)}
-                        <th><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {move || page.get().map(|p| p.rows.into_iter().map(|row| {
-                        let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
-                        let open_at = move |x: i32, y: i32, r: UserRow| menu.set(Some(OpenMenu { row: r, x, y }));
-                        view! {
-                            <tr tabindex="0" data-testid="user-row" data-email=row.email.clone()
-                                on:contextmenu=move |ev| { ev.prevent_default(); open_at(ev.client_x(), ev.client_y(), r1.clone()); }
-                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                                    if ev.key() == "ContextMenu" || (ev.shift_key() && ev.key() == "F10") {
-                                        ev.prevent_default();
-                                        open_at(200, 200, r2.clone());
-                                    }
-                                }>
-                                <td>{row.name.clone()}</td>
-                                <td>{row.email.clone()}</td>
-                                <td>{row.role.clone()}</td>
-                                <td data-testid="two-factor">{tick(row.two_factor)}</td>
-                                <td>{if row.ip_verification_paused { "Paused" } else { "On" }}</td>
-                                <td>{row.last_login.map(format_time).unwrap_or_else(|| "Never".into())}</td>
-                                <td>
-                                    <button type="button" class="row-menu" aria-haspopup="menu"
-                                        aria-label=format!("Actions for {}", row.name)
-                                        on:click=move |ev| open_at(ev.client_x(), ev.client_y(), r3.clone())>"⋮"</button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view())}
-                </tbody>
-            </table>
-            {move || page.get().map(|p| {
-                let (first, last) = (p.page == 0, p.page + 1 >= p.pages);
-                view! {
-                <div class="row pager">
-                    <button type="button" disabled=first on:click=move |_| { page_no.update(|n| *n = n.saturating_sub(1)); reload(); }>"Previous"</button>
-                    <span>{format!("Page {} of {} · {} users", p.page + 1, p.pages, p.total)}</span>
-                    <button type="button" disabled=last on:click=move |_| { page_no.update(|n| *n += 1); reload(); }>"Next"</button>
-                </div>
-                <section class="info" aria-label="Info" data-testid="info">
-                    <h3>"Info"</h3>
-                    <p>{if p.info.account_wide {
-                        "Two-factor authentication is on for the whole account: every user must log in with 2FA."
-                    } else {
-                        "Two-factor authentication is set per user."
-                    }}</p>
-                    <p>{format!(
-                        "2FA active: {} · Enabled, not yet activated: {} · Off: {}",
-                        p.info.active, p.info.enabled_not_activated, p.info.off
-                    )}</p>
-                </section>
-            }
-            })}
-            {move || menu.get().map(|open| {
-                let row = open.row.clone();
-                view! {
-                    <div class="menu-backdrop" on:click=move |_| menu.set(None)></div>
-                    <ul class="context-menu" role="menu" aria-label=format!("Actions for {}", row.name)
-                        style:left=format!("{}px", open.x) style:top=format!("{}px", open.y)>
-                        {row.menu.clone().into_iter().map(|item| {
-                            let (r, i) = (row.clone(), item.clone());
-                            let disabled = item.unavailable_because.is_some();
-                            view! {
-                                <li role="none">
-                                    <button type="button" role="menuitem" aria-disabled=disabled.to_string()
-                                        class:disabled=disabled title=item.unavailable_because.clone().unwrap_or_default()
-                                        on:click=move |_| choose(r.clone(), i.clone())>
-                                        {item.action.label()}
-                                    </button>
-                                    {item.unavailable_because.clone().map(|why| view! { <small class="why">{why}</small> })}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                }
-            })}
-            {move || confirm.get().map(|(row, action)| {
-                let r = row.clone();
-                view! {
-                    <div class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
-                        <h3 id="confirm-title">{format!("{} for {}?", action.label(), row.name)}</h3>
-                        <p>"This lowers the security of their login. They will be told by email, and the change is written to the audit log."</p>
-                        <div class="row">
-                            <button type="button" class="primary" on:click=move |_| run(r.clone(), action)>{action.label()}</button>
-                            <button type="button" on:click=move |_| confirm.set(None)>"Cancel"</button>
-                        </div>
-                    </div>
-                }
-            })}
+        <div on:keydown=on_key>
+        <p class="legend">
+            "2FA column: " {tick(TwoFactorStatus::Active)} " active · " {tick(TwoFactorStatus::EnabledNotActivated)}
+            " enabled, not yet activated · " {tick(TwoFactorStatus::Off)} " off. Right-click a user (or press Shift+F10) for actions."
+        </p>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <table class="grid" aria-label="Users">
+            <thead>
+                <tr>
+                    {header("Name", SortBy::Name)}
+                    {header("Email", SortBy::Email)}
+                    {header("Role", SortBy::Role)}
+                    {header("2FA", SortBy::TwoFactor)}
+                    <th>"IP verification"</th>
+                    {header("Last login", SortBy::LastLogin)}
+                    <th><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {move || page.get().map(|p| p.rows.into_iter().map(|row| {
+                    let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
+                    let open_at = move |x: i32, y: i32, r: UserRow| menu.set(Some(OpenMenu { row: r, x, y }));
+                    view! {
+                        <tr tabindex="0" data-testid="user-row" data-email=row.email.clone()
+                            on:contextmenu=move |ev| { ev.prevent_default(); open_at(ev.client_x(), ev.client_y(), r1.clone()); }
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                if ev.key() == "ContextMenu" || (ev.shift_key() && ev.key() == "F10") {
+                                    ev.prevent_default();
+                                    open_at(200, 200, r2.clone());
+                                }
+                            }>
+                            <td>{row.name.clone()}</td>
+                            <td>{row.email.clone()}</td>
+                            <td>{row.role.clone()}</td>
+                            <td data-testid="two-factor">{tick(row.two_factor)}</td>
+                            <td>{if row.ip_verification_paused { "Paused" } else { "On" }}</td>
+                            <td>{row.last_login.map(format_time).unwrap_or_else(|| "Never".into())}</td>
+                            <td>
+                                <button type="button" class="row-menu" aria-haspopup="menu"
+                                    aria-label=format!("Actions for {}", row.name)
+                                    on:click=move |ev| open_at(ev.client_x(), ev.client_y(), r3.clone())>"⋮"</button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view())}
+            </tbody>
+        </table>
+        {move || page.get().map(|p| {
+            let (first, last) = (p.page == 0, p.page + 1 >= p.pages);
+            view! {
+            <div class="row pager">
+                <button type="button" disabled=first on:click=move |_| { page_no.update(|n| *n = n.saturating_sub(1)); reload(); }>"Previous"</button>
+                <span>{format!("Page {} of {} · {} users", p.page + 1, p.pages, p.total)}</span>
+                <button type="button" disabled=last on:click=move |_| { page_no.update(|n| *n += 1); reload(); }>"Next"</button>
             </div>
+            <section class="info" aria-label="Info" data-testid="info">
+                <h3>"Info"</h3>
+                <p>{if p.info.account_wide {
+                    "Two-factor authentication is on for the whole account: every user must log in with 2FA."
+                } else {
+                    "Two-factor authentication is set per user."
+                }}</p>
+                <p>{format!(
+                    "2FA active: {} · Enabled, not yet activated: {} · Off: {}",
+                    p.info.active, p.info.enabled_not_activated, p.info.off
+                )}</p>
+            </section>
         }
+        })}
+        {move || menu.get().map(|open| {
+            let row = open.row.clone();
+            view! {
+                <div class="menu-backdrop" on:click=move |_| menu.set(None)></div>
+                <ul class="context-menu" role="menu" aria-label=format!("Actions for {}", row.name)
+                    style:left=format!("{}px", open.x) style:top=format!("{}px", open.y)>
+                    {row.menu.clone().into_iter().map(|item| {
+                        let (r, i) = (row.clone(), item.clone());
+                        let disabled = item.unavailable_because.is_some();
+                        view! {
+                            <li role="none">
+                                <button type="button" role="menuitem" aria-disabled=disabled.to_string()
+                                    class:disabled=disabled title=item.unavailable_because.clone().unwrap_or_default()
+                                    on:click=move |_| choose(r.clone(), i.clone())>
+                                    {item.action.label()}
+                                </button>
+                                {item.unavailable_because.clone().map(|why| view! { <small class="why">{why}</small> })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }
+        })}
+        {move || confirm.get().map(|(row, action)| {
+            let r = row.clone();
+            view! {
+                <div class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
+                    <h3 id="confirm-title">{format!("{} for {}?", action.label(), row.name)}</h3>
+                    <p>"This lowers the security of their login. They will be told by email, and the change is written to the audit log."</p>
+                    <div class="row">
+                        <button type="button" class="primary" on:click=move |_| run(r.clone(), action)>{action.label()}</button>
+                        <button type="button" on:click=move |_| confirm.set(None)>"Cancel"</button>
+                    </div>
+                </div>
+            }
+        })}
+        </div>
+    }
 }
 
 /// Moves keyboard focus to the first element matching `selector`, once it is rendered.

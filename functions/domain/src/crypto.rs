@@ -65,7 +65,10 @@ impl Keyring {
     /// Whether `stored` is sealed under the current key and bound to its owner (nothing left to
     /// re-encrypt).
     pub fn is_current(&self, stored: &str) -> bool {
-        stored.strip_prefix(BOUND).and_then(|rest| rest.split_once(':')).is_some_and(|(id, _)| id == self.keys[0].0)
+        stored
+            .strip_prefix(BOUND)
+            .and_then(|rest| rest.split_once(':'))
+            .is_some_and(|(id, _)| id == self.keys[0].0)
     }
 
     /// `stored`, opened with whichever key sealed it and sealed again under the current key.
@@ -199,7 +202,10 @@ mod tests {
             let resealed = rotated.reseal(&sealed, "alice").unwrap();
             assert!(rotated.is_current(&resealed) && resealed.starts_with("v2:k2:"));
             assert_eq!(rotated.open(&resealed, "alice").unwrap(), b"s");
-            assert_eq!(Keyring::parse(K2).unwrap().reseal(&sealed, "alice"), Err(CryptoError::UnknownKey("k1".into())));
+            assert_eq!(
+                Keyring::parse(K2).unwrap().reseal(&sealed, "alice"),
+                Err(CryptoError::UnknownKey("k1".into()))
+            );
         }
         // A legacy secret under the current key still needs binding.
         let legacy_current = legacy_seal(&rotated, b"s");

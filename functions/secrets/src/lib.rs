@@ -49,7 +49,10 @@ impl Secrets {
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| format!("environment variable {id_var} must name a secret"))?;
         let out = self.client.get_secret_value().secret_id(&id).send().await.map_err(|e| {
-            format!("{id_var}: cannot read secret {id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e))
+            format!(
+                "{id_var}: cannot read secret {id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            )
         })?;
         out.secret_string.ok_or_else(|| format!("{id_var}: secret {id} has no string value"))
     }

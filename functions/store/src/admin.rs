@@ -76,7 +76,8 @@ impl Store {
         settings: &Settings,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut set = vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
+        let mut set =
+            vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
         let mut remove = "";
         let change = Update::builder()
             .table_name(&self.table)

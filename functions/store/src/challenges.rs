@@ -11,10 +11,11 @@ use domain::lockout::Policy;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
+    Item, Store, StoreError, build_error, conditional, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n,
+    s,
 };
-use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
+use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::lockout::{CounterKey, key as lockout_key};
 use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
@@ -300,8 +301,10 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_error)?;
-        let items =
-            vec![TransactWriteItem::builder().update(note).build(), TransactWriteItem::builder().put(store).build()];
+        let items = vec![
+            TransactWriteItem::builder().update(note).build(),
+            TransactWriteItem::builder().put(store).build(),
+        ];
         conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
         Ok(())
     }
@@ -329,8 +332,8 @@ impl Store {
                 .expression_attribute_values(":earlier", s(earlier)),
             None => note.update_expression("SET last_sent = :cutoff ADD links_sent :minus_one REMOVE link"),
         }
-            .build()
-            .map_err(build_error)?;
+        .build()
+        .map_err(build_error)?;
         let delete = Delete::builder().table_name(&self.table).set_key(Some(ip_link_key(link_hash))).build();
         let items = vec![
             TransactWriteItem::builder().update(note).build(),
@@ -391,7 +394,8 @@ impl Store {
                 .expression_attribute_values(":secret", s(sealed_secret)),
             Proof::RecoveryCode { hashes } => {
                 // Spent in whichever form it is stored.
-                let any_form: Vec<String> = (0..hashes.len()).map(|i| format!("contains(recovery, :h{i})")).collect();
+                let any_form: Vec<String> =
+                    (0..hashes.len()).map(|i| format!("contains(recovery, :h{i})")).collect();
                 let mut user = user
                     .update_expression("DELETE recovery :code SET last_login = :now")
                     .condition_expression(format!(

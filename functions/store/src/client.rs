@@ -82,7 +82,8 @@ impl Store {
     /// with its own retry budget: the SDK shares one per partition across a process, and faults
     /// injected for one test must not use up another's retries.
     pub fn via(&self, endpoint_url: &str) -> Self {
-        let partition = aws_sdk_dynamodb::config::retry::RetryPartition::new(format!("dynamodb via {endpoint_url}"));
+        let partition =
+            aws_sdk_dynamodb::config::retry::RetryPartition::new(format!("dynamodb via {endpoint_url}"));
         let config =
             self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
         Store::new(Client::from_conf(config), self.table.clone())

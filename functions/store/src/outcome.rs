@@ -93,7 +93,9 @@ where
 /// A Lambda has 10 seconds (infra/template.yaml): each call gets 3 attempts of at most 2 s and
 /// 5 s in all, so a DynamoDB outage is answered "try again" well within the function's limit.
 /// DynamoDB answers in milliseconds; connecting takes longer than a second only when it is down.
-pub(crate) fn client_settings(builder: aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder {
+pub(crate) fn client_settings(
+    builder: aws_sdk_dynamodb::config::Builder,
+) -> aws_sdk_dynamodb::config::Builder {
     builder
         .timeout_config(
             TimeoutConfig::builder()
@@ -175,7 +177,10 @@ mod tests {
     #[test]
     fn a_failed_condition_is_the_rules_answer() {
         assert_eq!(classify_tx(&["ConditionalCheckFailed", "None", "None"]), Failure::Condition);
-        assert_eq!(classify_tx(&["None", "None", "None", "None", "ConditionalCheckFailed"]), Failure::Condition);
+        assert_eq!(
+            classify_tx(&["None", "None", "None", "None", "ConditionalCheckFailed"]),
+            Failure::Condition
+        );
         assert_eq!(classify(400, Some("ConditionalCheckFailedException"), &[]), Failure::Condition);
     }
 
@@ -209,6 +214,9 @@ mod tests {
             aws_sdk_dynamodb::types::error::ConditionalCheckFailedException::builder().build(),
         );
         assert!(cancellation_reasons(&err).is_empty());
-        assert_eq!(cancellation_reasons(&cancelled(&["None", "TransactionConflict"])), ["None", "TransactionConflict"]);
+        assert_eq!(
+            cancellation_reasons(&cancelled(&["None", "TransactionConflict"])),
+            ["None", "TransactionConflict"]
+        );
     }
 }

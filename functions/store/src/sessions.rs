@@ -3,8 +3,8 @@ use domain::UnixTime;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, get_s, n, s};
-use crate::users::{account_pk, user_sk};
 use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
+use crate::users::{account_pk, user_sk};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,7 +59,8 @@ pub(crate) fn sign_in_items(
         .expression_attribute_values(":now", n(audit.at.seconds()))
         .build()
         .map_err(build_error)?;
-    let record = Put::builder().table_name(table).set_item(Some(audit_item(audit))).build().map_err(build_error)?;
+    let record =
+        Put::builder().table_name(table).set_item(Some(audit_item(audit))).build().map_err(build_error)?;
     Ok([
         TransactWriteItem::builder().put(start).build(),
         TransactWriteItem::builder().update(note).build(),
@@ -70,7 +71,12 @@ pub(crate) fn sign_in_items(
 impl Store {
     /// Completes a login in one transaction ([`sign_in_items`]): all of it or, in an outage,
     /// none of it.
-    pub async fn sign_in(&self, session_hash: &str, session: &Session, audit: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn sign_in(
+        &self,
+        session_hash: &str,
+        session: &Session,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let items = sign_in_items(&self.table, session_hash, session, audit)?;
         conditional(self.client.transact_write_items().set_transact_items(Some(items.into())).send().await)?;
         Ok(())

@@ -12,8 +12,8 @@ use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, get_opt_n, get_opt_s, lost_condition, n, s,
 };
-use crate::sessions::{Session, sign_in_items};
 use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::sessions::{Session, sign_in_items};
 use crate::users::{User, account_pk, user_sk};
 
 /// What activating 2FA writes.
@@ -295,7 +295,11 @@ impl Store {
             .expression_attribute_values(":secret", s(pending_secret))
             .build()
             .map_err(build_error)?;
-        let record = Put::builder().table_name(&self.table).set_item(Some(audit_item(audit))).build().map_err(build_error)?;
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(audit)))
+            .build()
+            .map_err(build_error)?;
         let mut items = vec![
             TransactWriteItem::builder().update(activate).build(),
             TransactWriteItem::builder().delete(consume).build(),
@@ -303,7 +307,8 @@ impl Store {
         ];
         if let Some(login) = login {
             items.push(TransactWriteItem::builder().delete(login.consume_challenge(&self.table)?).build());
-            let [start, _, record] = sign_in_items(&self.table, login.session_hash, login.session, login.audit)?;
+            let [start, _, record] =
+                sign_in_items(&self.table, login.session_hash, login.session, login.audit)?;
             items.extend([start, record]);
         }
         conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;

@@ -120,7 +120,10 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
                 let activation = Activation {
                     pending_secret: &sealed,
                     step: 0,
-                    recovery_hashes: DEMO_RECOVERY_CODES.iter().filter_map(|c| recovery::hash(keys, c)).collect(),
+                    recovery_hashes: DEMO_RECOVERY_CODES
+                        .iter()
+                        .filter_map(|c| recovery::hash(keys, c))
+                        .collect(),
                     audit: &audit,
                 };
                 store.activate_two_factor(&user, activation, None).await?;

@@ -148,7 +148,8 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     }
     // Looked up under the administrator's own account: a user of another account is not found.
     let not_found = || ApiError::NotFound { message: "There is no such user in your account.".into() };
-    let user = ctx.store.get_user(&account.id, &user_id).await.map_err(store_failure)?.ok_or_else(not_found)?;
+    let user =
+        ctx.store.get_user(&account.id, &user_id).await.map_err(store_failure)?.ok_or_else(not_found)?;
     let rule = domain_action(action);
     rule.check(target_of(&user, &account), account.two_factor_required).map_err(ApiError::bad_request)?;
 
@@ -184,8 +185,9 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     }
     let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(|e| match store_failure(e) {
         ApiError::Unavailable { .. } => ApiError::Unavailable {
-            message: "The change was saved, but the list could not be refreshed. Reload User Accounts in a moment."
-                .into(),
+            message:
+                "The change was saved, but the list could not be refreshed. Reload User Accounts in a moment."
+                    .into(),
         },
         other => other,
     })?;
@@ -248,7 +250,10 @@ fn setting_changes(before: &Settings, after: &Settings) -> String {
     if before.remote_2fa_required_from != after.remote_2fa_required_from {
         changes.push(match after.remote_2fa_required_from {
             Some(t) => {
-                format!("2FA required for Take Control and RBM from {}", domain::time::format_utc(UnixTime(t)))
+                format!(
+                    "2FA required for Take Control and RBM from {}",
+                    domain::time::format_utc(UnixTime(t))
+                )
             }
             None => "no date for requiring 2FA for Take Control and RBM".to_owned(),
         });

@@ -181,7 +181,8 @@ async fn next_step(
     match status_of(user, account) {
         Status::Off => {
             let (token, session) = request::new_session(&user.account_id, &user.id, false);
-            let event = audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
+            let event =
+                audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
             ctx.store.sign_in(&token.hash(), &session, &event).await.map_err(store_failure)?;
             request::set_session_cookie(&token);
             request::clear_login_cookie();
@@ -285,7 +286,10 @@ async fn start_ip_verification(
     let (link_token, link) = new_ip_link(&challenge, &challenge_hash, now);
     let link_hash = link_token.hash();
     (challenge.link, challenge.links_sent) = (Some(link_hash.clone()), 1);
-    ctx.store.create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link).await.map_err(store_failure)?;
+    ctx.store
+        .create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link)
+        .await
+        .map_err(store_failure)?;
     if let Err(err) = mail_ip_link(ctx, &user.name, user.email.as_str(), &link_token, ip).await {
         // Nothing to wait for: the login starts again from the password.
         if let Err(e) = ctx.store.delete_ip_challenge(&challenge_hash, &link_hash).await {
@@ -317,8 +321,12 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     let ip = request::client_ip();
     let now = now();
     let token = request::login_token().ok_or_else(login_expired)?;
-    let challenge =
-        ctx.store.get_challenge(&token.hash(), now).await.map_err(store_failure)?.ok_or_else(login_expired)?;
+    let challenge = ctx
+        .store
+        .get_challenge(&token.hash(), now)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(login_expired)?;
     match challenge.purpose {
         Purpose::Passcode => return Ok(LoginOutcome::PasscodeRequired),
         Purpose::Activation => {
@@ -326,8 +334,11 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
         }
         Purpose::IpVerification => {}
     }
-    let (user, account) =
-        ctx.store.get_user_and_account(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
+    let (user, account) = ctx
+        .store
+        .get_user_and_account(&challenge.account_id, &challenge.user_id)
+        .await
+        .map_err(store_failure)?;
     let user = user.ok_or_else(login_expired)?;
     let verified = challenge.range.as_ref().is_some_and(|r| user.verified_ranges.contains(r));
     if !verified {
@@ -357,9 +368,8 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         .map_err(store_failure)?
         .filter(|c| c.purpose == Purpose::IpVerification)
         .ok_or_else(login_expired)?;
-    let too_many = || {
-        ApiError::bad_request("Too many emails were sent for this login. Log in again to get a new link.")
-    };
+    let too_many =
+        || ApiError::bad_request("Too many emails were sent for this login. Log in again to get a new link.");
     if challenge.links_sent >= ipcheck::MAX_LINK_SENDS {
         return Err(too_many());
     }
@@ -381,10 +391,15 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         Err(e) => return Err(store_failure(e)),
     }
     let display = &challenge.display;
-    if let Err(err) = mail_ip_link(&ctx, &display.name, &display.email, &link_token, &challenge.client_ip).await {
+    if let Err(err) =
+        mail_ip_link(&ctx, &display.name, &display.email, &link_token, &challenge.client_ip).await
+    {
         // Nothing went out: the link is withdrawn and the user may try again at once.
         let earlier = challenge.link.as_deref();
-        ctx.store.withdraw_ip_link(&hash, &link_token.hash(), earlier, cutoff).await.map_err(store_failure)?;
+        ctx.store
+            .withdraw_ip_link(&hash, &link_token.hash(), earlier, cutoff)
+            .await
+            .map_err(store_failure)?;
         return Err(err);
     }
     let event = audit::event(
@@ -409,10 +424,16 @@ pub async fn verify_ip(token: String) -> Result<String, ApiError> {
     };
     let token = SessionToken::parse(token.trim()).ok_or_else(invalid)?;
     let verified = |link: &IpLink| {
-        let detail = format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
+        let detail =
+            format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
         audit::event(&link.account_id, &link.user_id, &link.user_id, "ip_verification.verified", &ip, &detail)
     };
-    let link = ctx.store.use_ip_link(&token.hash(), now(), verified).await.map_err(store_failure)?.ok_or_else(invalid)?;
+    let link = ctx
+        .store
+        .use_ip_link(&token.hash(), now(), verified)
+        .await
+        .map_err(store_failure)?
+        .ok_or_else(invalid)?;
     // The range is trusted: telling the user is best effort.
     match ctx.store.get_user(&link.account_id, &link.user_id).await {
         Ok(Some(user)) => {
@@ -465,8 +486,12 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     let proof = match &recovery_forms {
         Some(hashes) => Proof::RecoveryCode { hashes },
         None => {
-            let secret =
-                ctx.config.totp_keys()?.open(&sealed, &challenge.user_id).map(TotpSecret::from_bytes).map_err(|err| {
+            let secret = ctx
+                .config
+                .totp_keys()?
+                .open(&sealed, &challenge.user_id)
+                .map(TotpSecret::from_bytes)
+                .map_err(|err| {
                     tracing::error!(error = %err, "cannot decrypt a TOTP secret");
                     ApiError::internal()
                 })?;

@@ -5,7 +5,7 @@ use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
 use store::{Account, Activation, Enrollment, FinishLogin, Purpose, StoreError, User};
 
-use super::request::{self, ctx, store_failure, require_user};
+use super::request::{self, ctx, require_user, store_failure};
 use super::shared::me_from;
 use super::{Ctx, audit, now};
 use crate::ApiError;
@@ -52,7 +52,8 @@ async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
         }
         Err(other) => return Err(other),
     };
-    let (user, account) = ctx.store.get_user_and_account(&account_id, &user_id).await.map_err(store_failure)?;
+    let (user, account) =
+        ctx.store.get_user_and_account(&account_id, &user_id).await.map_err(store_failure)?;
     let user = user.ok_or_else(expired)?;
     if user.two_factor.activated_at.is_some() {
         return Err(ApiError::bad_request("Two-factor authentication is already active for your login."));
@@ -204,15 +205,23 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
-    let secret = ctx.config.totp_keys()?.open(&sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
-        tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
-        ApiError::internal()
-    })?;
+    let secret =
+        ctx.config.totp_keys()?.open(&sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
+            tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
+            ApiError::internal()
+        })?;
     let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     let keys = ctx.config.totp_keys()?;
     let codes = recovery::generate();
-    let activated = audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", &ip, "authenticator app confirmed");
+    let activated = audit::event(
+        &user.account_id,
+        &user.id,
+        &user.id,
+        "2fa.activated",
+        &ip,
+        "authenticator app confirmed",
+    );
     let activation = Activation {
         pending_secret: &sealed,
         step,
@@ -223,7 +232,14 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let (session_token, session) = request::new_session(&user.account_id, &user.id, true);
     let (session_hash, signed_in) = (
         session_token.hash(),
-        audit::event(&user.account_id, &user.id, &user.id, "login.success", &ip, "password and 2FA activation"),
+        audit::event(
+            &user.account_id,
+            &user.id,
+            &user.id,
+            "login.success",
+            &ip,
+            "password and 2FA activation",
+        ),
     );
     let login = match &enroller {
         Enroller::Login { challenge_hash, .. } => Some(FinishLogin {
@@ -279,12 +295,21 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiE
     match ctx.store.replace_recovery_codes(&user, hashes, sealed, step).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
-            return Err(ApiError::bad_request("That code was already used. Wait for the next code in your app."));
+            return Err(ApiError::bad_request(
+                "That code was already used. Wait for the next code in your app.",
+            ));
         }
         Err(e) => return Err(store_failure(e)),
     }
-    audit::record(&ctx, None, &user, "2fa.recovery_codes_regenerated", &ip, "new set of 10, confirmed with a passcode")
-        .await;
+    audit::record(
+        &ctx,
+        None,
+        &user,
+        "2fa.recovery_codes_regenerated",
+        &ip,
+        "new set of 10, confirmed with a passcode",
+    )
+    .await;
     let mail = mail::Email::recovery_codes_replaced(&user.name);
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not send the new-recovery-codes notice");

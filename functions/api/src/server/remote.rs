@@ -5,7 +5,7 @@ use domain::UnixTime;
 use domain::remote::{Decision, RemotePolicy, SessionKind};
 use store::{RemoteSession, StoreError};
 
-use super::request::{self, ctx, store_failure, not_signed_in, require_session, require_user};
+use super::request::{self, ctx, not_signed_in, require_session, require_user, store_failure};
 use super::shared::status_of;
 use super::{audit, now};
 use crate::ApiError;
@@ -39,8 +39,11 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
     let decision = if session.two_factor {
         Decision::Start
     } else {
-        let (user, account) =
-            ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
+        let (user, account) = ctx
+            .store
+            .get_user_and_account(&session.account_id, &session.user_id)
+            .await
+            .map_err(store_failure)?;
         let user = user.ok_or_else(not_signed_in)?;
         let policy = RemotePolicy {
             account_wide_2fa: account.as_ref().is_some_and(|a| a.two_factor_required),

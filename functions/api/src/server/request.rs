@@ -53,9 +53,7 @@ pub fn store_failure(err: StoreError) -> ApiError {
 /// so the user is told to send it again rather than wait for it.
 pub fn mail_failure(err: mail::MailError) -> ApiError {
     tracing::error!(error = %err, "could not send an email");
-    ApiError::Unavailable {
-        message: "The email could not be sent. Please try again in a minute.".into(),
-    }
+    ApiError::Unavailable { message: "The email could not be sent. Please try again in a minute.".into() }
 }
 
 fn cookie(name: &str) -> Option<SessionToken> {
@@ -128,7 +126,8 @@ pub fn not_signed_in() -> ApiError {
 pub async fn require_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
     let token = session_token().ok_or_else(not_signed_in)?;
     let hash = token.hash();
-    let session = ctx.store.get_session(&hash, now()).await.map_err(store_failure)?.ok_or_else(not_signed_in)?;
+    let session =
+        ctx.store.get_session(&hash, now()).await.map_err(store_failure)?.ok_or_else(not_signed_in)?;
     Ok((hash, session))
 }
 

@@ -168,7 +168,12 @@ async fn regenerating_recovery_codes_replaces_the_whole_set() {
     assert_eq!(fresh.len(), 10);
     let mail = app.mail_to(&email).await;
     assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().contains("recovery codes were replaced")));
-    assert!(app.audit().await.iter().any(|(a, d)| a == "2fa.recovery_codes_regenerated" && d.contains("passcode")));
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|(a, d)| a == "2fa.recovery_codes_regenerated" && d.contains("passcode"))
+    );
     app.logout().await;
     app.login(&email, PASSWORD).await;
     assert_eq!(app.passcode(&old[0]).await.status, 401);
@@ -266,9 +271,13 @@ async fn recovery_codes_are_stored_keyed_and_older_plain_sets_still_work() {
         .items()
         .await
         .into_iter()
-        .find(|i| i.get("sk") == Some(&aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", user.id))))
+        .find(|i| {
+            i.get("sk") == Some(&aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", user.id)))
+        })
         .unwrap();
-    let Some(aws_sdk_dynamodb::types::AttributeValue::Ss(stored)) = item.get("recovery") else { panic!("no codes") };
+    let Some(aws_sdk_dynamodb::types::AttributeValue::Ss(stored)) = item.get("recovery") else {
+        panic!("no codes")
+    };
     let plain = domain::secret::sha256_hex(&domain::recovery::normalise(&codes[0]).unwrap());
     assert!(!stored.contains(&plain), "stored as a plain hash");
     assert!(stored.iter().all(|h| h.starts_with("test1:")), "{stored:?}");

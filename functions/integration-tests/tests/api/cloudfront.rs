@@ -23,7 +23,8 @@ async fn a_wrong_origin_secret_is_refused() {
     let app = spawn_app().await;
     let body = json!({ "email": app.email("tech"), "password": PASSWORD }).to_string();
     for wrong in ["guess", "test-origin-secret-0123456789abcdeX", "test-origin-secret-0123456789abcdef0"] {
-        let reply = app.call_with("auth/login", body.clone(), Some(ORIGIN), &[(ORIGIN_SECRET_HEADER, wrong)]).await;
+        let reply =
+            app.call_with("auth/login", body.clone(), Some(ORIGIN), &[(ORIGIN_SECRET_HEADER, wrong)]).await;
         assert_eq!(reply.status, 403, "{wrong}: {:?}", reply.body);
     }
 }
@@ -34,7 +35,8 @@ async fn the_client_address_is_the_viewer_address_and_nothing_else() {
     let email = app.email("tech");
     // The browser is elsewhere; headers it writes itself change nothing.
     app.connect_from("198.51.100.7");
-    let spoofed = [("x-forwarded-for", "127.0.0.1"), ("x-real-ip", "127.0.0.1"), ("forwarded", "for=127.0.0.1")];
+    let spoofed =
+        [("x-forwarded-for", "127.0.0.1"), ("x-real-ip", "127.0.0.1"), ("forwarded", "for=127.0.0.1")];
     let body = json!({ "email": &email, "password": PASSWORD }).to_string();
     let login = app.call_with("auth/login", body, Some(ORIGIN), &spoofed).await;
     assert!(login.body.get("IpVerificationRequired").is_some(), "{:?}", login.body);

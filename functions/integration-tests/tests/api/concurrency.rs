@@ -87,7 +87,8 @@ async fn one_email_code_sent_twenty_times_at_once_validates_once() {
     assert_eq!(app.call("enroll/send-code", json!({})).await.status, 200);
     let code = app.latest_code_for(&email).await;
     // One browser, twenty submissions (a double click, many times over).
-    let replies = join_all((0..RACERS).map(|_| app.call("enroll/verify-email", json!({ "code": code })))).await;
+    let replies =
+        join_all((0..RACERS).map(|_| app.call("enroll/verify-email", json!({ "code": code })))).await;
     assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "{:?}", statuses(&replies));
     assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
     assert_eq!(app.call("enroll/status", json!({})).await.body["email_verified"], true);
@@ -107,7 +108,8 @@ async fn one_ip_link_opened_twenty_times_at_once_verifies_once() {
         join_all((0..RACERS).map(|_| opener.call("auth/verify-ip", json!({ "token": token })))).await;
     assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "{:?}", statuses(&replies));
     assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
-    let verified = app.audit().await.iter().filter(|(action, _)| action == "ip_verification.verified").count();
+    let verified =
+        app.audit().await.iter().filter(|(action, _)| action == "ip_verification.verified").count();
     assert_eq!(verified, 1);
     assert!(app.user(&app.tech).await.verified_ranges.contains(&"127.0.88.0/24".to_owned()));
 }
@@ -181,7 +183,10 @@ async fn two_administrators_toggling_one_user_at_once_leave_a_consistent_state_a
     let mut replies = Vec::new();
     for _ in 0..5 {
         let wave = (0..2).flat_map(|_| {
-            [alice.call("accounts/user-action", act("EnableTwoFactor")), bob.call("accounts/user-action", act("DisableTwoFactor"))]
+            [
+                alice.call("accounts/user-action", act("EnableTwoFactor")),
+                bob.call("accounts/user-action", act("DisableTwoFactor")),
+            ]
         });
         replies.extend(join_all(wave).await);
     }
@@ -209,14 +214,15 @@ async fn two_administrators_toggling_one_user_at_once_leave_a_consistent_state_a
 async fn two_administrators_saving_settings_at_once_never_mix_them() {
     let app = spawn_app().await;
     let (alice, bob) = two_administrators(&app).await;
-    let settings = |on: bool| {
-        json!({ "settings": { "account_wide_2fa": on, "remote_2fa_required_from": null, "ip_verification": !on } })
-    };
+    let settings = |on: bool| json!({ "settings": { "account_wide_2fa": on, "remote_2fa_required_from": null, "ip_verification": !on } });
     // Waves of saves at once, so later waves race over a version earlier ones wrote.
     let mut replies = Vec::new();
     for _ in 0..5 {
         let wave = (0..2).flat_map(|_| {
-            [alice.call("accounts/save-settings", settings(true)), bob.call("accounts/save-settings", settings(false))]
+            [
+                alice.call("accounts/save-settings", settings(true)),
+                bob.call("accounts/save-settings", settings(false)),
+            ]
         });
         replies.extend(join_all(wave).await);
     }
@@ -234,7 +240,6 @@ async fn two_administrators_saving_settings_at_once_never_mix_them() {
     assert_eq!(account.two_factor_required, on > off, "the final state is the last change");
 }
 
-
 /// Walks a user to active 2FA with secret `sealed`, last step 100 and recovery code hash `h1`,
 /// through the same writes the activation flow uses.
 async fn activate(store: &Store, user: &User) {
@@ -242,9 +247,14 @@ async fn activate(store: &Store, user: &User) {
     store.save_email_code(user, "code-hash", now(), now(), 1).await.unwrap();
     store.mark_email_verified(user, "code-hash", now()).await.unwrap();
     store.set_pending_secret(user, "sealed").await.unwrap();
-    let audit = api::server::audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", "ip", "race");
-    let activation =
-        Activation { pending_secret: "sealed", step: 100, recovery_hashes: vec!["h1".into(), "h2".into()], audit: &audit };
+    let audit =
+        api::server::audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", "ip", "race");
+    let activation = Activation {
+        pending_secret: "sealed",
+        step: 100,
+        recovery_hashes: vec!["h1".into(), "h2".into()],
+        audit: &audit,
+    };
     store.activate_two_factor(user, activation, None).await.unwrap();
 }
 

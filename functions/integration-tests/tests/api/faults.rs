@@ -43,11 +43,7 @@ async fn state(app: &TestApp) -> BTreeMap<(String, String), BTreeMap<String, Att
 /// Runs `step` on a fresh system set up by `setup`, with an outage starting after 0, 1, 2, …
 /// of the step's DynamoDB calls, until the step gets through. Each time the step must answer
 /// "try again", leave the stored state as it was, and then succeed when sent again.
-async fn sweep<T>(
-    what: &str,
-    setup: impl AsyncFn(&TestApp) -> T,
-    step: impl AsyncFn(&TestApp, &T) -> Reply,
-) {
+async fn sweep<T>(what: &str, setup: impl AsyncFn(&TestApp) -> T, step: impl AsyncFn(&TestApp, &T) -> Reply) {
     for passing in 0..40 {
         let app = spawn_app().await;
         let given = setup(&app).await;
@@ -69,7 +65,12 @@ async fn sweep<T>(
 
 #[tokio::test]
 async fn an_outage_during_a_password_login_changes_nothing() {
-    sweep("password step, 2FA off", async |_| (), async |app, _| app.login(&app.email("tech"), PASSWORD).await).await;
+    sweep(
+        "password step, 2FA off",
+        async |_| (),
+        async |app, _| app.login(&app.email("tech"), PASSWORD).await,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -172,13 +173,20 @@ const ELSEWHERE: &str = "127.0.99.1";
 
 #[tokio::test]
 async fn an_outage_during_a_login_from_a_new_range_changes_nothing_and_sends_nothing() {
-    sweep("login from a new range", async |app| app.connect_from(ELSEWHERE), async |app, _| {
-        let reply = app.login(&app.email("tech"), PASSWORD).await;
-        if reply.status != 200 {
-            assert!(app.mail_to(&app.email("tech")).await.is_empty(), "a link went out for a failed step");
-        }
-        reply
-    })
+    sweep(
+        "login from a new range",
+        async |app| app.connect_from(ELSEWHERE),
+        async |app, _| {
+            let reply = app.login(&app.email("tech"), PASSWORD).await;
+            if reply.status != 200 {
+                assert!(
+                    app.mail_to(&app.email("tech")).await.is_empty(),
+                    "a link went out for a failed step"
+                );
+            }
+            reply
+        },
+    )
     .await;
 }
 
@@ -188,7 +196,9 @@ async fn an_outage_while_opening_an_ip_link_changes_nothing() {
         "open the IP link",
         async |app| {
             app.connect_from(ELSEWHERE);
-            assert!(app.login(&app.email("tech"), PASSWORD).await.body.get("IpVerificationRequired").is_some());
+            assert!(
+                app.login(&app.email("tech"), PASSWORD).await.body.get("IpVerificationRequired").is_some()
+            );
             app.latest_ip_link_token(&app.email("tech")).await
         },
         async |app, token| app.call("auth/verify-ip", json!({ "token": token })).await,
@@ -212,7 +222,10 @@ async fn without_target_sessions(app: &TestApp, target: &str) -> Vec<(String, St
     state(app)
         .await
         .into_iter()
-        .filter(|(_, item)| item.get("user_id") != Some(&AttributeValue::S(target.to_owned())) || !item.contains_key("two_factor"))
+        .filter(|(_, item)| {
+            item.get("user_id") != Some(&AttributeValue::S(target.to_owned()))
+                || !item.contains_key("two_factor")
+        })
         .map(|(key, _)| key)
         .collect()
 }
@@ -298,7 +311,8 @@ async fn a_passing_transaction_conflict_is_retried_without_the_user_noticing() {
     let (user, secret, _) = active_user(&app, "sam").await;
     assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
     // The passcode step reads its challenge, then its transaction meets a conflict once.
-    let transactions = |proxy: &aws_proxy::Proxy| proxy.calls().iter().filter(|c| *c == "TransactWriteItems").count();
+    let transactions =
+        |proxy: &aws_proxy::Proxy| proxy.calls().iter().filter(|c| *c == "TransactWriteItems").count();
     let before = transactions(&app.dynamodb);
     app.dynamodb.fail_once("TransactWriteItems", Fault::TransactionConflict);
     let reply = app.passcode(&code_now(&secret, 1)).await;
@@ -315,7 +329,10 @@ async fn an_email_code_that_could_not_be_sent_is_withdrawn_and_can_be_sent_again
     assert_try_again(&failed);
     assert!(failed.message().contains("could not be sent"), "{:?}", failed.body);
     let status = app.call("enroll/status", json!({})).await;
-    assert_eq!((status.body["code_sent"].clone(), status.body["resend_after"].clone()), (json!(false), Value::Null));
+    assert_eq!(
+        (status.body["code_sent"].clone(), status.body["resend_after"].clone()),
+        (json!(false), Value::Null)
+    );
     app.ses.heal();
     let sent = app.call("enroll/send-code", json!({})).await;
     assert_eq!(sent.status, 200, "no cooldown after a failed send: {:?}", sent.body);

@@ -77,7 +77,15 @@ fn template_functions() -> Vec<Function> {
             }
         }
         let environment = format!("{:?}", res["Properties"]["Environment"]);
-        out.push(Function { binary, routes, dynamodb_actions, dynamodb_resources, sends_mail, secrets_read, environment });
+        out.push(Function {
+            binary,
+            routes,
+            dynamodb_actions,
+            dynamodb_resources,
+            sends_mail,
+            secrets_read,
+            environment,
+        });
     }
     out
 }
@@ -256,9 +264,8 @@ fn each_function_may_do_exactly_what_its_code_does() {
             })
             .collect();
         assert_eq!(f.dynamodb_actions, used, "{}: IAM (left) vs code (right)", f.binary);
-        let uses_index = calls_after(&source, "store.")
-            .iter()
-            .any(|m| matches!(m.as_str(), "revoke_sessions"));
+        let uses_index =
+            calls_after(&source, "store.").iter().any(|m| matches!(m.as_str(), "revoke_sessions"));
         let has_index = f.dynamodb_resources.iter().any(|r| r.contains("/index/gsi1"));
         assert_eq!(has_index, uses_index, "{}: access to the email/session index", f.binary);
         assert_eq!(f.sends_mail, source.contains("mailer.send("), "{}: ses:SendEmail", f.binary);
@@ -330,7 +337,9 @@ fn cloudfront_forwards_the_viewer_address_and_adds_the_secret_the_functions_chec
         .collect();
     assert_eq!(custom, [ORIGIN_SECRET_HEADER]);
     // The value comes from Secrets Manager, never from the template itself.
-    assert!(format!("{:?}", origin["OriginCustomHeaders"][0]["HeaderValue"]).contains("resolve:secretsmanager"));
+    assert!(
+        format!("{:?}", origin["OriginCustomHeaders"][0]["HeaderValue"]).contains("resolve:secretsmanager")
+    );
 }
 
 #[test]
@@ -382,9 +391,9 @@ fn the_api_is_throttled_and_a_new_account_can_deploy_it() {
 fn server_errors_the_functions_answer_themselves_raise_an_alarm() {
     let doc = template();
     let alarms = resources_of_type(&doc, "AWS::CloudWatch::Alarm");
-    let api_5xx = alarms
-        .iter()
-        .any(|(_, a)| a["Properties"]["Namespace"] == "AWS/ApiGateway" && a["Properties"]["MetricName"] == "5xx");
+    let api_5xx = alarms.iter().any(|(_, a)| {
+        a["Properties"]["Namespace"] == "AWS/ApiGateway" && a["Properties"]["MetricName"] == "5xx"
+    });
     assert!(api_5xx, "a 503 'try again' is not a Lambda error: the API's 5xx must be watched");
     for (name, _) in resources_of_type(&doc, "AWS::Serverless::Function") {
         let watched = alarms.iter().any(|(_, a)| {
@@ -441,14 +450,28 @@ fn secrets_are_read_at_cold_start_only_by_the_functions_that_use_them() {
     let globals = format!("{:?}", doc["Globals"]);
     assert!(!globals.contains("resolve:secretsmanager"), "a secret's value in the functions' environment");
     for f in template_functions() {
-        assert!(!f.environment.contains("resolve:secretsmanager"), "{}: a secret's value in its environment", f.binary);
-        let main = std::fs::read_to_string(root().join("functions").join(&f.binary).join("src/main.rs")).unwrap();
+        assert!(
+            !f.environment.contains("resolve:secretsmanager"),
+            "{}: a secret's value in its environment",
+            f.binary
+        );
+        let main =
+            std::fs::read_to_string(root().join("functions").join(&f.binary).join("src/main.rs")).unwrap();
         let needs_keys = main.contains("TotpKeys::Needed");
-        assert!(needs_keys || main.contains("TotpKeys::NotNeeded"), "{}: says whether it needs the key ring", f.binary);
+        assert!(
+            needs_keys || main.contains("TotpKeys::NotNeeded"),
+            "{}: says whether it needs the key ring",
+            f.binary
+        );
         let reads = |name: &str| f.secrets_read.iter().any(|r| r.contains(&format!("secret:${{{name}}}-")));
         assert!(reads("OriginSecretName"), "{}: cannot read the origin secret", f.binary);
         assert_eq!(reads("TotpKeysSecretName"), needs_keys, "{}: TOTP key ring access vs code", f.binary);
-        assert_eq!(f.environment.contains("TOTP_KEYS_SECRET_ID"), needs_keys, "{}: TOTP_KEYS_SECRET_ID", f.binary);
+        assert_eq!(
+            f.environment.contains("TOTP_KEYS_SECRET_ID"),
+            needs_keys,
+            "{}: TOTP_KEYS_SECRET_ID",
+            f.binary
+        );
         assert_eq!(f.secrets_read.len(), 1 + usize::from(needs_keys), "{}: {:?}", f.binary, f.secrets_read);
     }
 }

@@ -16,11 +16,11 @@ mod rotation;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use api::server::http::{ORIGIN_SECRET_HEADER, VIEWER_ADDRESS_HEADER};
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::password::hash_password;
 use domain::totp::{TotpSecret, step_of};
 use domain::{Email, Role, UnixTime};
-use api::server::http::{ORIGIN_SECRET_HEADER, VIEWER_ADDRESS_HEADER};
 use serde_json::{Value, json};
 use store::{Device, NewUser, Store, User};
 
@@ -78,8 +78,11 @@ impl TestApp {
         let mut headers: BTreeMap<&str, &str> =
             BTreeMap::from([(ORIGIN_SECRET_HEADER, ORIGIN_SECRET), (VIEWER_ADDRESS_HEADER, viewer.as_str())]);
         headers.extend(extra.iter().copied());
-        let mut req =
-            self.http.post(format!("{base}/api/{path}")).header("content-type", "application/json").body(body);
+        let mut req = self
+            .http
+            .post(format!("{base}/api/{path}"))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(origin) = origin {
             req = req.header("origin", origin);
         }
@@ -386,8 +389,11 @@ pub async fn spawn_app() -> TestApp {
         totp_keys: Some(domain::crypto::Keyring::parse(TOTP_KEYS).unwrap()),
         origin_secret: api::server::OriginSecret::new(ORIGIN_SECRET).unwrap(),
     };
-    let dynamodb = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await.unwrap());
-    let ses = Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_SES").unwrap()).await.unwrap());
+    let dynamodb = Arc::new(
+        aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await.unwrap(),
+    );
+    let ses =
+        Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_SES").unwrap()).await.unwrap());
     let mailer = mail::Mailer::from_env(config.sender_address.clone()).await.via(ses.url());
     let ctx = api::server::Ctx { store: store.via(dynamodb.url()), mailer, config };
     let mut bases = BTreeMap::new();
