@@ -27,8 +27,12 @@ impl Secrets {
     /// Built from the environment, like the other AWS clients. A cold start waits for it, so
     /// it gives up within a few seconds rather than leave the function hanging.
     pub async fn from_env() -> Self {
-        let sdk = aws_config::load_from_env().await;
-        let config = aws_sdk_secretsmanager::config::Builder::from(&sdk)
+        Secrets::connect(&aws_config::load_from_env().await)
+    }
+
+    /// The same, from an AWS configuration already loaded (a function loads it once).
+    pub fn connect(sdk: &aws_config::SdkConfig) -> Self {
+        let config = aws_sdk_secretsmanager::config::Builder::from(sdk)
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(1))

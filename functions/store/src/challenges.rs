@@ -11,8 +11,8 @@ use domain::lockout::Policy;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, get_n, get_opt_n, get_opt_s, get_s, lost_condition, n,
-    s,
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_n, get_opt_n, get_opt_s,
+    get_s, lost_condition, n, s,
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{EXPIRES_AT, PK, SK};
@@ -339,11 +339,8 @@ impl Store {
             TransactWriteItem::builder().update(note).build(),
             TransactWriteItem::builder().delete(delete.map_err(build_error)?).build(),
         ];
-        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await) {
-            // The login moved on meanwhile: nothing of this link is left to withdraw.
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // The login may have moved on meanwhile: then nothing of this link is left to withdraw.
+        done_unless_failed(self.client.transact_write_items().set_transact_items(Some(items)).send().await)
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {

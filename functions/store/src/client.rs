@@ -52,6 +52,18 @@ where
     failure_of(err) == Failure::Condition
 }
 
+/// A conditional write that is done either way: a lost condition means the item moved on and
+/// nothing is left to do (an idempotent enable, a withdrawal of what was already replaced).
+pub(crate) fn done_unless_failed<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match conditional(result) {
+        Ok(_) | Err(StoreError::Conflict) => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 /// A conditional write's result, with a lost condition as `Conflict`.
 pub(crate) fn conditional<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<T, StoreError>
 where
@@ -73,8 +85,12 @@ impl Store {
     /// server), with the timeouts and retries of [`crate::outcome`]. Call once at start-up and
     /// share.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let sdk = aws_config::load_from_env().await;
-        let config = crate::outcome::client_settings(aws_sdk_dynamodb::config::Builder::from(&sdk));
+        Store::connect(&aws_config::load_from_env().await, table)
+    }
+
+    /// The same, from an AWS configuration already loaded (a function loads it once).
+    pub fn connect(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        let config = crate::outcome::client_settings(aws_sdk_dynamodb::config::Builder::from(sdk));
         Store::new(Client::from_conf(config.build()), table)
     }
 

@@ -6,7 +6,7 @@ use domain::lockout::{Counter, Policy};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
-use crate::client::{Item, Store, StoreError, get_n, lost_condition, n, s};
+use crate::client::{Item, Store, StoreError, done_unless_failed, get_n, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 
 /// Which counter: the email alone, or the email from one client address.
@@ -131,12 +131,8 @@ impl Store {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // A new window began or the counter was cleared: nothing of this attempt is left.
-            Err(err) if lost_condition(&err) => Ok(()),
-            Err(err) => Err(err.into()),
-        }
+        // A new window began or the counter was cleared: then nothing of this attempt is left.
+        done_unless_failed(result)
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {

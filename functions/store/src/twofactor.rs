@@ -10,7 +10,7 @@ use domain::email_code::SentCode;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, get_opt_n, get_opt_s, lost_condition, n, s,
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_opt_n, get_opt_s, n, s,
 };
 use crate::keys::{EXPIRES_AT, PK, SK};
 use crate::sessions::{Session, sign_in_items};
@@ -89,11 +89,7 @@ impl Store {
             .expression_attribute_values(":now", n(now.seconds()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if lost_condition(&err) => Ok(()),
-            Err(err) => Err(err.into()),
-        }
+        done_unless_failed(result)
     }
 
     /// The user's activation in progress; one older than a day counts as none.
@@ -188,11 +184,8 @@ impl Store {
             .expression_attribute_values(":h", s(code_hash))
             .send()
             .await;
-        match conditional(result) {
-            // Already replaced or used: nothing of it is left to withdraw.
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(err) => Err(err),
-        }
+        // Already replaced or used: then nothing of it is left to withdraw.
+        done_unless_failed(result)
     }
 
     /// Counts one try of the code with hash `code_hash`, only while fewer than `max` were made.

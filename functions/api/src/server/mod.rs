@@ -71,14 +71,13 @@ pub enum TotpKeys {
 impl Config {
     /// Plain settings from the environment; the origin secret and (if `totp_keys` says so) the
     /// TOTP key ring from Secrets Manager, by the ids in `ORIGIN_SECRET_ID` / `TOTP_KEYS_SECRET_ID`.
-    pub async fn load(totp_keys: TotpKeys) -> Result<Self, String> {
+    pub async fn load(vault: &secrets::Secrets, totp_keys: TotpKeys) -> Result<Self, String> {
         let var = |name: &str| {
             std::env::var(name)
                 .ok()
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| format!("environment variable {name} must be set"))
         };
-        let vault = secrets::Secrets::from_env().await;
         let origin_secret = OriginSecret::new(vault.read(secrets::ORIGIN_SECRET_ID).await?)
             .map_err(|e| format!("the origin secret {e}"))?;
         let totp_keys = match totp_keys {
@@ -115,10 +114,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Everything a function needs, from one load of the AWS configuration at cold start.
     pub async fn from_env(totp_keys: TotpKeys) -> Result<Self, String> {
-        let config = Config::load(totp_keys).await?;
-        let store = Store::from_env(config.table_name.clone()).await;
-        let mailer = Mailer::from_env(config.sender_address.clone()).await;
+        let sdk = aws_config::load_from_env().await;
+        let config = Config::load(&secrets::Secrets::connect(&sdk), totp_keys).await?;
+        let store = Store::connect(&sdk, config.table_name.clone());
+        let mailer = Mailer::connect(&sdk, config.sender_address.clone());
         Ok(Ctx { store, mailer, config })
     }
 }

@@ -358,19 +358,7 @@ async fn an_ip_link_that_could_not_be_sent_leaves_no_waiting_login_and_no_link()
     // A resend that fails withdraws its link and does not hold back the next one.
     let first = app.latest_ip_link_token(&email).await;
     let links = app.item_count_with_prefix("IPLINK#").await;
-    // (A minute later.)
-    let login_token = domain::secret::SessionToken::parse(&app.cookie("__Host-login").unwrap()).unwrap();
-    app.store
-        .client()
-        .update_item()
-        .table_name(app.store.table())
-        .key("pk", AttributeValue::S(format!("CHALLENGE#{}", login_token.hash())))
-        .key("sk", AttributeValue::S("CHALLENGE".into()))
-        .update_expression("SET last_sent = :long_ago")
-        .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
-        .send()
-        .await
-        .unwrap();
+    app.a_minute_later().await;
     app.ses.fail(Fault::ServerError);
     assert_try_again(&app.call("auth/resend-ip-link", json!({})).await);
     assert_eq!(app.item_count_with_prefix("IPLINK#").await, links);

@@ -480,13 +480,14 @@ fn secrets_are_read_at_cold_start_only_by_the_functions_that_use_them() {
 #[tokio::test]
 async fn a_function_reads_its_secrets_from_secrets_manager_at_start() {
     use api::server::{Config, TotpKeys};
-    let with_keys = Config::load(TotpKeys::Needed).await.expect("secrets readable");
+    let vault = secrets::Secrets::from_env().await;
+    let with_keys = Config::load(&vault, TotpKeys::Needed).await.expect("secrets readable");
     let origin = std::env::var("ORIGIN_SECRET").expect("the stack's origin secret");
     assert!(with_keys.origin_secret.matches(origin.as_bytes()));
     let local = domain::crypto::Keyring::parse(&std::env::var("TOTP_KEYS").unwrap()).unwrap();
     let sealed = local.seal(b"a totp secret", "someone");
     assert_eq!(with_keys.totp_keys().unwrap().open(&sealed, "someone").unwrap(), b"a totp secret");
-    let without = Config::load(TotpKeys::NotNeeded).await.unwrap();
+    let without = Config::load(&vault, TotpKeys::NotNeeded).await.unwrap();
     assert!(without.totp_keys.is_none(), "a function that needs no key ring gets none");
     assert!(format!("{without:?}").contains("<redacted>") && !format!("{with_keys:?}").contains(&origin));
 }

@@ -127,22 +127,6 @@ async fn the_account_setting_turns_ip_verification_off() {
     assert!(app.login(&app.email("tech"), PASSWORD).await.body.get("SignedIn").is_some());
 }
 
-/// As if a minute had passed since the waiting login's last email.
-async fn a_minute_later(app: &crate::TestApp) {
-    let token = domain::secret::SessionToken::parse(&app.cookie("__Host-login").unwrap()).unwrap();
-    app.store
-        .client()
-        .update_item()
-        .table_name(app.store.table())
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("CHALLENGE#{}", token.hash())))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("CHALLENGE".into()))
-        .update_expression("SET last_sent = :long_ago")
-        .expression_attribute_values(":long_ago", aws_sdk_dynamodb::types::AttributeValue::N("0".into()))
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resends_are_capped() {
     let app = spawn_app().await;
@@ -152,7 +136,7 @@ async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resen
     let first = app.latest_ip_link_token(&email).await;
     // The resend comes from somewhere else: the email still names the login's address.
     app.connect_from("203.0.113.9");
-    a_minute_later(&app).await;
+    app.a_minute_later().await;
     assert_eq!(app.call("auth/resend-ip-link", json!({})).await.status, 200);
     let second = app.latest_ip_link_token(&email).await;
     assert_ne!(first, second);
@@ -163,10 +147,10 @@ async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resen
     assert_eq!(opener.call("auth/verify-ip", json!({ "token": first })).await.status, 400);
     // Five emails for one login at most.
     for _ in 0..3 {
-        a_minute_later(&app).await;
+        app.a_minute_later().await;
         assert_eq!(app.call("auth/resend-ip-link", json!({})).await.status, 200);
     }
-    a_minute_later(&app).await;
+    app.a_minute_later().await;
     let capped = app.call("auth/resend-ip-link", json!({})).await;
     assert_eq!(capped.status, 400, "{:?}", capped.body);
     assert!(capped.message().contains("Too many emails"), "{:?}", capped.body);

@@ -199,6 +199,22 @@ impl TestApp {
         out.items.unwrap_or_default()
     }
 
+    /// As if a minute had passed since the waiting login's last email (its resend cool-down).
+    pub async fn a_minute_later(&self) {
+        let token = domain::secret::SessionToken::parse(&self.cookie("__Host-login").unwrap()).unwrap();
+        self.store
+            .client()
+            .update_item()
+            .table_name(self.store.table())
+            .key("pk", AttributeValue::S(format!("CHALLENGE#{}", token.hash())))
+            .key("sk", AttributeValue::S("CHALLENGE".into()))
+            .update_expression("SET last_sent = :long_ago")
+            .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// This test's audit events (action, detail), oldest first.
     pub async fn audit(&self) -> Vec<(String, String)> {
         let mut events: Vec<(String, String, String)> = self
