@@ -1,12 +1,75 @@
 //! Administrators: User Accounts (grid, context menu, Info section), General Settings, audit log.
 //! The server decides what is allowed; the menu shows its answer, disabled items with the reason.
 
+use api::ApiError;
 use api::accounts::{AuditPage, MenuItem, Settings, SortBy, UserAction, UserPage, UserRow};
 use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::logic::{date_input_value, format_time, parse_date};
+
+/// A step-up asked for by the server: what to ask for, and what was typed.
+#[derive(Clone, Copy)]
+struct StepUp {
+    /// `Some((message, passcode))` once the server asked for a re-authentication.
+    asked: RwSignal<Option<(String, bool)>>,
+    typed: RwSignal<String>,
+}
+
+impl StepUp {
+    fn new() -> Self {
+        StepUp { asked: RwSignal::new(None), typed: RwSignal::new(String::new()) }
+    }
+
+    fn reset(self) {
+        self.asked.set(None);
+        self.typed.set(String::new());
+    }
+
+    /// Sends the step-up first if one was asked for, then `action`. When the server asks for a
+    /// step-up, keeps the question and answers `Ok(None)`: the caller leaves its form open.
+    async fn run<T, F>(self, action: impl FnOnce() -> F) -> Result<Option<T>, ApiError>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        if self.asked.get_untracked().is_some() {
+            api::auth::step_up(self.typed.get_untracked()).await?;
+            self.typed.set(String::new());
+        }
+        match action().await {
+            Ok(value) => {
+                self.reset();
+                Ok(Some(value))
+            }
+            Err(ApiError::StepUpRequired { message, passcode }) => {
+                self.asked.set(Some((message, passcode)));
+                focus_first("#step-up");
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The password or passcode field of a step-up, shown once the server asked for one.
+#[component]
+fn StepUpField(step_up: StepUp) -> impl IntoView {
+    move || {
+        step_up.asked.get().map(|(message, passcode)| {
+            let (kind, mode, complete) = if passcode {
+                ("text", "numeric", "one-time-code")
+            } else {
+                ("password", "text", "current-password")
+            };
+            view! {
+                <label for="step-up">{message}</label>
+                <input id="step-up" type=kind inputmode=mode autocomplete=complete required
+                    bind:value=step_up.typed />
+            }
+        })
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminView {
@@ -74,6 +137,8 @@ fn UserAccounts() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let menu = RwSignal::new(None::<OpenMenu>);
     let confirm = RwSignal::new(None::<(UserRow, UserAction)>);
+    let confirm_error = RwSignal::new(None::<String>);
+    let step_up = StepUp::new();
 
     let reload = move || {
         spawn_local(async move {
@@ -90,13 +155,28 @@ fn UserAccounts() -> impl IntoView {
         })
     };
     reload();
+    let close_confirm = move || {
+        confirm.set(None);
+        confirm_error.set(None);
+        step_up.reset();
+    };
     let run = move |row: UserRow, action: UserAction| {
         menu.set(None);
-        confirm.set(None);
         error.set(None);
+        confirm_error.set(None);
         spawn_local(async move {
-            match api::accounts::act_on_user(row.id.clone(), action).await {
-                Ok(updated) => {
+            let id = row.id.clone();
+            match step_up.run(|| api::accounts::act_on_user(id, action)).await {
+                // The confirmation now asks for a password or passcode.
+                Ok(None) => {}
+                Err(e)
+                    if confirm.get_untracked().is_some()
+                        && matches!(e, ApiError::BadRequest { .. } | ApiError::LockedOut { .. }) =>
+                {
+                    confirm_error.set(Some(e.to_string()));
+                }
+                Ok(Some(updated)) => {
+                    close_confirm();
                     // Update the grid at once, then refresh the counts.
                     page.update(|p| {
                         if let Some(p) = p {
@@ -107,7 +187,10 @@ fn UserAccounts() -> impl IntoView {
                     });
                     reload();
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => {
+                    close_confirm();
+                    error.set(Some(e.to_string()));
+                }
             }
         });
     };
@@ -159,7 +242,7 @@ fn UserAccounts() -> impl IntoView {
         if ev.key() == "Escape" && (menu.get_untracked().is_some() || confirm.get_untracked().is_some()) {
             ev.stop_propagation();
             menu.set(None);
-            confirm.set(None);
+            close_confirm();
         }
     };
     view! {
@@ -257,15 +340,21 @@ fn UserAccounts() -> impl IntoView {
         })}
         {move || confirm.get().map(|(row, action)| {
             let r = row.clone();
+            let submit = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                run(r.clone(), action);
+            };
             view! {
-                <div class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
+                <form class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" on:submit=submit>
                     <h3 id="confirm-title">{format!("{} for {}?", action.label(), row.name)}</h3>
                     <p>"This lowers the security of their login. They will be told by email, and the change is written to the audit log."</p>
+                    <StepUpField step_up />
+                    {move || confirm_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <div class="row">
-                        <button type="button" class="primary" on:click=move |_| run(r.clone(), action)>{action.label()}</button>
-                        <button type="button" on:click=move |_| confirm.set(None)>"Cancel"</button>
+                        <button type="submit" class="primary">{action.label()}</button>
+                        <button type="button" on:click=move |_| close_confirm()>"Cancel"</button>
                     </div>
-                </div>
+                </form>
             }
         })}
         </div>
@@ -291,6 +380,7 @@ fn GeneralSettings() -> impl IntoView {
     let ip_verification = RwSignal::new(true);
     let status = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    let step_up = StepUp::new();
     // The form appears once the current settings are in, so nothing typed is overwritten.
     let loaded = RwSignal::new(false);
     let show = move |s: Settings| {
@@ -321,11 +411,13 @@ fn GeneralSettings() -> impl IntoView {
             ip_verification: ip_verification.get_untracked(),
         };
         spawn_local(async move {
-            match api::accounts::save_settings(settings).await {
-                Ok(s) => {
+            match step_up.run(|| api::accounts::save_settings(settings)).await {
+                Ok(Some(s)) => {
                     show(s);
                     status.set(Some("Settings saved.".into()));
                 }
+                // The form now asks for a password or passcode before it saves.
+                Ok(None) => {}
                 Err(e) => error.set(Some(e.to_string())),
             }
         });
@@ -345,6 +437,7 @@ fn GeneralSettings() -> impl IntoView {
                     on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
                 " IP address verification"
             </label>
+            <StepUpField step_up />
             <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
             {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
         </form>
@@ -370,6 +463,8 @@ const EVENT_TYPES: &[&str] = &[
     "remote.started",
     "remote.refused",
     "settings.changed",
+    "session.step_up",
+    "session.step_up_failure",
 ];
 
 #[component]

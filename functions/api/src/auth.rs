@@ -85,6 +85,13 @@ pub async fn current_user() -> Result<Option<Me>, ApiError> {
 }
 
 /// Ends the session (server side too) and clears the cookie.
+/// Proves the signed-in user's identity again (the current passcode with active 2FA, the
+/// password without), so this session may lower security for the next ten minutes.
+#[server(prefix = "/api/auth", endpoint = "step-up", input = Json)]
+pub async fn step_up(secret: String) -> Result<(), ApiError> {
+    crate::server::auth::step_up(secret).await
+}
+
 #[server(prefix = "/api/auth", endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), ApiError> {
     crate::server::auth::logout().await
@@ -101,4 +108,5 @@ pub fn register() {
     register_explicit::<VerifyIp>();
     register_explicit::<CurrentUser>();
     register_explicit::<Logout>();
+    register_explicit::<StepUp>();
 }

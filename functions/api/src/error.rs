@@ -17,6 +17,11 @@ pub enum ApiError {
     /// Signed in, but not allowed (403).
     #[error("{message}")]
     Forbidden { message: String },
+    /// The action lowers security and the session's last proof of identity is too old (403):
+    /// ask for the passcode (`passcode`) or else the password, send it to `accounts/step-up`,
+    /// then send the action again.
+    #[error("{message}")]
+    StepUpRequired { message: String, passcode: bool },
     /// No such thing in the user's account (404).
     #[error("{message}")]
     NotFound { message: String },
@@ -62,7 +67,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => 400,
             ApiError::Unauthenticated { .. } => 401,
-            ApiError::Forbidden { .. } => 403,
+            ApiError::Forbidden { .. } | ApiError::StepUpRequired { .. } => 403,
             ApiError::NotFound { .. } => 404,
             ApiError::LockedOut { .. } => 429,
             ApiError::Internal { .. } => 500,

@@ -130,6 +130,15 @@ impl Keyring {
     pub fn macs(&self, data: &[u8]) -> Vec<String> {
         self.keys.iter().map(|(id, key)| format!("{id}:{}", hex::encode(mac_under(key, data)))).collect()
     }
+
+    /// Whether `presented` is the keyed hash of `data` under a key of the ring, compared in
+    /// constant time.
+    pub fn verify_mac(&self, data: &[u8], presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.macs(data)
+            .iter()
+            .fold(false, |found, mac| found | bool::from(mac.as_bytes().ct_eq(presented.as_bytes())))
+    }
 }
 
 /// HMAC-SHA256 with a key derived from the encryption key, so that one key never serves both.
@@ -148,6 +157,25 @@ const BOUND: &str = "v2:";
 
 fn associated_data(owner: &str, key_id: &str) -> String {
     format!("{owner}|{key_id}")
+}
+
+#[cfg(test)]
+mod mac_tests {
+    use super::*;
+
+    #[test]
+    fn a_keyed_hash_is_recognised_under_any_key_of_the_ring_and_nothing_else() {
+        let old =
+            Keyring::parse("old:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f").unwrap();
+        let mac = old.mac(b"data");
+        let rotated = Keyring::parse(
+            "new:1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100,old:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        )
+        .unwrap();
+        assert!(rotated.verify_mac(b"data", &mac));
+        assert!(!rotated.verify_mac(b"other", &mac));
+        assert!(!rotated.verify_mac(b"data", &mac[..mac.len() - 1]));
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod recovery;
 pub mod remote;
 pub mod role;
 pub mod secret;
+pub mod session;
 pub mod time;
 pub mod totp;
 pub mod twofactor;

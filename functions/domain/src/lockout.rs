@@ -1,4 +1,4 @@
-//! Failed-login lockout.
+//! Failed-login lockout: it stops guessing without letting a stranger lock the owner out.
 //!
 //! ```text
 //!            failure (window open)            failures reach the limit
@@ -7,13 +7,23 @@
 //!     └──── window over, or success ────┘◀──── lock over (last failure + lock) ┘
 //! ```
 //!
-//! Two counters are kept for every login attempt that fails:
-//! - per email + client address (`PAIR`): 5 failures in 15 minutes lock that pair for 15 minutes.
-//!   Five is enough for typos and a forgotten caps lock, and 15 minutes makes online guessing
-//!   useless (at most 480 guesses a day from one address).
-//! - per email (`EMAIL`): 20 failures in 15 minutes, from any mix of addresses, lock the email for
-//!   15 minutes, which stops a guessing attack spread over many addresses while a user who typed
-//!   wrong a few times from the office is not affected.
+//! Every attempt comes from a source, and sources are of two kinds:
+//! - known: an address in a range the user verified by email, or a browser holding the signed
+//!   device cookie of an earlier completed login of this user;
+//! - unknown: anything else (and every attempt at an email that has no account).
+//!
+//! Each failed password or passcode is counted on two counters, all kept per email:
+//! - the pair (`PAIR`): the email from one source, 5 failures in 15 minutes lock that source for
+//!   15 minutes. A source is an IPv4 address or an IPv6 /64, since one subscriber gets a whole /64
+//!   and could otherwise use a fresh address for every guess. Five is enough for typos and a
+//!   forgotten caps lock; fifteen minutes makes guessing from one place useless (at most 480
+//!   guesses a day): unknown sources are slowed this way one by one.
+//! - the email from its kind of source: `UNKNOWN_SOURCES`, 20 failures in 15 minutes from any mix
+//!   of unknown sources, lock every unknown source for 15 minutes (a spread-out attack stops) and
+//!   the user is emailed once, when it trips; `KNOWN_SOURCES`, the same for the known ones.
+//!
+//! An attack from unknown sources therefore never locks the owner out of their verified
+//! office or their own browser, however long it goes on; only a new place has to wait.
 //!
 //! Counters are keyed by the email as typed (normalised), whether or not an account exists, so a
 //! lockout reveals nothing about which emails have accounts. Attempts while locked are refused
@@ -32,7 +42,44 @@ pub struct Policy {
 }
 
 pub const PAIR: Policy = Policy { max_failures: 5, window_seconds: 15 * 60, lock_seconds: 15 * 60 };
-pub const EMAIL: Policy = Policy { max_failures: 20, window_seconds: 15 * 60, lock_seconds: 15 * 60 };
+pub const UNKNOWN_SOURCES: Policy =
+    Policy { max_failures: 20, window_seconds: 15 * 60, lock_seconds: 15 * 60 };
+pub const KNOWN_SOURCES: Policy = Policy { max_failures: 20, window_seconds: 15 * 60, lock_seconds: 15 * 60 };
+
+/// Where an attempt comes from, as the lockout sees it (see the module notes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Known,
+    Unknown,
+}
+
+impl Source {
+    /// Known when the address is in a range the user verified, or the browser holds the user's
+    /// device cookie.
+    pub fn of(verified_ranges: &[String], ip: &str, known_device: bool) -> Source {
+        let verified = crate::ipcheck::range_of(ip).is_some_and(|r| verified_ranges.contains(&r));
+        if verified || known_device { Source::Known } else { Source::Unknown }
+    }
+
+    /// The per-email counter this kind of source counts on.
+    pub fn email_policy(self) -> Policy {
+        match self {
+            Source::Known => KNOWN_SOURCES,
+            Source::Unknown => UNKNOWN_SOURCES,
+        }
+    }
+}
+
+/// What the pair counter is keyed by: the IPv4 address, or the IPv6 address's /64 (an IPv4
+/// address written as IPv6 is that IPv4 address). Anything else is used as it is.
+pub fn pair_source(ip: &str) -> String {
+    use std::net::IpAddr;
+    match ip.trim().parse::<IpAddr>().map(|a| a.to_canonical()) {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(_)) => crate::ipcheck::range_of(ip).unwrap_or_else(|| ip.to_owned()),
+        Err(_) => ip.to_owned(),
+    }
+}
 
 /// What the store keeps for one counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +110,11 @@ impl Policy {
             }
             _ => Counter { failures: 1, window_start: now, last_failure: now },
         }
+    }
+
+    /// Whether the failure that made `counter` is the one that locked it (exactly one does).
+    pub fn tripped_by(&self, counter: &Counter) -> bool {
+        counter.failures == self.max_failures
     }
 
     /// How long the stored counter is worth keeping (for the table's TTL clean-up).
@@ -112,12 +164,37 @@ mod tests {
     }
 
     #[test]
-    fn the_email_counter_needs_twenty() {
-        let times: Vec<i64> = (0..19).collect();
-        let c = fail_times(&EMAIL, &times).unwrap();
-        assert_eq!(EMAIL.locked_until(&c, T0.plus_seconds(20)), None);
-        let c = EMAIL.record_failure(Some(&c), T0.plus_seconds(20));
-        assert_eq!(EMAIL.locked_until(&c, T0.plus_seconds(21)), Some(T0.plus_seconds(920)));
+    fn the_email_counters_need_twenty_and_trip_once() {
+        for policy in [UNKNOWN_SOURCES, KNOWN_SOURCES] {
+            let times: Vec<i64> = (0..19).collect();
+            let c = fail_times(&policy, &times).unwrap();
+            assert_eq!(policy.locked_until(&c, T0.plus_seconds(20)), None);
+            assert!(!policy.tripped_by(&c));
+            let c = policy.record_failure(Some(&c), T0.plus_seconds(20));
+            assert_eq!(policy.locked_until(&c, T0.plus_seconds(21)), Some(T0.plus_seconds(920)));
+            assert!(policy.tripped_by(&c));
+            assert!(!policy.tripped_by(&policy.record_failure(Some(&c), T0.plus_seconds(21))));
+        }
+    }
+
+    #[test]
+    fn a_verified_range_or_the_device_cookie_makes_a_source_known() {
+        let ranges = vec!["198.51.100.0/24".to_owned(), "2001:db8:1:2::/64".to_owned()];
+        assert_eq!(Source::of(&ranges, "198.51.100.7", false), Source::Known);
+        assert_eq!(Source::of(&ranges, "::ffff:198.51.100.7", false), Source::Known);
+        assert_eq!(Source::of(&ranges, "2001:db8:1:2::99", false), Source::Known);
+        assert_eq!(Source::of(&ranges, "203.0.113.9", false), Source::Unknown);
+        assert_eq!(Source::of(&ranges, "203.0.113.9", true), Source::Known);
+        assert_eq!(Source::Unknown.email_policy(), UNKNOWN_SOURCES);
+    }
+
+    #[test]
+    fn the_pair_counter_keys_an_ipv6_subscriber_by_its_64() {
+        assert_eq!(pair_source("2001:db8:1:2::1"), pair_source("2001:db8:1:2:ffff::9"));
+        assert_ne!(pair_source("2001:db8:1:2::1"), pair_source("2001:db8:1:3::1"));
+        assert_eq!(pair_source("198.51.100.7"), "198.51.100.7");
+        assert_eq!(pair_source("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_ne!(pair_source("198.51.100.7"), pair_source("198.51.100.8"));
     }
 
     #[test]

@@ -112,6 +112,19 @@ impl Email {
         )
     }
 
+    /// Failed logins from places this user has not logged in from reached the limit.
+    pub fn logins_from_new_places_locked(name: &str, until: &str) -> Email {
+        compose(
+            format!("Logins to your {PRODUCT} account from new places are paused"),
+            name,
+            &[
+                "There were many failed attempts to log in to your account from places you have not logged in from before, so logins from new places are paused until ".to_owned() + until + ".",
+                "You can still log in from your usual places and from browsers you have logged in with before.".to_owned(),
+                "If these attempts were not you, someone may know your email address: use a strong password and tell your administrator.".to_owned(),
+            ],
+        )
+    }
+
     pub fn new_location_verified(name: &str, range: &str) -> Email {
         compose(
             format!("A new location was verified for your {PRODUCT} login"),

@@ -40,19 +40,23 @@ impl Store {
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
                 .expression_attribute_values(":by", s(by))
                 .expression_attribute_values(":now", n(now.seconds())),
-            // Their own choice, the authenticator, the recovery codes and any pause are cleared.
+            // Their own choice, the authenticator, the recovery codes and any pause are cleared;
+            // the epoch moving on ends every session of the user in the same write.
             AdminAction::DisableTwoFactor => change
                 .update_expression(
-                    "REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
+                    "REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused \
+                     ADD session_epoch :one",
                 )
-                .condition_expression("attribute_exists(tf_enabled_at)"),
+                .condition_expression("attribute_exists(tf_enabled_at)")
+                .expression_attribute_values(":one", n(1)),
             // Lost phone: 2FA stays enabled, so the user activates again at their next login.
             AdminAction::ResetTwoFactor => change
                 .update_expression(
                     "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now) \
-                     REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused",
+                     REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused ADD session_epoch :one",
                 )
                 .condition_expression("attribute_exists(tf_activated_at)")
+                .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":by", s(by))
                 .expression_attribute_values(":now", n(now.seconds())),
             // Only while 2FA is active.
@@ -65,16 +69,20 @@ impl Store {
             }
         };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
-        self.change_with_audit(change.build().map_err(build)?, audit).await
+        self.change_with_audit(change.build().map_err(build)?, audit, Vec::new()).await
     }
 
     /// Saves General Settings over `seen` (what the administrator read, with its version), with
-    /// `audit`. `Conflict` if they changed since.
+    /// `audit`. `Conflict` if they changed since. Switching account-wide 2FA on ends every
+    /// session that did not log in with 2FA, except `saver_session` (the hash of the saving
+    /// administrator's session token), which moves to the new epoch in the same transaction: they
+    /// made the change, and set up 2FA at their next login.
     pub async fn save_settings(
         &self,
         seen: &Account,
         settings: &Settings,
         audit: &AuditEvent,
+        saver_session: &str,
     ) -> Result<(), StoreError> {
         let mut set =
             vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
@@ -103,25 +111,50 @@ impl Store {
                 .condition_expression("settings_version = :seen")
                 .expression_attribute_values(":seen", n(seen.settings_version))
         };
-        let change = change.update_expression(format!("SET {}{remove}", set.join(", ")));
+        // Switching account-wide 2FA on ends, in the same write, every session that did not log
+        // in with 2FA.
+        let switched_on = settings.two_factor_required && !seen.two_factor_required;
+        let (change, add) = if switched_on {
+            (change.expression_attribute_values(":one", n(1)), " ADD session_epoch :one")
+        } else {
+            (change, "")
+        };
+        let change = change.update_expression(format!("SET {}{remove}{add}", set.join(", ")));
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
-        self.change_with_audit(change.build().map_err(build)?, audit).await
+        let mut also = Vec::new();
+        if switched_on {
+            // The version condition above makes `seen`'s epoch the one being moved on.
+            let keep = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(crate::sessions::session_key(saver_session)))
+                .update_expression("SET account_epoch = :epoch")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":epoch", n(seen.session_epoch + 1))
+                .build()
+                .map_err(build)?;
+            also.push(TransactWriteItem::builder().update(keep).build());
+        }
+        self.change_with_audit(change.build().map_err(build)?, audit, also).await
     }
 
-    async fn change_with_audit(&self, change: Update, audit: &AuditEvent) -> Result<(), StoreError> {
+    /// `change` with its `audit` event and any `also` items, in one transaction.
+    async fn change_with_audit(
+        &self,
+        change: Update,
+        audit: &AuditEvent,
+        also: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let record = Put::builder()
             .table_name(&self.table)
             .set_item(Some(audit_item(audit)))
             .build()
             .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        conditional(
-            self.client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(change).build())
-                .transact_items(TransactWriteItem::builder().put(record).build())
-                .send()
-                .await,
-        )?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(change).build(),
+            TransactWriteItem::builder().put(record).build(),
+        ];
+        items.extend(also);
+        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
         Ok(())
     }
 }

@@ -59,6 +59,12 @@ pub struct Challenge {
     pub link: Option<String>,
     /// IP verification: how many links were emailed for this login.
     pub links_sent: u32,
+    /// The user's and account's session epochs when the password was checked: the session this
+    /// login starts carries them, so a Disable or Reset meanwhile ends it at once.
+    pub epochs: domain::session::Epochs,
+    /// Whether the login comes from a source the user is known at (`domain::lockout`): wrong
+    /// passcodes count on that kind's counter.
+    pub source: domain::lockout::Source,
 }
 
 /// The user and account as the dashboard greets them.
@@ -125,6 +131,9 @@ fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
         ("role".to_owned(), s(&c.display.role_code)),
         ("account_name".to_owned(), s(&c.display.account_name)),
         (EXPIRES_AT.to_owned(), n(c.expires_at.seconds())),
+        ("user_epoch".to_owned(), n(c.epochs.user)),
+        ("account_epoch".to_owned(), n(c.epochs.account)),
+        ("known_source".to_owned(), AttributeValue::Bool(c.source == domain::lockout::Source::Known)),
     ]);
     if let Some(secret) = &c.totp_secret {
         item.insert("totp_secret".to_owned(), s(secret));
@@ -230,6 +239,14 @@ impl Store {
             range: get_opt_s(&item, "range"),
             link: get_opt_s(&item, "link"),
             links_sent: get_opt_n(&item, "links_sent").unwrap_or(0) as u32,
+            epochs: domain::session::Epochs {
+                user: get_opt_n(&item, "user_epoch").unwrap_or(0),
+                account: get_opt_n(&item, "account_epoch").unwrap_or(0),
+            },
+            source: match item.get("known_source") {
+                Some(AttributeValue::Bool(true)) => domain::lockout::Source::Known,
+                _ => domain::lockout::Source::Unknown,
+            },
         };
         Ok((now < c.expires_at).then_some(c))
     }

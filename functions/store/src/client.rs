@@ -52,6 +52,23 @@ where
     failure_of(err) == Failure::Condition
 }
 
+/// Which items of a cancelled transaction lost their condition (by position); empty for any
+/// other outcome.
+pub(crate) fn lost_conditions_at<T, E>(result: &Result<T, SdkError<E, HttpResponse>>) -> Vec<usize>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Err(SdkError::ServiceError(service)) => crate::outcome::cancellation_reasons(service.err())
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r == "ConditionalCheckFailed")
+            .map(|(i, _)| i)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A conditional write that is done either way: a lost condition means the item moved on and
 /// nothing is left to do (an idempotent enable, a withdrawal of what was already replaced).
 pub(crate) fn done_unless_failed<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), StoreError>

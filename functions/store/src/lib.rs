@@ -39,10 +39,10 @@ pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use iplinks::IpLink;
 pub use lockout::CounterKey;
-pub use remote::RemoteSession;
+pub use remote::{RemoteSession, StartError};
 pub use rotation::SealedSecret;
-pub use sessions::Session;
-pub use twofactor::{Activation, Enrollment, FinishLogin};
+pub use sessions::{Session, SpentPasscode};
+pub use twofactor::{Activation, Binding, Enrollment, FinishLogin};
 pub use users::{Account, NewUser, User};
 
 /// Attribute names shared with `infra/template.yaml` (checked by the infra tests).

@@ -2,25 +2,30 @@
 //! concurrent failures are all counted.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::lockout::{Counter, Policy};
+use domain::lockout::{Counter, Policy, Source, pair_source};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
 use crate::client::{Item, Store, StoreError, done_unless_failed, get_n, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 
-/// Which counter: the email alone, or the email from one client address.
+/// Which counter: the email from one kind of source, or the email from one source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CounterKey(String);
 
 impl CounterKey {
     /// Keyed by a hash so the table does not collect typed emails of people without accounts.
-    pub fn email(email: &Email) -> Self {
-        CounterKey(format!("LOCKOUT#{}", sha256_hex(email.as_str())))
+    pub fn email(email: &Email, source: Source) -> Self {
+        let hash = sha256_hex(email.as_str());
+        CounterKey(match source {
+            Source::Unknown => format!("LOCKOUT#{hash}"),
+            Source::Known => format!("LOCKOUT#{hash}#KNOWN"),
+        })
     }
 
+    /// The email from the source `client_ip` belongs to (`domain::lockout::pair_source`).
     pub fn pair(email: &Email, client_ip: &str) -> Self {
-        CounterKey(format!("LOCKOUT#{}#IP#{client_ip}", sha256_hex(email.as_str())))
+        CounterKey(format!("LOCKOUT#{}#IP#{}", sha256_hex(email.as_str()), pair_source(client_ip)))
     }
 }
 

@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use domain::UnixTime;
 
 use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Store, StoreError, conditional, n, s};
+use crate::client::{Store, StoreError, conditional, lost_conditions_at, n, s};
 use crate::keys::{PK, SK};
 use crate::users::account_pk;
 
@@ -21,15 +21,29 @@ pub struct RemoteSession {
     pub deferred: bool,
 }
 
+/// Why a remote session was not recorded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StartError {
+    /// The device is not in the session's account.
+    NoSuchDevice,
+    /// The user's session epoch moved on: the dashboard session has ended.
+    SessionEnded,
+    Store(StoreError),
+}
+
 impl Store {
     /// Records a session in one transaction with its audit events, only if the device belongs to
-    /// the session's account (its key is under that account). `Conflict`: no such device there.
+    /// the session's account (its key is under that account) and, when `user_epoch` is given,
+    /// only while the user's session epoch is still that one (the gate's revocation check, at no
+    /// extra call).
     pub async fn start_remote_session(
         &self,
         session: &RemoteSession,
+        user_epoch: Option<i64>,
         audit: &[AuditEvent],
-    ) -> Result<(), StoreError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
+    ) -> Result<(), StartError> {
+        let build =
+            |e: aws_sdk_dynamodb::error::BuildError| StartError::Store(StoreError::Dynamo(e.to_string()));
         let device_is_ours = ConditionCheck::builder()
             .table_name(&self.table)
             .key(PK, s(account_pk(&session.account_id)))
@@ -54,6 +68,23 @@ impl Store {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().condition_check(device_is_ours).build())
             .transact_items(TransactWriteItem::builder().put(record).build());
+        if let Some(epoch) = user_epoch {
+            // Epochs only grow, so an epoch of 0 may still be stored as no attribute at all.
+            let condition = if epoch == 0 {
+                "attribute_exists(pk) AND (attribute_not_exists(session_epoch) OR session_epoch = :epoch)"
+            } else {
+                "session_epoch = :epoch"
+            };
+            let session_counts = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, s(account_pk(&session.account_id)))
+                .key(SK, s(crate::users::user_sk(&session.user_id)))
+                .condition_expression(condition)
+                .expression_attribute_values(":epoch", n(epoch))
+                .build()
+                .map_err(build)?;
+            tx = tx.transact_items(TransactWriteItem::builder().condition_check(session_counts).build());
+        }
         for event in audit {
             let put = Put::builder()
                 .table_name(&self.table)
@@ -62,7 +93,14 @@ impl Store {
                 .map_err(build)?;
             tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
         }
-        conditional(tx.send().await)?;
-        Ok(())
+        let result = tx.send().await;
+        // Item 0 is the device check, item 2 the epoch check.
+        let lost = lost_conditions_at(&result);
+        match conditional(result) {
+            Ok(_) => Ok(()),
+            Err(StoreError::Conflict) if lost.contains(&2) => Err(StartError::SessionEnded),
+            Err(StoreError::Conflict) => Err(StartError::NoSuchDevice),
+            Err(e) => Err(StartError::Store(e)),
+        }
     }
 }

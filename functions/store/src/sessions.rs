@@ -1,8 +1,11 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UnixTime;
+use domain::session::{Epochs, Reauth};
 
 use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, get_s, n, s};
+use crate::client::{
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_n, get_opt_n, get_s, n, s,
+};
 use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
 use crate::users::{account_pk, user_sk};
 
@@ -12,14 +15,29 @@ pub struct Session {
     pub user_id: String,
     pub account_id: String,
     pub expires_at: UnixTime,
-    /// Logged in with 2FA. Sessions are revoked whenever a user's 2FA is lowered or reset, so
-    /// this stays true for the session's life and lets the remote-session gate skip reading the
-    /// user.
+    /// Logged in with 2FA. A Disable or Reset moves the user's epoch on, which ends the session,
+    /// so this stays true for the session's life and the remote-session gate only has to check
+    /// the epoch.
     pub two_factor: bool,
+    /// The user's and account's session epochs at login (`domain::session`).
+    pub epochs: Epochs,
+    /// The last proof of identity: the login, or a later step-up.
+    pub reauth: Reauth,
+}
+
+/// A passcode used for a step-up: the time step `step` of the secret `sealed_secret`.
+pub struct SpentPasscode<'a> {
+    pub user: &'a crate::User,
+    pub sealed_secret: &'a str,
+    pub step: i64,
 }
 
 fn session_pk(token_hash: &str) -> String {
     format!("SESSION#{token_hash}")
+}
+
+pub(crate) fn session_key(token_hash: &str) -> Item {
+    Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s("SESSION"))])
 }
 
 pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
@@ -30,6 +48,10 @@ pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
         ("account_id".to_owned(), s(&session.account_id)),
         (EXPIRES_AT.to_owned(), n(session.expires_at.seconds())),
         ("two_factor".to_owned(), AttributeValue::Bool(session.two_factor)),
+        ("user_epoch".to_owned(), n(session.epochs.user)),
+        ("account_epoch".to_owned(), n(session.epochs.account)),
+        ("reauth_at".to_owned(), n(session.reauth.at.seconds())),
+        ("reauth_2fa".to_owned(), AttributeValue::Bool(session.reauth.two_factor)),
         // Indexed by user, so all of a user's sessions can be ended at once.
         (GSI1_PK.to_owned(), s(format!("SESSIONS#{}", session.user_id))),
         (GSI1_SK.to_owned(), s(session_pk(token_hash))),
@@ -112,12 +134,23 @@ impl Store {
             account_id: get_s(&item, "account_id")?,
             expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
             two_factor: matches!(item.get("two_factor"), Some(AttributeValue::Bool(true))),
+            epochs: Epochs {
+                user: get_opt_n(&item, "user_epoch").unwrap_or(0),
+                account: get_opt_n(&item, "account_epoch").unwrap_or(0),
+            },
+            reauth: Reauth {
+                at: UnixTime(get_opt_n(&item, "reauth_at").unwrap_or(0)),
+                two_factor: matches!(item.get("reauth_2fa"), Some(AttributeValue::Bool(true))),
+            },
         };
         Ok((now < session.expires_at).then_some(session))
     }
 
-    /// Ends every session of a user (after their 2FA is lowered or reset). Returns how many.
-    pub async fn revoke_sessions(&self, user_id: &str) -> Result<usize, StoreError> {
+    /// Deletes the sessions of a user that an epoch change already ended (`user_epoch` below
+    /// `epoch`); returns how many. Clean-up only: those sessions stopped working when the epoch
+    /// moved on. Each delete is conditional, so a session started since is kept, and running it
+    /// again after a failure is always safe.
+    pub async fn delete_ended_sessions(&self, user_id: &str, epoch: i64) -> Result<usize, StoreError> {
         let mut pages = self
             .client
             .query()
@@ -132,16 +165,61 @@ impl Store {
         let mut count = 0;
         while let Some(item) = pages.next().await {
             let item = item?;
-            self.client
+            let result = self
+                .client
                 .delete_item()
                 .table_name(&self.table)
                 .key(PK, s(get_s(&item, PK)?))
                 .key(SK, s(get_s(&item, SK)?))
+                .condition_expression("attribute_not_exists(user_epoch) OR user_epoch < :epoch")
+                .expression_attribute_values(":epoch", n(epoch))
                 .send()
-                .await?;
-            count += 1;
+                .await;
+            if result.is_ok() {
+                count += 1;
+            } else {
+                done_unless_failed(result)?;
+            }
         }
         Ok(count)
+    }
+
+    /// Records a step-up on a session that still exists. One proven by a passcode also spends
+    /// its time step, in the same transaction: only a step later than the last one used
+    /// (`Conflict` otherwise, nothing written).
+    pub async fn record_reauth(
+        &self,
+        token_hash: &str,
+        reauth: Reauth,
+        passcode: Option<SpentPasscode<'_>>,
+    ) -> Result<(), StoreError> {
+        let note = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(session_pk(token_hash)))
+            .key(SK, s("SESSION"))
+            .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", n(reauth.at.seconds()))
+            .expression_attribute_values(":tf", AttributeValue::Bool(reauth.two_factor))
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![TransactWriteItem::builder().update(note).build()];
+        if let Some(SpentPasscode { user, sealed_secret, step }) = passcode {
+            let spend = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(crate::twofactor::user_key(user)))
+                .update_expression("SET totp_last_step = :step")
+                .condition_expression(
+                    "totp_secret = :secret AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
+                )
+                .expression_attribute_values(":secret", s(sealed_secret))
+                .expression_attribute_values(":step", n(step))
+                .build()
+                .map_err(build_error)?;
+            items.push(TransactWriteItem::builder().update(spend).build());
+        }
+        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

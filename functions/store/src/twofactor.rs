@@ -3,6 +3,10 @@
 //! The enrollment item (`ACCOUNT#<a>` / `ENROLL#<user>`) holds the email code and the pending
 //! authenticator secret. Nothing on the user item changes until a valid code from the app
 //! confirms the secret, so an unconfirmed secret can never lock anyone out.
+//!
+//! An enrollment is bound to the session or waiting login that proved it ([`Binding`]) and ends
+//! with it: another login (someone else who has the password, say) finds no validated email and
+//! no pending secret, and starts again from the email step.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
@@ -46,8 +50,21 @@ impl FinishLogin<'_> {
     }
 }
 
-/// How long an unfinished activation is kept.
+/// The longest an unfinished activation is kept, even for a session that lasts longer.
 const ENROLLMENT_TTL_SECONDS: i64 = 24 * 60 * 60;
+
+/// The session or waiting login an enrollment belongs to: the hash of its token, and when it ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding<'a> {
+    pub token_hash: &'a str,
+    pub expires_at: UnixTime,
+}
+
+impl Binding<'_> {
+    fn enrollment_expires_at(&self, now: UnixTime) -> UnixTime {
+        self.expires_at.min(now.plus_seconds(ENROLLMENT_TTL_SECONDS))
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Enrollment {
@@ -92,8 +109,14 @@ impl Store {
         done_unless_failed(result)
     }
 
-    /// The user's activation in progress; one older than a day counts as none.
-    pub async fn get_enrollment(&self, user: &User, now: UnixTime) -> Result<Enrollment, StoreError> {
+    /// The user's activation in progress under `binding`; one that expired or belongs to another
+    /// session or login counts as none.
+    pub async fn get_enrollment(
+        &self,
+        user: &User,
+        binding: Binding<'_>,
+        now: UnixTime,
+    ) -> Result<Enrollment, StoreError> {
         let out = self
             .client
             .get_item()
@@ -102,8 +125,11 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        let Some(item) = out.item.filter(|i| get_opt_n(i, EXPIRES_AT).is_some_and(|exp| now.seconds() < exp))
-        else {
+        let ours = |i: &Item| {
+            get_opt_n(i, EXPIRES_AT).is_some_and(|exp| now.seconds() < exp)
+                && get_opt_s(i, "bound_to").as_deref() == Some(binding.token_hash)
+        };
+        let Some(item) = out.item.filter(ours) else {
             return Ok(Enrollment::default());
         };
         let sent_code = match (get_opt_s(&item, "code_hash"), get_opt_n(&item, "sent_at")) {
@@ -123,10 +149,12 @@ impl Store {
     }
 
     /// Stores a newly sent code, unless one was sent after `cooldown_cutoff` or `max_sends` were
-    /// sent in this activation (then `Conflict`). An activation older than a day starts afresh.
+    /// sent in this activation (then `Conflict`). An activation that expired or belongs to another
+    /// session or login is replaced by a fresh one.
     pub async fn save_email_code(
         &self,
         user: &User,
+        binding: Binding<'_>,
         code_hash: &str,
         now: UnixTime,
         cooldown_cutoff: UnixTime,
@@ -142,14 +170,15 @@ impl Store {
                 .expression_attribute_values(":now", n(now.seconds()))
                 .expression_attribute_values(":zero", n(0))
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":exp", n(now.seconds() + ENROLLMENT_TTL_SECONDS))
+                .expression_attribute_values(":exp", n(binding.enrollment_expires_at(now).seconds()))
+                .expression_attribute_values(":b", s(binding.token_hash))
         };
         let fresh = update()
             .update_expression(
-                "SET code_hash = :h, sent_at = :now, tries = :zero, sends = :one, #exp = :exp \
+                "SET code_hash = :h, sent_at = :now, tries = :zero, sends = :one, #exp = :exp, bound_to = :b \
                  REMOVE email_verified_at, pending_secret",
             )
-            .condition_expression("attribute_not_exists(pk) OR #exp <= :now")
+            .condition_expression("attribute_not_exists(pk) OR #exp <= :now OR bound_to <> :b")
             .send()
             .await;
         match conditional(fresh) {
@@ -160,7 +189,7 @@ impl Store {
             .update_expression(
                 "SET code_hash = :h, sent_at = :now, tries = :zero, #exp = :exp ADD sends :one",
             )
-            .condition_expression("sent_at <= :cutoff AND sends < :max")
+            .condition_expression("bound_to = :b AND sent_at <= :cutoff AND sends < :max")
             .expression_attribute_values(":cutoff", n(cooldown_cutoff.seconds()))
             .expression_attribute_values(":max", n(i64::from(max_sends)))
             .send()
@@ -234,15 +263,25 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps the secret just shown to the user until a code from their app confirms it.
-    pub async fn set_pending_secret(&self, user: &User, encrypted: &str) -> Result<(), StoreError> {
+    /// Keeps the secret just shown to the user until a code from their app confirms it; only in
+    /// an activation of `binding` whose email was validated (`Conflict` otherwise).
+    pub async fn set_pending_secret(
+        &self,
+        user: &User,
+        binding: Binding<'_>,
+        encrypted: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
         conditional(
             self.client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(enroll_key(user)))
                 .update_expression("SET pending_secret = :secret")
-                .condition_expression("attribute_exists(email_verified_at)")
+                .condition_expression("attribute_exists(email_verified_at) AND bound_to = :b AND #exp > :now")
+                .expression_attribute_names("#exp", EXPIRES_AT)
+                .expression_attribute_values(":b", s(binding.token_hash))
+                .expression_attribute_values(":now", n(now.seconds()))
                 .expression_attribute_values(":secret", s(encrypted))
                 .send()
                 .await,

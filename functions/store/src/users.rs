@@ -19,6 +19,8 @@ pub struct Account {
     pub ip_verification: bool,
     /// Counts saves of General Settings (0: never saved), so concurrent saves cannot mix.
     pub settings_version: i64,
+    /// Moves on when account-wide 2FA is switched on (`domain::session`).
+    pub session_epoch: i64,
 }
 
 #[derive(Clone, PartialEq)]
@@ -41,6 +43,8 @@ pub struct User {
     pub ip_verification_paused: bool,
     /// IP ranges (`/24`, `/64`) this user verified by email.
     pub verified_ranges: Vec<String>,
+    /// Moves on when an administrator disables or resets the user's 2FA (`domain::session`).
+    pub session_epoch: i64,
 }
 
 impl std::fmt::Debug for User {
@@ -97,6 +101,7 @@ impl Store {
             remote_2fa_required_from: None,
             ip_verification: true,
             settings_version: 0,
+            session_epoch: 0,
         })
     }
 
@@ -268,6 +273,7 @@ impl Store {
                 recovery_codes_left: 0,
                 ip_verification_paused: false,
                 verified_ranges: Vec::new(),
+                session_epoch: 0,
             }),
             Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
             Err(err) => Err(err.into()),
@@ -319,6 +325,7 @@ fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         remote_2fa_required_from: get_opt_n(item, "remote_2fa_required_from").map(UnixTime),
         ip_verification: !matches!(item.get("ip_verification"), Some(AttributeValue::Bool(false))),
         settings_version: get_opt_n(item, "settings_version").unwrap_or(0),
+        session_epoch: get_opt_n(item, "session_epoch").unwrap_or(0),
     })
 }
 
@@ -353,5 +360,6 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
             Some(AttributeValue::Ss(set)) => set.clone(),
             _ => Vec::new(),
         },
+        session_epoch: get_opt_n(item, "session_epoch").unwrap_or(0),
     })
 }

@@ -5,7 +5,7 @@ use domain::password::hash_password;
 use domain::totp::TotpSecret;
 use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
-use store::{Activation, AuditEvent, Device, NewUser, Store};
+use store::{Activation, AuditEvent, Binding, Device, NewUser, Store};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -104,9 +104,10 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
                 // The same writes as the activation flow, without the emails.
                 let secret = TotpSecret::from_base32(DEMO_TOTP_KEY).ok_or("bad demo key")?;
                 let sealed = keys.seal(secret.expose_bytes(), &user.id);
-                store.save_email_code(&user, "seeded", now(), now(), 1).await?;
+                let seeding = Binding { token_hash: "seeding", expires_at: now().plus_seconds(60) };
+                store.save_email_code(&user, seeding, "seeded", now(), now(), 1).await?;
                 store.mark_email_verified(&user, "seeded", now()).await?;
-                store.set_pending_secret(&user, &sealed).await?;
+                store.set_pending_secret(&user, seeding, &sealed, now()).await?;
                 let audit = AuditEvent {
                     account_id: user.account_id.clone(),
                     actor_user_id: Some(user.id.clone()),

@@ -3,8 +3,9 @@
 
 use domain::UnixTime;
 use domain::admin::{AdminAction, Counts, Target};
+use domain::session::{self, StepUp};
 use domain::twofactor::Status;
-use store::{Account, StoreError, User};
+use store::{Account, Session, StoreError, User};
 
 use super::request::{self, ctx, store_failure};
 use super::shared::{status_of, wire_status};
@@ -32,15 +33,58 @@ fn domain_action(action: UserAction) -> AdminAction {
     }
 }
 
+/// The signed-in administrator, their session and their account.
+struct Admin {
+    token_hash: String,
+    session: Session,
+    user: User,
+    account: Account,
+}
+
+impl Admin {
+    fn has_2fa(&self) -> bool {
+        status_of(&self.user, Some(&self.account)) == Status::Active
+    }
+
+    /// An action that lowers security needs a recent proof of identity in this session
+    /// (`domain::session`); without one, the dialog asks for it and sends the action again.
+    fn require_step_up(&self, now: UnixTime) -> Result<(), ApiError> {
+        match session::step_up_needed(self.session.reauth, self.has_2fa(), now) {
+            None => Ok(()),
+            Some(StepUp::Passcode) => Err(ApiError::StepUpRequired {
+                message: "To confirm, enter the current code from your authenticator app.".into(),
+                passcode: true,
+            }),
+            Some(StepUp::Password) => Err(ApiError::StepUpRequired {
+                message: "To confirm, enter your password.".into(),
+                passcode: false,
+            }),
+        }
+    }
+
+    /// How the audit log and the user's email name the administrator; one without 2FA is named
+    /// as such.
+    fn described(&self) -> String {
+        if self.has_2fa() {
+            self.user.name.clone()
+        } else {
+            format!("{} (an administrator without two-factor authentication)", self.user.name)
+        }
+    }
+}
+
 /// The signed-in administrator and their account; everyone else is refused.
-async fn require_admin(ctx: &Ctx) -> Result<(User, Account), ApiError> {
-    let (admin, account) = require_user_and_account(ctx).await?;
-    if !admin.role.can_manage_users() {
+async fn require_admin(ctx: &Ctx) -> Result<Admin, ApiError> {
+    let request::SignedIn { token_hash, session, user, account } = request::require_signed_in(ctx).await?;
+    if !user.role.can_manage_users() {
         return Err(ApiError::forbidden("Only administrators can manage user accounts and settings."));
     }
     let account = account.ok_or_else(|| ApiError::forbidden("Your account could not be found."))?;
-    Ok((admin, account))
+    Ok(Admin { token_hash, session, user, account })
 }
+
+const NOT_ON_YOURSELF: &str =
+    "You cannot lower the security of your own login. Ask another administrator to do this.";
 
 fn target_of(user: &User, account: &Account) -> Target {
     Target {
@@ -50,16 +94,22 @@ fn target_of(user: &User, account: &Account) -> Target {
     }
 }
 
-fn row(user: &User, account: &Account) -> UserRow {
+/// `user`'s row as `admin_id` sees it.
+fn row(user: &User, account: &Account, admin_id: &str) -> UserRow {
     let target = target_of(user, account);
     let menu = ACTIONS
         .iter()
         .filter(|&&a| domain_action(a).offered(target))
         .map(|&action| {
             let rule = domain_action(action);
+            let unavailable = match rule.check(target, account.two_factor_required) {
+                Err(why) => Some(why),
+                Ok(()) if rule.lowers_security() && user.id == admin_id => Some(NOT_ON_YOURSELF),
+                Ok(()) => None,
+            };
             MenuItem {
                 action,
-                unavailable_because: rule.check(target, account.two_factor_required).err().map(str::to_owned),
+                unavailable_because: unavailable.map(str::to_owned),
                 confirm: rule.lowers_security(),
             }
         })
@@ -87,7 +137,7 @@ fn status_rank(status: Status) -> u8 {
 
 pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<UserPage, ApiError> {
     let ctx = ctx();
-    let (_, account) = require_admin(&ctx).await?;
+    let Admin { account, user: admin, .. } = require_admin(&ctx).await?;
     let mut users = ctx.store.list_users(&account.id).await.map_err(store_failure)?;
     let counts = Counts::of(users.iter().map(|u| status_of(u, Some(&account))));
     users.sort_by(|a, b| {
@@ -106,7 +156,8 @@ pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<U
     let total = users.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = page.min(pages - 1);
-    let rows = users.iter().skip(page * PAGE_SIZE).take(PAGE_SIZE).map(|u| row(u, &account)).collect();
+    let rows =
+        users.iter().skip(page * PAGE_SIZE).take(PAGE_SIZE).map(|u| row(u, &account, &admin.id)).collect();
     Ok(UserPage {
         rows,
         page,
@@ -142,7 +193,9 @@ fn consequence(action: AdminAction) -> &'static str {
 pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow, ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
-    let (admin, account) = require_admin(&ctx).await?;
+    let now = now();
+    let admin = require_admin(&ctx).await?;
+    let account = &admin.account;
     if user_id.is_empty() || user_id.len() > 64 {
         return Err(ApiError::bad_request("Choose a user."));
     }
@@ -151,35 +204,39 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     let user =
         ctx.store.get_user(&account.id, &user_id).await.map_err(store_failure)?.ok_or_else(not_found)?;
     let rule = domain_action(action);
-    rule.check(target_of(&user, &account), account.two_factor_required).map_err(ApiError::bad_request)?;
+    rule.check(target_of(&user, account), account.two_factor_required).map_err(ApiError::bad_request)?;
+    if rule.lowers_security() {
+        if user.id == admin.user.id {
+            return Err(ApiError::forbidden(NOT_ON_YOURSELF));
+        }
+        admin.require_step_up(now)?;
+    }
 
+    let by = admin.described();
     let event = audit::event(
         &user.account_id,
-        &admin.id,
+        &admin.user.id,
         &user.id,
         rule.audit_action(),
         &ip,
-        &format!("{} by {}", rule.label(), admin.name),
+        &format!("{} by {by}", rule.label()),
     );
-    // Sessions end before the change, so an outage in between errs on the safe side (logged out,
-    // 2FA unchanged, "try again"); and once more after it, for a login that finished meanwhile.
-    if rule.ends_sessions() {
-        ctx.store.revoke_sessions(&user.id).await.map_err(store_failure)?;
-    }
-    match ctx.store.apply_admin_action(&user, rule, &admin.id, now(), &event).await {
+    // Disable and Reset move the user's session epoch on in this same write: every session of
+    // the user has ended once it succeeds.
+    match ctx.store.apply_admin_action(&user, rule, &admin.user.id, now, &event).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request("This user changed in the meantime. Refresh and try again."));
         }
         Err(e) => return Err(store_failure(e)),
     }
-    if rule.ends_sessions()
-        && let Err(e) = ctx.store.revoke_sessions(&user.id).await
-    {
-        tracing::error!(error = %e, "could not end sessions that started during a 2FA change");
+    if rule.ends_sessions() {
+        // Tidying only; what it leaves behind is deleted when next presented, or by the TTL.
+        if let Err(e) = ctx.store.delete_ended_sessions(&user.id, user.session_epoch + 1).await {
+            tracing::warn!(error = %e, "could not delete ended sessions");
+        }
     }
-    let mail =
-        mail::Email::changed_by_administrator(&user.name, rule.label(), &admin.name, consequence(rule));
+    let mail = mail::Email::changed_by_administrator(&user.name, rule.label(), &by, consequence(rule));
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not tell the user about an administrator's change");
     }
@@ -191,7 +248,7 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         },
         other => other,
     })?;
-    Ok(row(&updated.ok_or_else(not_found)?, &account))
+    Ok(row(&updated.ok_or_else(not_found)?, account, &admin.user.id))
 }
 
 fn settings_of(account: &Account) -> Settings {
@@ -204,14 +261,14 @@ fn settings_of(account: &Account) -> Settings {
 
 pub async fn get_settings() -> Result<Settings, ApiError> {
     let ctx = ctx();
-    let (_, account) = require_admin(&ctx).await?;
-    Ok(settings_of(&account))
+    Ok(settings_of(&require_admin(&ctx).await?.account))
 }
 
 pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
-    let (admin, account) = require_admin(&ctx).await?;
+    let admin = require_admin(&ctx).await?;
+    let account = &admin.account;
     if let Some(from) = settings.remote_2fa_required_from {
         // Between 2000 and 2200: anything else is a typo.
         if !(946_684_800..7_258_118_400).contains(&from) {
@@ -223,11 +280,17 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
         remote_2fa_required_from: settings.remote_2fa_required_from.map(UnixTime),
         ip_verification: settings.ip_verification,
     };
-    let changes = setting_changes(&settings_of(&account), &settings);
+    let before = settings_of(account);
+    let changes = setting_changes(&before, &settings);
     if !changes.is_empty() {
-        let mut event = audit::event(&account.id, &admin.id, &admin.id, "settings.changed", &ip, &changes);
+        if lowers_security(&before, &settings) {
+            admin.require_step_up(now())?;
+        }
+        let changes = format!("{changes} (by {})", admin.described());
+        let mut event =
+            audit::event(&account.id, &admin.user.id, &admin.user.id, "settings.changed", &ip, &changes);
         event.subject_user_id = None;
-        match ctx.store.save_settings(&account, &wanted, &event).await {
+        match ctx.store.save_settings(account, &wanted, &event, &admin.token_hash).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 return Err(ApiError::bad_request(
@@ -238,6 +301,19 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
         }
     }
     Ok(settings)
+}
+
+/// Whether going from `before` to `after` asks less of anyone: a switch turned off, or 2FA for
+/// Take Control and RBM required later than before or not at all.
+fn lowers_security(before: &Settings, after: &Settings) -> bool {
+    let later = match (before.remote_2fa_required_from, after.remote_2fa_required_from) {
+        (Some(_), None) => true,
+        (Some(was), Some(now)) => now > was,
+        (None, _) => false,
+    };
+    (before.account_wide_2fa && !after.account_wide_2fa)
+        || (before.ip_verification && !after.ip_verification)
+        || later
 }
 
 /// What a save changes, in words for the audit log; empty when nothing changes.
@@ -270,7 +346,7 @@ pub async fn audit_log(
     cursor: Option<String>,
 ) -> Result<AuditPage, ApiError> {
     let ctx = ctx();
-    let (_, account) = require_admin(&ctx).await?;
+    let Admin { account, .. } = require_admin(&ctx).await?;
     let too_long = |v: &Option<String>| v.as_ref().is_some_and(|s| s.len() > 200);
     if too_long(&user_id) || too_long(&action) || too_long(&cursor) {
         return Err(ApiError::bad_request("The filter is too long."));
@@ -299,13 +375,4 @@ pub async fn audit_log(
         })
         .collect();
     Ok(AuditPage { rows, next })
-}
-
-/// The signed-in user and their account, read together: two DynamoDB calls in all. (Here, not in
-/// `request`, so only the functions that use it need `dynamodb:BatchGetItem`.)
-async fn require_user_and_account(ctx: &Ctx) -> Result<(User, Option<Account>), ApiError> {
-    let (_, session) = request::require_session(ctx).await?;
-    let (user, account) =
-        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
-    Ok((user.ok_or_else(request::not_signed_in)?, account))
 }

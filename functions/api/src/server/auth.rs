@@ -1,17 +1,21 @@
 //! Login (password, then passcode or activation), the signed-in user, logout, devices.
 
 use domain::ipcheck::{self, IpDecision};
-use domain::lockout::{self, Counter};
+use domain::lockout::{self, Source};
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::secret::SessionToken;
+use domain::session::{Reauth, StepUp};
 use domain::time::format_utc;
 use domain::totp::{TotpError, TotpSecret};
 use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
-use store::{Account, AuditEvent, Challenge, CounterKey, Display, FinishError, IpLink, Proof, Purpose, User};
+use store::{
+    Account, AuditEvent, Challenge, Display, FinishError, IpLink, Proof, Purpose, SpentPasscode, User,
+};
 
+use super::lockout::{Counters, locked_out};
 use super::request::{self, ctx, store_failure};
-use super::shared::{clear_login_counters, counter_keys, me_from, status_of};
+use super::shared::{me_from, status_of};
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::auth::{LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
@@ -29,46 +33,24 @@ fn unknown_account(email: &Email) -> String {
 /// Wrong passcodes allowed for one login before it must start again with the password.
 pub const MAX_PASSCODE_FAILURES: u32 = 5;
 
-fn locked_out(until: UnixTime) -> ApiError {
-    ApiError::LockedOut {
-        message: format!(
-            "Too many failed login attempts. For your security, logging in is locked until {}.",
-            format_utc(until)
-        ),
-        until: until.seconds(),
-    }
-}
-
 fn login_expired() -> ApiError {
     ApiError::unauthenticated("Your login has expired or was already completed. Please log in again.")
 }
 
-/// The later of the two counters' locks, if either is locked.
-fn lock_of(pair: Option<&Counter>, by_email: Option<&Counter>, now: UnixTime) -> Option<UnixTime> {
-    let pair = pair.and_then(|c| lockout::PAIR.locked_until(c, now));
-    let by_email = by_email.and_then(|c| lockout::EMAIL.locked_until(c, now));
-    pair.max(by_email)
+/// Where the lockout counts an attempt at `user` from `ip` (`domain::lockout`): an email without
+/// an account always counts as an unknown source.
+fn source_of(ctx: &Ctx, user: Option<&User>, ip: &str) -> Result<Source, ApiError> {
+    let Some(user) = user else { return Ok(Source::Unknown) };
+    let known_device = request::known_device(ctx.config.totp_keys()?, &user.id);
+    Ok(Source::of(&user.verified_ranges, ip, known_device))
 }
 
-/// Counts a failed password or passcode on both counters; returns the lock it caused, if any.
-async fn count_failure(
-    ctx: &Ctx,
-    keys: &[CounterKey; 2],
-    now: UnixTime,
-) -> Result<Option<UnixTime>, ApiError> {
-    let (pair, by_email) = count_attempt(ctx, keys, now).await?;
-    Ok(lock_of(Some(&pair), Some(&by_email), now))
-}
-
-/// Counts one attempt on the email+address and the email counters; returns both after it.
-async fn count_attempt(
-    ctx: &Ctx,
-    keys: &[CounterKey; 2],
-    now: UnixTime,
-) -> Result<(Counter, Counter), ApiError> {
-    let pair = ctx.store.record_failure(&keys[0], &lockout::PAIR, now).await.map_err(store_failure)?;
-    let by_email = ctx.store.record_failure(&keys[1], &lockout::EMAIL, now).await.map_err(store_failure)?;
-    Ok((pair, by_email))
+/// Tells the user that failures from unknown places locked their email (best effort).
+async fn mail_lockout(ctx: &Ctx, name: &str, email: &str, until: UnixTime) {
+    let mail = mail::Email::logins_from_new_places_locked(name, &format_utc(until));
+    if let Err(e) = ctx.mailer.send(email, &mail).await {
+        tracing::error!(error = %e, "could not send the lockout notice");
+    }
 }
 
 pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiError> {
@@ -83,22 +65,22 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         return Err(ApiError::bad_request("That password is too long."));
     }
 
-    let keys = counter_keys(&email, &ip);
-    let counters = ctx.store.load_counters(&keys).await.map_err(store_failure)?;
-    if let Some(until) = lock_of(counters[0].as_ref(), counters[1].as_ref(), now) {
+    let user = ctx.store.find_user_by_email(&email).await.map_err(store_failure)?;
+    let source = source_of(&ctx, user.as_ref(), &ip)?;
+    let counters = Counters::new(&email, &ip, source);
+    if let Some(until) = counters.locked_until(&ctx, now).await? {
         return Err(locked_out(until));
     }
     // Every attempt is counted before the password is checked, so parallel guesses cannot get
-    // past the limit: those counted beyond it are refused unchecked. A successful login clears
-    // the count (for 2FA users only once the second step succeeds).
-    let (pair, by_email) = count_attempt(&ctx, &keys, now).await?;
-    if pair.failures > lockout::PAIR.max_failures || by_email.failures > lockout::EMAIL.max_failures {
-        let until = lock_of(Some(&pair), Some(&by_email), now)
-            .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
+    // past the limit: those counted beyond it are refused unchecked. A right password takes its
+    // attempt back.
+    let counted = counters.count(&ctx, now).await?;
+    if counters.beyond_limit(&counted) {
+        let until =
+            counters.lock_after(&counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
         return Err(locked_out(until));
     }
 
-    let user = ctx.store.find_user_by_email(&email).await.map_err(store_failure)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, stored_hash.as_deref()))
@@ -107,14 +89,12 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
 
     let user = match (verified, user) {
         (true, Some(user)) => {
-            // A right password is no failure: its attempt, counted while it was checked, is
-            // taken back (wrong passcodes that follow still count).
-            ctx.store.uncount_failure(&keys[0], &pair).await.map_err(store_failure)?;
-            ctx.store.uncount_failure(&keys[1], &by_email).await.map_err(store_failure)?;
+            // A right password is no failure (wrong passcodes that follow still count).
+            counters.take_back(&ctx, &counted).await?;
             user
         }
         (_, user) => {
-            let lock = lock_of(Some(&pair), Some(&by_email), now);
+            let lock = counters.lock_after(&counted, now);
             // The same writes whether or not the email has an account, so timing tells nothing.
             let (account_id, user_id, detail, keep_until) = match &user {
                 Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
@@ -140,6 +120,10 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
                 event.action = "login.lockout".into();
                 event.detail = "too many failed attempts".into();
                 audit::write(&ctx, &event).await;
+            }
+            if let (Some(user), Some(until), true) = (&user, lock, counters.tripped_unknown_sources(&counted))
+            {
+                mail_lockout(&ctx, &user.name, user.email.as_str(), until).await;
             }
             tracing::info!(%ip, locked = lock.is_some(), "login failed");
             return Err(lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
@@ -167,7 +151,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
             return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now).await;
         }
     }
-    next_step(&ctx, &user, account.as_ref(), &ip, now).await
+    next_step(&ctx, &user, account.as_ref(), &counters, source, &ip, now).await
 }
 
 /// After the password (and any IP verification): logged in, or on to the passcode or activation.
@@ -175,29 +159,33 @@ async fn next_step(
     ctx: &Ctx,
     user: &User,
     account: Option<&Account>,
+    counters: &Counters,
+    source: Source,
     ip: &str,
     now: UnixTime,
 ) -> Result<LoginOutcome, ApiError> {
     match status_of(user, account) {
         Status::Off => {
-            let (token, session) = request::new_session(&user.account_id, &user.id, false);
+            let epochs = request::epochs_of(user, account);
+            let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
             let event =
                 audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
             ctx.store.sign_in(&token.hash(), &session, &event).await.map_err(store_failure)?;
             request::set_session_cookie(&token);
+            request::set_device_cookie(ctx.config.totp_keys()?, &user.id);
             request::clear_login_cookie();
-            clear_login_counters(ctx, &user.email, ip).await;
+            counters.clear(ctx).await;
             tracing::info!(user = %user.id, %ip, "login succeeded");
             Ok(LoginOutcome::SignedIn(me_from(user, account)))
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
         Status::Active => {
-            start_challenge(ctx, user, account, Purpose::Passcode, ip, now).await?;
+            start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
         Status::EnabledNotActivated => {
-            start_challenge(ctx, user, account, Purpose::Activation, ip, now).await?;
+            start_challenge(ctx, user, account, Purpose::Activation, source, ip, now).await?;
             audit::record(ctx, None, user, "login.activation_required", ip, "2FA enabled, not activated")
                 .await;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
@@ -210,10 +198,12 @@ async fn start_challenge(
     user: &User,
     account: Option<&Account>,
     purpose: Purpose,
+    source: Source,
     ip: &str,
     now: UnixTime,
 ) -> Result<(), ApiError> {
-    let (token, challenge) = new_challenge(user, account, purpose, ip, now, None);
+    let (token, mut challenge) = new_challenge(user, account, purpose, ip, now, None);
+    challenge.source = source;
     ctx.store.create_challenge(&token.hash(), &challenge).await.map_err(store_failure)?;
     request::set_login_cookie(&token, request::LOGIN_CHALLENGE_TTL_SECONDS);
     Ok(())
@@ -249,6 +239,9 @@ fn new_challenge(
         range,
         link: None,
         links_sent: 0,
+        epochs: request::epochs_of(user, account),
+        // An IP verification is a login from an unknown place, and once verified a known one.
+        source: Source::Unknown,
     };
     (SessionToken::generate(), challenge)
 }
@@ -344,7 +337,10 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     if !verified {
         return Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() });
     }
-    let next = next_step(&ctx, &user, account.as_ref(), &ip, now).await?;
+    // The range is verified now: a known source.
+    let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
+    let counters = Counters::new(&email, &ip, Source::Known);
+    let next = next_step(&ctx, &user, account.as_ref(), &counters, Source::Known, &ip, now).await?;
     // The wait is over. Only after the next step exists, so an outage cannot strand the login;
     // a challenge left behind ends with its expiry.
     if let Err(err) = ctx.store.delete_challenge(&token.hash()).await {
@@ -480,7 +476,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         .ok_or_else(login_expired)?;
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
     let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
-    let keys = counter_keys(&email, &ip);
+    let counters = Counters::new(&email, &ip, challenge.source);
 
     let recovery_forms = recovery::stored_forms(ctx.config.totp_keys()?, &code);
     let proof = match &recovery_forms {
@@ -507,7 +503,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
                         &ctx,
                         &challenge_hash,
                         &challenge,
-                        &keys,
+                        &counters,
                         &ip,
                         now,
                         err,
@@ -528,14 +524,15 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             Some(user.map_or(0, |u| u.recovery_codes_left.saturating_sub(1)))
         }
     };
-    let (session_token, session) = request::new_session(&challenge.account_id, &challenge.user_id, true);
+    let (session_token, session) =
+        request::new_session(&challenge.account_id, &challenge.user_id, challenge.epochs, true);
     let (action, detail) = match proof {
         Proof::Passcode { .. } => ("login.success", "password and passcode"),
         Proof::RecoveryCode { .. } => ("login.recovery_code", "password and a recovery code"),
     };
     let event =
         audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, &ip, detail);
-    let locks = [(keys[0].clone(), lockout::PAIR), (keys[1].clone(), lockout::EMAIL)];
+    let locks = counters.with_policies();
     let finished = ctx
         .store
         .finish_second_factor(
@@ -556,7 +553,8 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
                 Proof::Passcode { .. } => TotpError::Replayed,
                 Proof::RecoveryCode { .. } => TotpError::Wrong,
             };
-            let failure = second_factor_failed(&ctx, &challenge_hash, &challenge, &keys, &ip, now, err).await;
+            let failure =
+                second_factor_failed(&ctx, &challenge_hash, &challenge, &counters, &ip, now, err).await;
             return Err(match (proof, failure) {
                 (Proof::RecoveryCode { .. }, ApiError::Unauthenticated { .. }) => ApiError::unauthenticated(
                     "That recovery code is not valid or was already used. Each code works once.",
@@ -565,8 +563,9 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             });
         }
         Err(FinishError::Locked) => {
-            let counters = ctx.store.load_counters(&keys).await.map_err(store_failure)?;
-            let until = lock_of(counters[0].as_ref(), counters[1].as_ref(), now)
+            let until = counters
+                .locked_until(&ctx, now)
+                .await?
                 .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
             request::clear_login_cookie();
             return Err(locked_out(until));
@@ -575,6 +574,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     }
     // The transaction also cleared the login's failure counters.
     request::set_session_cookie(&session_token);
+    request::set_device_cookie(ctx.config.totp_keys()?, &challenge.user_id);
     request::clear_login_cookie();
     if let (Proof::RecoveryCode { .. }, Some(left)) = (proof, recovery_codes_left) {
         let mail = mail::Email::recovery_code_used(&challenge.display.name, left);
@@ -592,7 +592,7 @@ async fn second_factor_failed(
     ctx: &Ctx,
     challenge_hash: &str,
     c: &Challenge,
-    keys: &[CounterKey; 2],
+    counters: &Counters,
     ip: &str,
     now: UnixTime,
     err: TotpError,
@@ -601,10 +601,14 @@ async fn second_factor_failed(
         Ok(left) => left,
         Err(e) => return store_failure(e),
     };
-    let lock = match count_failure(ctx, keys, now).await {
-        Ok(lock) => lock,
+    let counted = match counters.count(ctx, now).await {
+        Ok(counted) => counted,
         Err(e) => return e,
     };
+    let lock = counters.lock_after(&counted, now);
+    if let (Some(until), true) = (lock, counters.tripped_unknown_sources(&counted)) {
+        mail_lockout(ctx, &c.display.name, &c.display.email, until).await;
+    }
     let detail = match err {
         TotpError::Replayed => "passcode already used",
         _ => "wrong passcode or recovery code",
@@ -636,8 +640,8 @@ async fn second_factor_failed(
 
 pub async fn me() -> Result<Option<Me>, ApiError> {
     let ctx = ctx();
-    match require_user_and_account(&ctx).await {
-        Ok((user, account)) => Ok(Some(me_from(&user, account.as_ref()))),
+    match request::require_signed_in(&ctx).await {
+        Ok(signed_in) => Ok(Some(me_from(&signed_in.user, signed_in.account.as_ref()))),
         Err(ApiError::Unauthenticated { .. }) => Ok(None),
         Err(other) => Err(other),
     }
@@ -656,11 +660,86 @@ pub async fn logout() -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The signed-in user and their account, read together: two DynamoDB calls in all. (Here, not in
-/// `request`, so only the functions that use it need `dynamodb:BatchGetItem`.)
-async fn require_user_and_account(ctx: &Ctx) -> Result<(User, Option<Account>), ApiError> {
-    let (_, session) = request::require_session(ctx).await?;
-    let (user, account) =
-        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
-    Ok((user.ok_or_else(request::not_signed_in)?, account))
+/// Step-up ("sudo mode"): the signed-in user proves who they are again, with the current passcode
+/// if their 2FA is active and with their password if not, so that this session may lower
+/// security for the next `domain::session::STEP_UP_SECONDS`. Counted by the lockout like a login.
+pub async fn step_up(secret: String) -> Result<(), ApiError> {
+    let ctx = ctx();
+    let ip = request::client_ip();
+    let now = now();
+    if secret.is_empty() || secret.len() > MAX_PASSWORD_LEN {
+        return Err(ApiError::bad_request("Enter your password or the code from your authenticator app."));
+    }
+    let request::SignedIn { token_hash, user, account, .. } = request::require_signed_in(&ctx).await?;
+    let method = StepUp::for_user(status_of(&user, account.as_ref()) == Status::Active);
+    let counters = Counters::new(&user.email, &ip, source_of(&ctx, Some(&user), &ip)?);
+    if let Some(until) = counters.locked_until(&ctx, now).await? {
+        return Err(locked_out(until));
+    }
+    let counted = counters.count(&ctx, now).await?;
+    if counters.beyond_limit(&counted) {
+        let until =
+            counters.lock_after(&counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
+        return Err(locked_out(until));
+    }
+    let proven = match method {
+        StepUp::Password => {
+            let stored = user.password_hash.clone();
+            let right = tokio::task::spawn_blocking(move || verify_password(&secret, Some(&stored)))
+                .await
+                .unwrap_or(false);
+            right && record_reauth(&ctx, &token_hash, Reauth { at: now, two_factor: false }, None).await?
+        }
+        StepUp::Passcode => {
+            let sealed = user.totp_secret.as_deref().ok_or_else(ApiError::internal)?;
+            let totp =
+                ctx.config.totp_keys()?.open(sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
+                    tracing::error!(error = %e, "cannot decrypt a TOTP secret");
+                    ApiError::internal()
+                })?;
+            match totp.verify(&secret, now, None) {
+                Ok(step) => {
+                    let spent = SpentPasscode { user: &user, sealed_secret: sealed, step };
+                    record_reauth(&ctx, &token_hash, Reauth { at: now, two_factor: true }, Some(spent))
+                        .await?
+                }
+                Err(_) => false,
+            }
+        }
+    };
+    let (action, detail) = match (proven, method) {
+        (true, StepUp::Password) => ("session.step_up", "confirmed with the password"),
+        (true, StepUp::Passcode) => ("session.step_up", "confirmed with a passcode"),
+        (false, StepUp::Password) => ("session.step_up_failure", "wrong password"),
+        (false, StepUp::Passcode) => ("session.step_up_failure", "wrong or already used passcode"),
+    };
+    audit::record(&ctx, None, &user, action, &ip, detail).await;
+    if proven {
+        counters.take_back(&ctx, &counted).await?;
+        return Ok(());
+    }
+    if let Some(until) = counters.lock_after(&counted, now) {
+        if counters.tripped_unknown_sources(&counted) {
+            mail_lockout(&ctx, &user.name, user.email.as_str(), until).await;
+        }
+        return Err(locked_out(until));
+    }
+    Err(ApiError::bad_request(match method {
+        StepUp::Password => "That password is not correct.",
+        StepUp::Passcode => "That code is not valid. Enter the current code from your authenticator app.",
+    }))
+}
+
+/// Notes a step-up on the session; `false` when its passcode was already used.
+async fn record_reauth(
+    ctx: &Ctx,
+    token_hash: &str,
+    reauth: Reauth,
+    passcode: Option<SpentPasscode<'_>>,
+) -> Result<bool, ApiError> {
+    match ctx.store.record_reauth(token_hash, reauth, passcode).await {
+        Ok(()) => Ok(true),
+        Err(store::StoreError::Conflict) => Ok(false),
+        Err(e) => Err(store_failure(e)),
+    }
 }

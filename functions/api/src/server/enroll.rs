@@ -1,10 +1,12 @@
 //! The activation flow: email validation, authenticator setup, recovery codes.
 
 use domain::email_code::{self, CodeError, SentCode};
+use domain::lockout::Source;
 use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
-use store::{Account, Activation, Enrollment, FinishLogin, Purpose, StoreError, User};
+use store::{Account, Activation, Binding, Enrollment, FinishLogin, Purpose, StoreError, User};
 
+use super::lockout::Counters;
 use super::request::{self, ctx, require_user, store_failure};
 use super::shared::me_from;
 use super::{Ctx, audit, now};
@@ -14,54 +16,76 @@ use crate::enroll::{Activated, AuthenticatorSetup, EnrollmentView};
 /// Shown by authenticator apps above the code.
 pub const ISSUER: &str = mail::PRODUCT;
 
-/// Who is activating: a signed-in user, or a login waiting for activation; with their account.
-enum Enroller {
-    Session { user: User, account: Option<Account> },
-    Login { user: User, account: Option<Account>, challenge_hash: String },
+/// Who is activating: a signed-in user, or a login waiting for activation; with their account,
+/// and the session or login their activation is bound to.
+struct Enroller {
+    user: User,
+    account: Option<Account>,
+    /// The hash of the session's or waiting login's token, and when it ends.
+    token_hash: String,
+    expires_at: UnixTime,
+    /// A waiting login, which the activation ends (otherwise a signed-in user is activating).
+    ends_login: bool,
+    /// Where the login comes from, as the lockout sees it (for a waiting login).
+    source: Source,
 }
 
 impl Enroller {
     fn user(&self) -> &User {
-        match self {
-            Enroller::Session { user, .. } | Enroller::Login { user, .. } => user,
-        }
+        &self.user
     }
 
     fn account(&self) -> Option<&Account> {
-        match self {
-            Enroller::Session { account, .. } | Enroller::Login { account, .. } => account.as_ref(),
-        }
+        self.account.as_ref()
+    }
+
+    fn binding(&self) -> Binding<'_> {
+        Binding { token_hash: &self.token_hash, expires_at: self.expires_at }
     }
 }
 
 async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
     let expired = || ApiError::unauthenticated("Your login has expired. Please log in again.");
-    let (account_id, user_id, challenge_hash) = match request::require_session(ctx).await {
-        Ok((_, session)) => (session.account_id, session.user_id, None),
+    let enroller = match request::require_signed_in(ctx).await {
+        Ok(signed_in) => Enroller {
+            user: signed_in.user,
+            account: signed_in.account,
+            token_hash: signed_in.token_hash,
+            expires_at: signed_in.session.expires_at,
+            ends_login: false,
+            source: Source::Known,
+        },
         Err(ApiError::Unauthenticated { .. }) => {
             let token = request::login_token().ok_or_else(expired)?;
-            let challenge_hash = token.hash();
+            let token_hash = token.hash();
             let challenge = ctx
                 .store
-                .get_challenge(&challenge_hash, now())
+                .get_challenge(&token_hash, now())
                 .await
                 .map_err(store_failure)?
                 .filter(|c| c.purpose == Purpose::Activation)
                 .ok_or_else(expired)?;
-            (challenge.account_id, challenge.user_id, Some(challenge_hash))
+            let (user, account) = ctx
+                .store
+                .get_user_and_account(&challenge.account_id, &challenge.user_id)
+                .await
+                .map_err(store_failure)?;
+            let user = user.ok_or_else(expired)?;
+            Enroller {
+                user,
+                account,
+                token_hash,
+                expires_at: challenge.expires_at,
+                ends_login: true,
+                source: challenge.source,
+            }
         }
         Err(other) => return Err(other),
     };
-    let (user, account) =
-        ctx.store.get_user_and_account(&account_id, &user_id).await.map_err(store_failure)?;
-    let user = user.ok_or_else(expired)?;
-    if user.two_factor.activated_at.is_some() {
+    if enroller.user.two_factor.activated_at.is_some() {
         return Err(ApiError::bad_request("Two-factor authentication is already active for your login."));
     }
-    Ok(match challenge_hash {
-        None => Enroller::Session { user, account },
-        Some(challenge_hash) => Enroller::Login { user, account, challenge_hash },
-    })
+    Ok(enroller)
 }
 
 fn view(user: &User, enrollment: &Enrollment, now: UnixTime) -> EnrollmentView {
@@ -77,7 +101,8 @@ fn view(user: &User, enrollment: &Enrollment, now: UnixTime) -> EnrollmentView {
 pub async fn status() -> Result<EnrollmentView, ApiError> {
     let ctx = ctx();
     let enroller = enroller(&ctx).await?;
-    let enrollment = ctx.store.get_enrollment(enroller.user(), now()).await.map_err(store_failure)?;
+    let enrollment =
+        ctx.store.get_enrollment(enroller.user(), enroller.binding(), now()).await.map_err(store_failure)?;
     Ok(view(enroller.user(), &enrollment, now()))
 }
 
@@ -97,10 +122,15 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
     let code = email_code::generate();
     let code_hash = email_code::hash(&user.id, &code);
     let cutoff = now.plus_seconds(-email_code::RESEND_COOLDOWN_SECONDS);
-    match ctx.store.save_email_code(user, &code_hash, now, cutoff, email_code::MAX_SENDS).await {
+    match ctx
+        .store
+        .save_email_code(user, enroller.binding(), &code_hash, now, cutoff, email_code::MAX_SENDS)
+        .await
+    {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
-            let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
+            let enrollment =
+                ctx.store.get_enrollment(user, enroller.binding(), now).await.map_err(store_failure)?;
             if enrollment.codes_sent >= email_code::MAX_SENDS {
                 return Err(ApiError::bad_request(
                     "Too many codes were sent. Try again tomorrow, or ask a colleague with access to User Accounts for help.",
@@ -130,7 +160,7 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     let now = now();
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
+    let enrollment = ctx.store.get_enrollment(user, enroller.binding(), now).await.map_err(store_failure)?;
     if enrollment.email_verified_at.is_some() {
         // The code was spent (perhaps by a second click): one code, one use.
         return Err(ApiError::bad_request(
@@ -184,7 +214,7 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     let user = enroller.user();
     let secret = TotpSecret::generate();
     let sealed = ctx.config.totp_keys()?.seal(secret.expose_bytes(), &user.id);
-    match ctx.store.set_pending_secret(user, &sealed).await {
+    match ctx.store.set_pending_secret(user, enroller.binding(), &sealed, now()).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request("Validate your email address first."));
@@ -201,7 +231,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let now = now();
     let enroller = enroller(&ctx).await?;
     let user = enroller.user();
-    let enrollment = ctx.store.get_enrollment(user, now).await.map_err(store_failure)?;
+    let enrollment = ctx.store.get_enrollment(user, enroller.binding(), now).await.map_err(store_failure)?;
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
@@ -229,7 +259,8 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         audit: &activated,
     };
     // A waiting login ends in the same transaction, logged in with 2FA.
-    let (session_token, session) = request::new_session(&user.account_id, &user.id, true);
+    let epochs = request::epochs_of(user, enroller.account());
+    let (session_token, session) = request::new_session(&user.account_id, &user.id, epochs, true);
     let (session_hash, signed_in) = (
         session_token.hash(),
         audit::event(
@@ -241,15 +272,12 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
             "password and 2FA activation",
         ),
     );
-    let login = match &enroller {
-        Enroller::Login { challenge_hash, .. } => Some(FinishLogin {
-            challenge_hash,
-            session_hash: &session_hash,
-            session: &session,
-            audit: &signed_in,
-        }),
-        Enroller::Session { .. } => None,
-    };
+    let login = enroller.ends_login.then(|| FinishLogin {
+        challenge_hash: &enroller.token_hash,
+        session_hash: &session_hash,
+        session: &session,
+        audit: &signed_in,
+    });
     let finishes_login = login.is_some();
     match ctx.store.activate_two_factor(user, activation, login).await {
         Ok(()) => {}
@@ -262,8 +290,9 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     }
     if finishes_login {
         request::set_session_cookie(&session_token);
+        request::set_device_cookie(keys, &user.id);
         request::clear_login_cookie();
-        super::shared::clear_login_counters(&ctx, &user.email, &ip).await;
+        Counters::new(&user.email, &ip, enroller.source).clear(&ctx).await;
     }
     let mail = mail::Email::two_factor_activated(&user.name);
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {

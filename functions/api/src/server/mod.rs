@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod enroll;
 pub mod http;
+pub mod lockout;
 pub mod remote;
 pub mod request;
 pub mod shared;

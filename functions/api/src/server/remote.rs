@@ -3,9 +3,11 @@
 
 use domain::UnixTime;
 use domain::remote::{Decision, RemotePolicy, SessionKind};
-use store::{RemoteSession, StoreError};
+use store::{RemoteSession, StartError};
 
-use super::request::{self, ctx, not_signed_in, require_session, require_user, store_failure};
+use super::request::{
+    self, ctx, not_signed_in, require_signed_in, require_user, store_failure, stored_session,
+};
 use super::shared::status_of;
 use super::{audit, now};
 use crate::ApiError;
@@ -20,7 +22,7 @@ fn domain_kind(kind: RemoteKind) -> SessionKind {
 
 pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
     let ctx = ctx();
-    let (_, session) = require_session(&ctx).await?;
+    let session = require_signed_in(&ctx).await?.session;
     let devices = ctx.store.list_devices(&session.account_id).await.map_err(store_failure)?;
     Ok(devices
         .into_iter()
@@ -35,16 +37,14 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
     if device_id.is_empty() || device_id.len() > 64 {
         return Err(ApiError::bad_request("Choose a device."));
     }
-    let (_, session) = require_session(&ctx).await?;
+    // A 2FA login may start at once: the epoch check in the recording transaction is its
+    // revocation check. Any other session is checked in full, with the user's 2FA status.
+    let (token_hash, session) = stored_session(&ctx).await?;
     let decision = if session.two_factor {
         Decision::Start
     } else {
-        let (user, account) = ctx
-            .store
-            .get_user_and_account(&session.account_id, &session.user_id)
-            .await
-            .map_err(store_failure)?;
-        let user = user.ok_or_else(not_signed_in)?;
+        let request::SignedIn { user, account, .. } =
+            request::check_session(&ctx, token_hash, session.clone()).await?;
         let policy = RemotePolicy {
             account_wide_2fa: account.as_ref().is_some_and(|a| a.two_factor_required),
             required_from: account.as_ref().and_then(|a| a.remote_2fa_required_from),
@@ -92,12 +92,16 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
                 ));
             }
             events.push(event("remote.started", format!("{kind_label} on device {device_id}")));
-            match ctx.store.start_remote_session(&record, &events).await {
+            match ctx.store.start_remote_session(&record, Some(session.epochs.user), &events).await {
                 Ok(()) => {}
-                Err(StoreError::Conflict) => {
+                Err(StartError::NoSuchDevice) => {
                     return Err(ApiError::NotFound { message: "That device is not in your account.".into() });
                 }
-                Err(e) => return Err(store_failure(e)),
+                Err(StartError::SessionEnded) => {
+                    request::clear_session_cookie();
+                    return Err(not_signed_in());
+                }
+                Err(StartError::Store(e)) => return Err(store_failure(e)),
             }
             Ok(RemoteStart::Started(StartedSession {
                 session_id: record.id,

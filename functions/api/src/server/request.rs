@@ -3,10 +3,12 @@
 
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
+use domain::crypto::Keyring;
 use domain::secret::SessionToken;
+use domain::session::{self as sessions, Epochs, Reauth};
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
-use store::{Session, StoreError, User};
+use store::{Account, Session, StoreError, User};
 
 use super::http::ClientIp;
 use super::{Ctx, now};
@@ -56,7 +58,7 @@ pub fn mail_failure(err: mail::MailError) -> ApiError {
     ApiError::Unavailable { message: "The email could not be sent. Please try again in a minute.".into() }
 }
 
-fn cookie(name: &str) -> Option<SessionToken> {
+fn cookie_value(name: &str) -> Option<String> {
     let parts = parts()?;
     parts
         .headers
@@ -66,7 +68,39 @@ fn cookie(name: &str) -> Option<SessionToken> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(n, _)| *n == name)
-        .and_then(|(_, value)| SessionToken::parse(value))
+        .map(|(_, value)| value.to_owned())
+}
+
+fn cookie(name: &str) -> Option<SessionToken> {
+    cookie_value(name).and_then(|value| SessionToken::parse(&value))
+}
+
+/// Marks a browser that completed a login of a user: the lockout counts its failures apart from
+/// those of unknown places (`domain::lockout`). It proves nothing on its own: the password and
+/// the second factor are asked for as always.
+pub const DEVICE_COOKIE: &str = "__Host-device";
+
+/// Half a year, under the 400 days browsers allow.
+const DEVICE_COOKIE_SECONDS: i64 = 180 * 24 * 60 * 60;
+
+fn device_cookie_data(user_id: &str, nonce: &str) -> Vec<u8> {
+    format!("device cookie|{user_id}|{nonce}").into_bytes()
+}
+
+/// Gives this browser the device cookie of `user_id`: a random nonce and its keyed hash.
+pub fn set_device_cookie(keys: &Keyring, user_id: &str) {
+    let nonce = SessionToken::generate().expose()[..32].to_owned();
+    let mac = keys.mac(&device_cookie_data(user_id, &nonce));
+    set_cookie(&format!(
+        "{DEVICE_COOKIE}={nonce}.{mac}; Path=/; Max-Age={DEVICE_COOKIE_SECONDS}; HttpOnly; Secure; SameSite=Strict"
+    ));
+}
+
+/// Whether this browser holds a valid device cookie of `user_id`.
+pub fn known_device(keys: &Keyring, user_id: &str) -> bool {
+    let Some(value) = cookie_value(DEVICE_COOKIE) else { return false };
+    let Some((nonce, mac)) = value.split_once('.') else { return false };
+    nonce.len() == 32 && keys.verify_mac(&device_cookie_data(user_id, nonce), mac)
 }
 
 pub fn session_token() -> Option<SessionToken> {
@@ -106,24 +140,39 @@ pub fn clear_session_cookie() {
     set_cookie(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
 }
 
-/// `two_factor`: the login used 2FA (a passcode, a recovery code, or activation).
-pub fn new_session(account_id: &str, user_id: &str, two_factor: bool) -> (SessionToken, Session) {
+/// A session for a login that just proved itself; `two_factor`: with 2FA (a passcode, a
+/// recovery code, or activation). `epochs`: the user's and account's at the login.
+pub fn new_session(
+    account_id: &str,
+    user_id: &str,
+    epochs: Epochs,
+    two_factor: bool,
+) -> (SessionToken, Session) {
+    let now = now();
     let session = Session {
         user_id: user_id.to_owned(),
         account_id: account_id.to_owned(),
-        expires_at: now().plus_seconds(SESSION_TTL_SECONDS),
+        expires_at: now.plus_seconds(SESSION_TTL_SECONDS),
         two_factor,
+        epochs,
+        reauth: Reauth { at: now, two_factor },
     };
     (SessionToken::generate(), session)
+}
+
+/// The session epochs of a user and their account as stored now.
+pub fn epochs_of(user: &User, account: Option<&Account>) -> Epochs {
+    Epochs { user: user.session_epoch, account: account.map_or(0, |a| a.session_epoch) }
 }
 
 pub fn not_signed_in() -> ApiError {
     ApiError::unauthenticated("Your session has ended. Please log in again.")
 }
 
-/// The session from the cookie (and its token's hash); `Unauthenticated` when there is none or
-/// it has ended.
-pub async fn require_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
+/// The session from the cookie (and its token's hash) as stored, not yet checked against the
+/// user's epochs (the remote-session gate checks them in its write); `Unauthenticated` when there
+/// is none or it has expired.
+pub async fn stored_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
     let token = session_token().ok_or_else(not_signed_in)?;
     let hash = token.hash();
     let session =
@@ -131,12 +180,37 @@ pub async fn require_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
     Ok((hash, session))
 }
 
+/// A session that still counts, with its user and account as they are now.
+pub struct SignedIn {
+    pub token_hash: String,
+    pub session: Session,
+    pub user: User,
+    pub account: Option<Account>,
+}
+
+/// The signed-in user: the session from the cookie, checked against the user's and account's
+/// session epochs (two DynamoDB calls). `Unauthenticated` when it has ended for any reason.
+pub async fn require_signed_in(ctx: &Ctx) -> Result<SignedIn, ApiError> {
+    let (token_hash, session) = stored_session(ctx).await?;
+    check_session(ctx, token_hash, session).await
+}
+
+/// A stored session checked against its user's and account's epochs (one DynamoDB call).
+pub async fn check_session(ctx: &Ctx, token_hash: String, session: Session) -> Result<SignedIn, ApiError> {
+    let (user, account) =
+        ctx.store.get_user_and_account(&session.account_id, &session.user_id).await.map_err(store_failure)?;
+    let user = user.ok_or_else(not_signed_in)?;
+    if !sessions::still_valid(session.epochs, session.two_factor, epochs_of(&user, account.as_ref())) {
+        // Ended by a Disable, a Reset or the account-wide switch. Deleting it is only tidying.
+        if let Err(err) = ctx.store.delete_session(&token_hash).await {
+            tracing::warn!(error = %err, "could not delete an ended session");
+        }
+        return Err(not_signed_in());
+    }
+    Ok(SignedIn { token_hash, session, user, account })
+}
+
 /// The signed-in user, from the session cookie; `Unauthenticated` otherwise.
 pub async fn require_user(ctx: &Ctx) -> Result<User, ApiError> {
-    let (_, session) = require_session(ctx).await?;
-    ctx.store
-        .get_user(&session.account_id, &session.user_id)
-        .await
-        .map_err(store_failure)?
-        .ok_or_else(not_signed_in)
+    Ok(require_signed_in(ctx).await?.user)
 }

@@ -1,27 +1,9 @@
-//! What several functions need about a user: their 2FA status, how the dashboard shows them, and
-//! clearing their login counters. Kept apart so each function's code (and so its IAM policy)
-//! includes only what it uses.
+//! What several functions need about a user: their 2FA status and how the dashboard shows them.
 
-use domain::Email;
 use domain::twofactor::Status;
-use store::{Account, CounterKey, User};
+use store::{Account, User};
 
-use super::Ctx;
 use crate::auth::{Me, TwoFactorStatus};
-
-/// After a whole login succeeds its attempts stop counting. Best effort: a failure here only
-/// leaves them counted until their window ends.
-pub async fn clear_login_counters(ctx: &Ctx, email: &Email, ip: &str) {
-    for key in counter_keys(email, ip) {
-        if let Err(err) = ctx.store.clear_counter(&key).await {
-            tracing::warn!(error = %err, "could not clear login counters");
-        }
-    }
-}
-
-pub fn counter_keys(email: &Email, ip: &str) -> [CounterKey; 2] {
-    [CounterKey::pair(email, ip), CounterKey::email(email)]
-}
 
 pub fn status_of(user: &User, account: Option<&Account>) -> Status {
     user.two_factor.status(account.is_some_and(|a| a.two_factor_required))

@@ -190,6 +190,8 @@ async fn an_expired_or_forged_session_is_refused() {
                 account_id: app.tech.account_id.clone(),
                 expires_at: UnixTime(1_000),
                 two_factor: false,
+                epochs: domain::session::Epochs { user: 0, account: 0 },
+                reauth: domain::session::Reauth { at: UnixTime(0), two_factor: false },
             },
         )
         .await

@@ -12,6 +12,7 @@ mod ipverify;
 mod login;
 mod remote;
 mod rotation;
+mod security;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -315,10 +316,40 @@ pub async fn active_user(app: &TestApp, local: &str) -> (User, TotpSecret, Vec<S
     (user, secret, codes)
 }
 
-/// The login counters of `email` from this machine (127.0.0.1): the pair, then the email's own.
-pub fn counter_keys(email: &str) -> [store::CounterKey; 2] {
+/// An administrator who activated 2FA, signed in with it in their own browser (returned), with
+/// their secret.
+pub async fn admin_with_2fa(app: &TestApp, local: &str) -> (TestApp, User, TotpSecret) {
+    let admin = app.add_user(local, Role::Administrator).await;
+    app.store.enable_two_factor(&admin, &admin.id, now()).await.unwrap();
+    let browser = app.browser();
+    assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
+    let (secret, _) = browser.activate(&app.email(local)).await;
+    (browser, app.user(&admin).await, secret)
+}
+
+/// As if the browser's session had last proven its user's identity long ago (beyond the step-up
+/// window).
+pub async fn age_session(browser: &TestApp) {
+    let token = domain::secret::SessionToken::parse(&browser.cookie("__Host-session").unwrap()).unwrap();
+    browser
+        .store
+        .client()
+        .update_item()
+        .table_name(browser.store.table())
+        .key("pk", AttributeValue::S(format!("SESSION#{}", token.hash())))
+        .key("sk", AttributeValue::S("SESSION".into()))
+        .update_expression("SET reauth_at = :long_ago")
+        .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The login counters of `email` from this machine (127.0.0.1), a source of kind `source`: the
+/// pair, then the email's own for that kind.
+pub fn counter_keys(email: &str, source: domain::lockout::Source) -> [store::CounterKey; 2] {
     let email = Email::parse(email).unwrap();
-    [store::CounterKey::pair(&email, "127.0.0.1"), store::CounterKey::email(&email)]
+    [store::CounterKey::pair(&email, "127.0.0.1"), store::CounterKey::email(&email, source)]
 }
 
 /// The code for the current time step plus `offset` steps.
