@@ -1,6 +1,6 @@
 const { test, expect } = require('./fixtures');
 const path = require('path');
-const { mailTo, logIn, PASSWORD } = require('./helpers');
+const { mailTo, logIn, ageSessions, PASSWORD } = require('./helpers');
 
 // Screenshots kept as test artifacts.
 const SHOTS = path.join(__dirname, '..', 'artifacts', 'screenshots');
@@ -43,6 +43,8 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
   });
 
   await test.step('from the keyboard, a colleague disables 2FA for a user who lost their phone', async () => {
+    // The login was a while ago: lowering security asks for the password again first.
+    ageSessions('admin@northwind.example');
     await userRow(page, 'sam@northwind.example').focus();
     await page.keyboard.press('Shift+F10');
     const menu = page.getByRole('menu', { name: 'Actions for Sam Patel' });
@@ -50,6 +52,15 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await menu.getByRole('menuitem', { name: 'Disable 2FA' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Disable 2FA for Sam Patel?' });
     await confirm.getByRole('button', { name: 'Disable 2FA' }).click();
+    const password = confirm.getByLabel('To confirm, enter your password.');
+    await expect(password).toBeFocused();
+    await expect(userRow(page, 'sam@northwind.example').getByRole('img', { name: '2FA active' })).toBeVisible();
+    await password.fill('not-my-password');
+    await password.press('Enter');
+    await expect(confirm.getByRole('alert')).toHaveText('That password is not correct.');
+    await password.fill(PASSWORD);
+    await confirm.getByRole('button', { name: 'Disable 2FA' }).click();
+    await expect(confirm).toHaveCount(0);
     await expect(userRow(page, 'sam@northwind.example').getByRole('img', { name: '2FA off' })).toBeVisible();
   });
 

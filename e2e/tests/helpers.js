@@ -66,3 +66,14 @@ function auditOf(email) {
 }
 
 module.exports.auditOf = auditOf;
+
+// Makes the sessions of `email` look as if they last proved who they are long ago, so the next
+// action that lowers security asks for a step-up.
+function ageSessions(email) {
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const target = process.env.CARGO_TARGET_DIR || path.join(__dirname, '..', '..', 'target');
+  execFileSync(path.join(target, 'debug', 'devkit'), ['age-sessions', email], { env: process.env });
+}
+
+module.exports.ageSessions = ageSessions;

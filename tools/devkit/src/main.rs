@@ -56,6 +56,10 @@ async fn main() {
             }),
             None => Err("usage: devkit audit EMAIL".into()),
         },
+        Some("age-sessions") => match std::env::args().nth(2) {
+            Some(email) => seed::age_sessions(&store, &email).await.map(|n| println!("{n} sessions aged")),
+            None => Err("usage: devkit age-sessions EMAIL".into()),
+        },
         Some("logins") => {
             for user in seed::DEMO_USERS {
                 let state = label(user.two_factor);
@@ -77,7 +81,9 @@ async fn main() {
             println!("{}", seed::demo_code_now());
             Ok(())
         }
-        _ => Err("usage: devkit create-table | seed | logins | totp | audit EMAIL".into()),
+        _ => {
+            Err("usage: devkit create-table | seed | logins | totp | audit EMAIL | age-sessions EMAIL".into())
+        }
     };
     if let Err(e) = result {
         eprintln!("devkit: {e}");

@@ -156,6 +156,38 @@ pub async fn audit_lines(store: &Store, email: &str) -> Result<Vec<String>, Erro
         .collect())
 }
 
+/// Makes every session of `email` look as if it last proved its user's identity long ago, so the
+/// next action that lowers security asks for a step-up (for the browser journeys). Returns how
+/// many sessions.
+pub async fn age_sessions(store: &Store, email: &str) -> Result<usize, Error> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
+    let found = store
+        .client()
+        .query()
+        .table_name(store.table())
+        .index_name(store::keys::GSI1)
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", store::keys::GSI1_PK)
+        .expression_attribute_values(":pk", AttributeValue::S(format!("SESSIONS#{}", user.id)))
+        .send()
+        .await?;
+    let sessions = found.items.unwrap_or_default();
+    for session in &sessions {
+        store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .key(store::keys::PK, session[store::keys::PK].clone())
+            .key(store::keys::SK, session[store::keys::SK].clone())
+            .update_expression("SET reauth_at = :long_ago")
+            .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
+            .send()
+            .await?;
+    }
+    Ok(sessions.len())
+}
+
 /// The demo authenticator's code right now.
 pub fn demo_code_now() -> String {
     let secret = TotpSecret::from_base32(DEMO_TOTP_KEY).expect("valid demo key");
