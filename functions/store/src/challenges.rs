@@ -150,24 +150,42 @@ fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
 }
 
 impl Store {
-    pub async fn create_challenge(&self, token_hash: &str, c: &Challenge) -> Result<(), StoreError> {
-        let put = self
-            .client
-            .put_item()
+    /// Starts a waiting login (with its audit event, if any), settling the password step's
+    /// lockout counters in the same transaction.
+    pub async fn create_challenge(
+        &self,
+        token_hash: &str,
+        c: &Challenge,
+        audit: Option<&AuditEvent>,
+        settle: &crate::Settle,
+    ) -> Result<(), StoreError> {
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(challenge_item(token_hash, c)))
-            .condition_expression("attribute_not_exists(pk)");
-        put.send().await?;
-        Ok(())
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if let Some(event) = audit {
+            let record = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(audit_item(event)))
+                .build()
+                .map_err(build_error)?;
+            items.push(TransactWriteItem::builder().put(record).build());
+        }
+        self.write_settling(items, settle).await
     }
 
-    /// A login waiting for IP verification and the link that ends the wait, written together.
+    /// A login waiting for IP verification and the link that ends the wait, written together
+    /// (settling the password step's lockout counters).
     pub async fn create_ip_challenge(
         &self,
         challenge_hash: &str,
         c: &Challenge,
         link_hash: &str,
         link: &IpLink,
+        settle: &crate::Settle,
     ) -> Result<(), StoreError> {
         let new = |item| {
             Put::builder()
@@ -179,8 +197,7 @@ impl Store {
                 .map_err(build_error)
         };
         let items = vec![new(challenge_item(challenge_hash, c))?, new(ip_link_item(link_hash, link))?];
-        self.client.transact_write_items().set_transact_items(Some(items)).send().await?;
-        Ok(())
+        self.write_settling(items, settle).await
     }
 
     /// Withdraws a waiting login and its link (the email could not be sent).

@@ -38,7 +38,7 @@ pub use challenges::{Challenge, Display, FinishError, Proof, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use iplinks::IpLink;
-pub use lockout::CounterKey;
+pub use lockout::{CounterKey, Settle};
 pub use remote::{RemoteSession, StartError};
 pub use rotation::SealedSecret;
 pub use sessions::{Session, SpentPasscode};

@@ -1,12 +1,14 @@
 //! Failed-login counters (rules in `domain::lockout`). Each failure is one conditional update, so
 //! concurrent failures are all counted.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::lockout::{Counter, Policy, Source, pair_source};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
-use crate::client::{Item, Store, StoreError, done_unless_failed, get_n, lost_condition, n, s};
+use crate::client::{
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_n, lost_condition, n, s,
+};
 use crate::keys::{EXPIRES_AT, PK, SK};
 
 /// Which counter: the email from one kind of source, or the email from one source.
@@ -33,6 +35,93 @@ pub(crate) fn key(counter: &CounterKey) -> Item {
     Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s("LOCKOUT"))])
 }
 
+fn counter_item(key: &CounterKey, policy: &Policy, c: &Counter) -> Item {
+    let mut item = self::key(key);
+    item.insert("failures".to_owned(), n(i64::from(c.failures)));
+    item.insert("window_start".to_owned(), n(c.window_start.seconds()));
+    item.insert("last_failure".to_owned(), n(c.last_failure.seconds()));
+    item.insert(EXPIRES_AT.to_owned(), n(policy.expires_at(c).seconds()));
+    item
+}
+
+/// What a login has done to its counters by the time it writes its outcome, so that write can
+/// settle them in the same transaction.
+#[derive(Clone, Debug, Default)]
+pub struct Settle {
+    /// Attempts counted while a right password was checked, to take back.
+    pub take_back: Vec<(CounterKey, Counter)>,
+    /// Counters to clear (the whole login succeeded).
+    pub clear: Vec<CounterKey>,
+}
+
+impl Settle {
+    pub(crate) fn items(&self, table: &str) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut items = Vec::new();
+        for (key, counted) in &self.take_back {
+            items.push(take_back_item(table, key, counted)?);
+        }
+        for key in &self.clear {
+            items.push(clear_item(table, key)?);
+        }
+        Ok(items)
+    }
+}
+
+impl Store {
+    /// Sends `items` with the settling of the counters; if a counter moved on meanwhile (its
+    /// take-back no longer applies), sends them alone and settles the counters one by one.
+    pub(crate) async fn write_settling(
+        &self,
+        items: Vec<TransactWriteItem>,
+        settle: &Settle,
+    ) -> Result<(), StoreError> {
+        let mut all = items.clone();
+        all.extend(settle.items(&self.table)?);
+        let result = self.client.transact_write_items().set_transact_items(Some(all)).send().await;
+        let settling_lost = crate::client::lost_conditions_at(&result).iter().any(|&i| i >= items.len());
+        match conditional(result) {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Conflict) if settling_lost => {}
+            Err(e) => return Err(e),
+        }
+        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
+        for (key, counted) in &settle.take_back {
+            self.uncount_failure(key, counted).await?;
+        }
+        for key in &settle.clear {
+            self.clear_counter(key).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The transaction item that takes back one attempt counted as `counted` (a password that turned
+/// out right): only in the same window and never below zero.
+pub(crate) fn take_back_item(
+    table: &str,
+    key: &CounterKey,
+    counted: &Counter,
+) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(self::key(key)))
+        .update_expression("ADD failures :minus_one")
+        .condition_expression("window_start = :window AND failures > :zero")
+        .expression_attribute_values(":minus_one", n(-1))
+        .expression_attribute_values(":window", n(counted.window_start.seconds()))
+        .expression_attribute_values(":zero", n(0))
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// The transaction item that clears a counter (a whole login succeeded).
+pub(crate) fn clear_item(table: &str, key: &CounterKey) -> Result<TransactWriteItem, StoreError> {
+    let delete =
+        Delete::builder().table_name(table).set_key(Some(self::key(key))).build().map_err(build_error)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
 fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
     Ok(Counter {
         failures: u32::try_from(get_n(item, "failures")?)
@@ -55,6 +144,40 @@ impl Store {
                     .transpose()
             })
             .collect()
+    }
+
+    /// The login's first read, in one call: whose the email is (its claim item: account and user
+    /// id, `None` when the email has no account) and the `counters` as stored.
+    pub async fn find_login(
+        &self,
+        email: &Email,
+        counters: &[CounterKey],
+    ) -> Result<(Option<(String, String)>, Vec<Option<Counter>>), StoreError> {
+        let claim_key = crate::users::claim_key(email);
+        let mut keys = vec![claim_key.clone()];
+        keys.extend(counters.iter().map(key));
+        let items = self.batch_get(keys).await?;
+        let claim = items
+            .iter()
+            .find(|i| i.get(PK) == claim_key.get(PK))
+            .map(|c| {
+                Ok::<_, StoreError>((
+                    crate::client::get_s(c, "account_id")?,
+                    crate::client::get_s(c, "user_id")?,
+                ))
+            })
+            .transpose()?;
+        let stored = counters
+            .iter()
+            .map(|k| {
+                items
+                    .iter()
+                    .find(|item| item.get(PK) == Some(&AttributeValue::S(k.0.clone())))
+                    .map(counter_from_item)
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((claim, stored))
     }
 
     /// Counts one failure and returns the counter after it.
@@ -101,11 +224,7 @@ impl Store {
                 .client
                 .put_item()
                 .table_name(&self.table)
-                .set_item(Some(key(counter)))
-                .item("failures", n(i64::from(fresh.failures)))
-                .item("window_start", n(fresh.window_start.seconds()))
-                .item("last_failure", n(fresh.last_failure.seconds()))
-                .item(EXPIRES_AT, n(policy.expires_at(&fresh).seconds()))
+                .set_item(Some(counter_item(counter, policy, &fresh)))
                 .condition_expression("attribute_not_exists(pk) OR window_start <= :cutoff")
                 .expression_attribute_values(":cutoff", n(cutoff.seconds()))
                 .send()
@@ -138,6 +257,43 @@ impl Store {
             .await;
         // A new window began or the counter was cleared: then nothing of this attempt is left.
         done_unless_failed(result)
+    }
+
+    /// Counts one attempt on each of `tallies` (a counter, its policy, and its value as read just
+    /// before): one transaction that writes the next values, conditioned on the read ones. If any
+    /// changed meanwhile (another attempt was counted), each is counted on its own instead
+    /// ([`Store::record_failure`]), so the count stays exact under any concurrency.
+    pub async fn count_attempt(
+        &self,
+        tallies: &[(CounterKey, Policy, Option<Counter>)],
+        now: UnixTime,
+    ) -> Result<Vec<Counter>, StoreError> {
+        let next: Vec<Counter> =
+            tallies.iter().map(|(_, p, read)| p.record_failure(read.as_ref(), now)).collect();
+        let mut items = Vec::with_capacity(tallies.len());
+        for ((key, policy, read), next) in tallies.iter().zip(&next) {
+            let put = Put::builder().table_name(&self.table).set_item(Some(counter_item(key, policy, next)));
+            let put = match read {
+                None => put.condition_expression("attribute_not_exists(pk)"),
+                Some(c) => put
+                    .condition_expression("failures = :f AND window_start = :w AND last_failure = :l")
+                    .expression_attribute_values(":f", n(i64::from(c.failures)))
+                    .expression_attribute_values(":w", n(c.window_start.seconds()))
+                    .expression_attribute_values(":l", n(c.last_failure.seconds())),
+            };
+            items.push(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build());
+        }
+        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await) {
+            Ok(_) => Ok(next),
+            Err(StoreError::Conflict) => {
+                let mut counted = Vec::with_capacity(tallies.len());
+                for (key, policy, _) in tallies {
+                    counted.push(self.record_failure(key, policy, now).await?);
+                }
+                Ok(counted)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {

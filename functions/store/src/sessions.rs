@@ -91,17 +91,17 @@ pub(crate) fn sign_in_items(
 }
 
 impl Store {
-    /// Completes a login in one transaction ([`sign_in_items`]): all of it or, in an outage,
-    /// none of it.
+    /// Completes a login in one transaction ([`sign_in_items`]), settling its lockout counters:
+    /// all of it or, in an outage, none of it.
     pub async fn sign_in(
         &self,
         session_hash: &str,
         session: &Session,
         audit: &AuditEvent,
+        settle: &crate::Settle,
     ) -> Result<(), StoreError> {
         let items = sign_in_items(&self.table, session_hash, session, audit)?;
-        conditional(self.client.transact_write_items().set_transact_items(Some(items.into())).send().await)?;
-        Ok(())
+        self.write_settling(items.into(), settle).await
     }
 
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {

@@ -81,6 +81,11 @@ fn email_pk(email: &Email) -> String {
     format!("EMAIL#{}", email.as_str())
 }
 
+/// The key of an email's claim item (which names its user).
+pub(crate) fn claim_key(email: &Email) -> Item {
+    Item::from([(PK.to_owned(), s(email_pk(email))), (SK.to_owned(), s("EMAIL"))])
+}
+
 impl Store {
     pub async fn create_account(&self, name: &str) -> Result<Account, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();

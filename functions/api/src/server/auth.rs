@@ -10,10 +10,10 @@ use domain::totp::{TotpError, TotpSecret};
 use domain::twofactor::Status;
 use domain::{Email, Role, UnixTime, recovery};
 use store::{
-    Account, AuditEvent, Challenge, Display, FinishError, IpLink, Proof, Purpose, SpentPasscode, User,
+    Account, AuditEvent, Challenge, Display, FinishError, IpLink, Proof, Purpose, Settle, SpentPasscode, User,
 };
 
-use super::lockout::{Counters, locked_out};
+use super::lockout::{Counted, Counters, locked_out};
 use super::request::{self, ctx, store_failure};
 use super::shared::{me_from, status_of};
 use super::{Ctx, audit, now};
@@ -65,10 +65,19 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         return Err(ApiError::bad_request("That password is too long."));
     }
 
-    let user = ctx.store.find_user_by_email(&email).await.map_err(store_failure)?;
+    // Four DynamoDB calls when the password is right: whose the email is and the counters (one
+    // read); the user and account (one read); the attempt counted (one write); the outcome with
+    // the counters settled (one transaction).
+    let (claim, read) =
+        ctx.store.find_login(&email, &Counters::lookup_keys(&email, &ip)).await.map_err(store_failure)?;
+    // An email without an account reads keys that do not exist, so both cost the same.
+    let (account_id, user_id) = claim.clone().unwrap_or_else(|| ("-".into(), "-".into()));
+    let (user, account) =
+        ctx.store.get_user_and_account(&account_id, &user_id).await.map_err(store_failure)?;
+    let user = user.filter(|_| claim.is_some());
     let source = source_of(&ctx, user.as_ref(), &ip)?;
-    let counters = Counters::new(&email, &ip, source);
-    if let Some(until) = counters.locked_until(&ctx, now).await? {
+    let counters = Counters::from_lookup(&email, &ip, source, &read);
+    if let Some(until) = counters.read_lock(now) {
         return Err(locked_out(until));
     }
     // Every attempt is counted before the password is checked, so parallel guesses cannot get
@@ -88,11 +97,9 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         .unwrap_or(false);
 
     let user = match (verified, user) {
-        (true, Some(user)) => {
-            // A right password is no failure (wrong passcodes that follow still count).
-            counters.take_back(&ctx, &counted).await?;
-            user
-        }
+        // A right password is no failure: the next step's write takes its attempt back (wrong
+        // passcodes that follow still count).
+        (true, Some(user)) => user,
         (_, user) => {
             let lock = counters.lock_after(&counted, now);
             // The same writes whether or not the email has an account, so timing tells nothing.
@@ -130,7 +137,6 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         }
     };
 
-    let account = ctx.store.get_account(&user.account_id).await.map_err(store_failure)?;
     // IP address verification comes after the password and before the 2FA step.
     let ip_setting_on = account.as_ref().is_none_or(|a| a.ip_verification);
     let status = status_of(&user, account.as_ref());
@@ -148,18 +154,22 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
             .await;
         }
         IpDecision::VerifyByEmail => {
-            return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now).await;
+            let settle = counters.taken_back(Some(&counted));
+            return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &settle).await;
         }
     }
-    next_step(&ctx, &user, account.as_ref(), &counters, source, &ip, now).await
+    next_step(&ctx, &user, account.as_ref(), &counters, Some(&counted), source, &ip, now).await
 }
 
 /// After the password (and any IP verification): logged in, or on to the passcode or activation.
+/// The write of the outcome settles the lockout `counters` (the password's attempt `counted`).
+#[allow(clippy::too_many_arguments)]
 async fn next_step(
     ctx: &Ctx,
     user: &User,
     account: Option<&Account>,
     counters: &Counters,
+    counted: Option<&Counted>,
     source: Source,
     ip: &str,
     now: UnixTime,
@@ -170,29 +180,42 @@ async fn next_step(
             let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
             let event =
                 audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
-            ctx.store.sign_in(&token.hash(), &session, &event).await.map_err(store_failure)?;
+            ctx.store
+                .sign_in(&token.hash(), &session, &event, &counters.cleared())
+                .await
+                .map_err(store_failure)?;
             request::set_session_cookie(&token);
             request::set_device_cookie(ctx.config.totp_keys()?, &user.id);
             request::clear_login_cookie();
-            counters.clear(ctx).await;
             tracing::info!(user = %user.id, %ip, "login succeeded");
             Ok(LoginOutcome::SignedIn(me_from(user, account)))
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
         Status::Active => {
-            start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now).await?;
+            let settle = counters.taken_back(counted);
+            start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now, None, &settle).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
         Status::EnabledNotActivated => {
-            start_challenge(ctx, user, account, Purpose::Activation, source, ip, now).await?;
-            audit::record(ctx, None, user, "login.activation_required", ip, "2FA enabled, not activated")
-                .await;
+            let event = audit::event(
+                &user.account_id,
+                &user.id,
+                &user.id,
+                "login.activation_required",
+                ip,
+                "2FA enabled, not activated",
+            );
+            let settle = counters.taken_back(counted);
+            start_challenge(ctx, user, account, Purpose::Activation, source, ip, now, Some(&event), &settle)
+                .await?;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
         }
     }
 }
 
+/// Starts the waiting login (with its audit event), settling the counters in the same write.
+#[allow(clippy::too_many_arguments)]
 async fn start_challenge(
     ctx: &Ctx,
     user: &User,
@@ -201,10 +224,12 @@ async fn start_challenge(
     source: Source,
     ip: &str,
     now: UnixTime,
+    audit: Option<&AuditEvent>,
+    settle: &Settle,
 ) -> Result<(), ApiError> {
     let (token, mut challenge) = new_challenge(user, account, purpose, ip, now, None);
     challenge.source = source;
-    ctx.store.create_challenge(&token.hash(), &challenge).await.map_err(store_failure)?;
+    ctx.store.create_challenge(&token.hash(), &challenge, audit, settle).await.map_err(store_failure)?;
     request::set_login_cookie(&token, request::LOGIN_CHALLENGE_TTL_SECONDS);
     Ok(())
 }
@@ -270,6 +295,7 @@ async fn start_ip_verification(
     account: Option<&Account>,
     ip: &str,
     now: UnixTime,
+    settle: &Settle,
 ) -> Result<LoginOutcome, ApiError> {
     // An address that cannot be read gets a range no link can match.
     let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
@@ -280,7 +306,7 @@ async fn start_ip_verification(
     let link_hash = link_token.hash();
     (challenge.link, challenge.links_sent) = (Some(link_hash.clone()), 1);
     ctx.store
-        .create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link)
+        .create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link, settle)
         .await
         .map_err(store_failure)?;
     if let Err(err) = mail_ip_link(ctx, &user.name, user.email.as_str(), &link_token, ip).await {
@@ -340,7 +366,7 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     // The range is verified now: a known source.
     let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, &ip, Source::Known);
-    let next = next_step(&ctx, &user, account.as_ref(), &counters, Source::Known, &ip, now).await?;
+    let next = next_step(&ctx, &user, account.as_ref(), &counters, None, Source::Known, &ip, now).await?;
     // The wait is over. Only after the next step exists, so an outage cannot strand the login;
     // a challenge left behind ends with its expiry.
     if let Err(err) = ctx.store.delete_challenge(&token.hash()).await {
@@ -476,7 +502,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         .ok_or_else(login_expired)?;
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
     let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
-    let counters = Counters::new(&email, &ip, challenge.source);
+    let mut counters = Counters::new(&email, &ip, challenge.source);
 
     let recovery_forms = recovery::stored_forms(ctx.config.totp_keys()?, &code);
     let proof = match &recovery_forms {
@@ -672,7 +698,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
     }
     let request::SignedIn { token_hash, user, account, .. } = request::require_signed_in(&ctx).await?;
     let method = StepUp::for_user(status_of(&user, account.as_ref()) == Status::Active);
-    let counters = Counters::new(&user.email, &ip, source_of(&ctx, Some(&user), &ip)?);
+    let mut counters = Counters::new(&user.email, &ip, source_of(&ctx, Some(&user), &ip)?);
     if let Some(until) = counters.locked_until(&ctx, now).await? {
         return Err(locked_out(until));
     }

@@ -4,7 +4,7 @@
 use domain::lockout::{self, Counter, Policy, Source};
 use domain::time::format_utc;
 use domain::{Email, UnixTime};
-use store::CounterKey;
+use store::{CounterKey, Settle};
 
 use super::Ctx;
 use super::request::store_failure;
@@ -20,12 +20,14 @@ pub fn locked_out(until: UnixTime) -> ApiError {
     }
 }
 
-/// The counters an attempt at `email` from `ip`, a source of kind `source`, counts on.
+/// The counters an attempt at `email` from `ip`, a source of kind `source`, counts on, with their
+/// values as last read.
 #[derive(Clone, Debug)]
 pub struct Counters {
     keys: [CounterKey; 2],
     policies: [Policy; 2],
     source: Source,
+    stored: Option<[Option<Counter>; 2]>,
 }
 
 /// The counters after one more attempt was counted.
@@ -38,7 +40,48 @@ impl Counters {
             keys: [CounterKey::pair(email, ip), CounterKey::email(email, source)],
             policies: [lockout::PAIR, source.email_policy()],
             source,
+            stored: None,
         }
+    }
+
+    /// Every counter a login of `email` from `ip` may count on, whatever its kind of source, so
+    /// the login reads them before it knows the kind: the pair, the known, the unknown.
+    pub fn lookup_keys(email: &Email, ip: &str) -> [CounterKey; 3] {
+        [
+            CounterKey::pair(email, ip),
+            CounterKey::email(email, Source::Known),
+            CounterKey::email(email, Source::Unknown),
+        ]
+    }
+
+    /// The counters for `source`, with the values read for [`Counters::lookup_keys`].
+    pub fn from_lookup(email: &Email, ip: &str, source: Source, read: &[Option<Counter>]) -> Self {
+        let by_email = match source {
+            Source::Known => read.get(1),
+            Source::Unknown => read.get(2),
+        };
+        Counters {
+            stored: Some([read.first().copied().flatten(), by_email.copied().flatten()]),
+            ..Counters::new(email, ip, source)
+        }
+    }
+
+    /// The lock the counters as read put on, if any.
+    pub fn read_lock(&self, now: UnixTime) -> Option<UnixTime> {
+        let stored = self.stored.as_ref()?;
+        self.lock_of([stored[0].as_ref(), stored[1].as_ref()], now)
+    }
+
+    /// What a login writes with its outcome when it succeeds: its counters cleared.
+    pub fn cleared(&self) -> Settle {
+        Settle { take_back: Vec::new(), clear: self.keys.to_vec() }
+    }
+
+    /// What a login writes with its next step once the password proved right: the attempt
+    /// `counted` taken back (the second factor's failures still count).
+    pub fn taken_back(&self, counted: Option<&Counted>) -> Settle {
+        let take_back = counted.map(|c| self.keys.iter().cloned().zip(c.0).collect()).unwrap_or_default();
+        Settle { take_back, clear: Vec::new() }
     }
 
     /// Each counter with its policy (a finished login clears them in its transaction).
@@ -52,17 +95,29 @@ impl Counters {
         locks.flatten().max()
     }
 
-    /// Until when this attempt is refused unchecked, if it is.
-    pub async fn locked_until(&self, ctx: &Ctx, now: UnixTime) -> Result<Option<UnixTime>, ApiError> {
+    /// Reads the counters; until when this attempt is refused unchecked, if it is.
+    pub async fn locked_until(&mut self, ctx: &Ctx, now: UnixTime) -> Result<Option<UnixTime>, ApiError> {
         let stored = ctx.store.load_counters(&self.keys).await.map_err(store_failure)?;
-        Ok(self.lock_of([stored[0].as_ref(), stored[1].as_ref()], now))
+        self.stored = Some([stored[0], stored[1]]);
+        Ok(self.read_lock(now))
     }
 
-    /// Counts one attempt on both counters.
+    /// Counts one attempt on both counters: from the values read, one transaction; otherwise (or
+    /// if they changed meanwhile) each on its own.
     pub async fn count(&self, ctx: &Ctx, now: UnixTime) -> Result<Counted, ApiError> {
-        let pair = ctx.store.record_failure(&self.keys[0], &self.policies[0], now).await;
-        let by_email = ctx.store.record_failure(&self.keys[1], &self.policies[1], now).await;
-        Ok(Counted([pair.map_err(store_failure)?, by_email.map_err(store_failure)?]))
+        let counted = match &self.stored {
+            Some(stored) => {
+                let tallies: Vec<_> =
+                    (0..2).map(|i| (self.keys[i].clone(), self.policies[i], stored[i])).collect();
+                ctx.store.count_attempt(&tallies, now).await.map_err(store_failure)?
+            }
+            None => {
+                let pair = ctx.store.record_failure(&self.keys[0], &self.policies[0], now).await;
+                let by_email = ctx.store.record_failure(&self.keys[1], &self.policies[1], now).await;
+                vec![pair.map_err(store_failure)?, by_email.map_err(store_failure)?]
+            }
+        };
+        Ok(Counted([counted[0], counted[1]]))
     }
 
     /// The lock `counted` put on, if any.

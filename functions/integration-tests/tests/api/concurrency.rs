@@ -282,7 +282,10 @@ fn challenge(user: &User) -> Challenge {
 /// Eight logins in progress, each submitting `proof` at the same moment.
 async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(), FinishError>> {
     for n in 0..8 {
-        store.create_challenge(&format!("c{n}"), &challenge(user)).await.unwrap();
+        store
+            .create_challenge(&format!("c{n}"), &challenge(user), None, &store::Settle::default())
+            .await
+            .unwrap();
     }
     let attempts = (0..8).map(|n| {
         let (store, c) = (store.clone(), challenge(user));

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod activation;
+mod budget;
 mod cloudfront;
 mod concurrency;
 mod faults;

@@ -1,0 +1,30 @@
+//! How many DynamoDB calls each step of a login and of a session costs, counted at the endpoint
+//! (the `scripts/bench` figures; these tests keep them from creeping back up).
+
+use crate::{PASSWORD, TestApp, active_user, code_now, spawn_app};
+
+/// The DynamoDB calls `step` makes.
+async fn calls_of<F: std::future::Future<Output = crate::Reply>>(app: &TestApp, step: F) -> Vec<String> {
+    let before = app.dynamodb.calls().len();
+    let reply = step.await;
+    assert!(reply.status < 300, "{:?}", reply.body);
+    app.dynamodb.calls()[before..].to_vec()
+}
+
+#[tokio::test]
+async fn the_password_step_costs_four_calls_for_both_kinds_of_user() {
+    let app = spawn_app().await;
+    let (user, secret, _) = active_user(&app, "with-2fa").await;
+    let browser = app.browser();
+    let without_2fa = calls_of(&app, browser.login(&app.email("tech"), PASSWORD)).await;
+    assert_eq!(without_2fa, ["BatchGetItem", "BatchGetItem", "TransactWriteItems", "TransactWriteItems"]);
+    let browser = app.browser();
+    let with_2fa = calls_of(&app, browser.login(user.email.as_str(), PASSWORD)).await;
+    assert_eq!(with_2fa, ["BatchGetItem", "BatchGetItem", "TransactWriteItems", "TransactWriteItems"]);
+    let passcode = calls_of(&app, browser.passcode(&code_now(&secret, 1))).await;
+    assert_eq!(passcode, ["GetItem", "TransactWriteItems"]);
+    let me = calls_of(&app, browser.me()).await;
+    assert_eq!(me, ["GetItem", "BatchGetItem"]);
+    let gate = calls_of(&app, browser.start_remote("d1", "TakeControl", false)).await;
+    assert_eq!(gate, ["GetItem", "TransactWriteItems"]);
+}
