@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::logic::next_poll_ms;
 
 /// Where a login outcome leads.
 pub fn screen_for(outcome: LoginOutcome) -> Screen {
@@ -18,8 +19,10 @@ pub fn screen_for(outcome: LoginOutcome) -> Screen {
     }
 }
 
-/// Asks every two seconds whether the link was opened, while this screen is showing.
-fn poll(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) {
+/// Asks whether the link was opened, less and less often (`next_poll_ms`), while this screen is
+/// showing.
+fn poll(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>, previous_ms: Option<u32>) {
+    let delay = next_poll_ms(previous_ms);
     set_timeout(
         move || {
             if !matches!(screen.get_untracked(), Screen::IpWaiting { .. }) {
@@ -27,7 +30,7 @@ fn poll(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) {
             }
             spawn_local(async move {
                 match api::auth::login_status().await {
-                    Ok(LoginOutcome::IpVerificationRequired { .. }) => poll(screen, notice),
+                    Ok(LoginOutcome::IpVerificationRequired { .. }) => poll(screen, notice, Some(delay)),
                     Ok(next) => screen.set(screen_for(next)),
                     Err(err) => {
                         notice.set(Some(err.to_string()));
@@ -36,7 +39,7 @@ fn poll(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>) {
                 }
             });
         },
-        Duration::from_secs(2),
+        Duration::from_millis(u64::from(delay)),
     );
 }
 
@@ -46,7 +49,7 @@ pub fn IpWaiting(email: String) -> impl IntoView {
     let notice = expect_context::<RwSignal<Option<String>>>();
     let message = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    poll(screen, notice);
+    poll(screen, notice, None);
     let resend = move |_| {
         error.set(None);
         spawn_local(async move {

@@ -96,6 +96,17 @@ pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> Strin
     text
 }
 
+/// How long the IP-verification waiting screen waits before asking again, after waiting
+/// `previous_ms`: 2 s at first, then half as long again each time, at most 15 s. The link is
+/// usually opened within a minute, and a login that waits two hours asks about 500 times instead
+/// of 3,600.
+pub fn next_poll_ms(previous_ms: Option<u32>) -> u32 {
+    match previous_ms {
+        None => 2_000,
+        Some(ms) => (ms + ms / 2).min(15_000),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +145,15 @@ mod tests {
     #[test]
     fn download_href_escapes_everything_but_safe_characters() {
         assert_eq!(text_download_href("A b\n"), "data:text/plain;charset=utf-8,A%20b%0A");
+    }
+
+    #[test]
+    fn the_waiting_screen_asks_less_and_less_often() {
+        let mut delays = vec![next_poll_ms(None)];
+        for _ in 0..8 {
+            delays.push(next_poll_ms(delays.last().copied()));
+        }
+        assert_eq!(delays[..5], [2_000, 3_000, 4_500, 6_750, 10_125]);
+        assert!(delays[5..].iter().all(|&d| d == 15_000));
     }
 }

@@ -62,6 +62,8 @@ pub struct Challenge {
     /// The user's and account's session epochs when the password was checked: the session this
     /// login starts carries them, so a Disable or Reset meanwhile ends it at once.
     pub epochs: domain::session::Epochs,
+    /// IP verification: its link was opened, the range is verified.
+    pub verified: bool,
     /// Whether the login comes from a source the user is known at (`domain::lockout`): wrong
     /// passcodes count on that kind's counter.
     pub source: domain::lockout::Source,
@@ -260,6 +262,7 @@ impl Store {
                 user: get_opt_n(&item, "user_epoch").unwrap_or(0),
                 account: get_opt_n(&item, "account_epoch").unwrap_or(0),
             },
+            verified: matches!(item.get("verified"), Some(AttributeValue::Bool(true))),
             source: match item.get("known_source") {
                 Some(AttributeValue::Bool(true)) => domain::lockout::Source::Known,
                 _ => domain::lockout::Source::Unknown,

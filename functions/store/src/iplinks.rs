@@ -1,6 +1,6 @@
 //! Emailed IP-verification links: `IPLINK#<sha256(token)>`, single use, valid two hours.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 
 use crate::audit::{AuditEvent, audit_item};
@@ -92,12 +92,15 @@ impl Store {
             .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
             .build()
             .map_err(build)?;
-        // Only the newest link of a login still waiting works (a resend revokes the earlier ones).
-        let newest = ConditionCheck::builder()
+        // Only the newest link of a login still waiting works (a resend revokes the earlier ones);
+        // the waiting login is marked verified, so its polls need read nothing else.
+        let newest = Update::builder()
             .table_name(&self.table)
             .set_key(Some(crate::challenges::challenge_key(&link.challenge)))
+            .update_expression("SET verified = :yes")
             .condition_expression("link = :link")
             .expression_attribute_values(":link", s(token_hash))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .build()
             .map_err(build)?;
         let record = Put::builder()
@@ -111,7 +114,7 @@ impl Store {
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())
             .transact_items(TransactWriteItem::builder().put(record).build())
-            .transact_items(TransactWriteItem::builder().condition_check(newest).build())
+            .transact_items(TransactWriteItem::builder().update(newest).build())
             .send()
             .await;
         match result {

@@ -43,7 +43,7 @@ pub use remote::{RemoteSession, StartError};
 pub use rotation::SealedSecret;
 pub use sessions::{Session, SpentPasscode};
 pub use twofactor::{Activation, Binding, Enrollment, FinishLogin};
-pub use users::{Account, NewUser, User};
+pub use users::{Account, NewUser, User, UserListing};
 
 /// Attribute names shared with `infra/template.yaml` (checked by the infra tests).
 pub mod keys {

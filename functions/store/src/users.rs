@@ -61,6 +61,36 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// A user as User Accounts lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserListing {
+    pub id: String,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub last_login: Option<UnixTime>,
+    pub two_factor: TwoFactor,
+    pub ip_verification_paused: bool,
+}
+
+impl From<&User> for UserListing {
+    fn from(u: &User) -> Self {
+        UserListing {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            last_login: u.last_login,
+            two_factor: u.two_factor.clone(),
+            ip_verification_paused: u.ip_verification_paused,
+        }
+    }
+}
+
+/// What [`UserListing`] reads of a user item.
+const LISTING_PROJECTION: &str =
+    "user_id, email, #name, #role, last_login, tf_enabled_by, tf_enabled_at, tf_activated_at, ip_paused";
+
 pub struct NewUser {
     pub account_id: String,
     pub email: Email,
@@ -181,8 +211,10 @@ impl Store {
         Ok(())
     }
 
-    /// Every user of an account (all pages; accounts have hundreds, not millions).
-    pub async fn list_users(&self, account_id: &str) -> Result<Vec<User>, StoreError> {
+    /// Every user of an account as User Accounts lists them: only the fields the grid shows, read
+    /// eventually consistent (a change a second old may be missing; the grid is refreshed after
+    /// each action anyway). A 5,000-user account fits in one or two pages of the query.
+    pub async fn list_users(&self, account_id: &str) -> Result<Vec<UserListing>, StoreError> {
         let mut users = Vec::new();
         let mut pages = self
             .client
@@ -191,14 +223,35 @@ impl Store {
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(account_pk(account_id)))
             .expression_attribute_values(":prefix", s("USER#"))
-            .consistent_read(true)
+            .projection_expression(LISTING_PROJECTION)
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#role", "role")
             .into_paginator()
             .items()
             .send();
         while let Some(item) = pages.next().await {
-            users.push(user_from_item(&item?)?);
+            users.push(listing_from_item(&item?)?);
         }
         Ok(users)
+    }
+
+    /// The names of the users `ids` of an account, in one call (missing users are left out).
+    pub async fn user_names(
+        &self,
+        account_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = ids
+            .iter()
+            .map(|id| {
+                Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(user_sk(id)))])
+            })
+            .collect();
+        let items = self.batch_get(keys).await?;
+        items.iter().map(|i| Ok((get_s(i, "user_id")?, get_s(i, "name")?))).collect()
     }
 
     /// General Settings: the account-wide switch and the remote-session enforcement date.
@@ -334,6 +387,30 @@ fn account_from_item(item: &Item) -> Result<Account, StoreError> {
     })
 }
 
+fn two_factor_from_item(item: &Item) -> TwoFactor {
+    TwoFactor {
+        enabled: match (get_opt_s(item, "tf_enabled_by"), get_opt_n(item, "tf_enabled_at")) {
+            (Some(by_user_id), Some(at)) => Some(Enabled { by_user_id, at: UnixTime(at) }),
+            _ => None,
+        },
+        activated_at: get_opt_n(item, "tf_activated_at").map(UnixTime),
+    }
+}
+
+fn listing_from_item(item: &Item) -> Result<UserListing, StoreError> {
+    Ok(UserListing {
+        id: get_s(item, "user_id")?,
+        email: Email::parse(&get_s(item, "email")?)
+            .map_err(|_| StoreError::Malformed("user email".into()))?,
+        name: get_s(item, "name")?,
+        role: Role::from_code(&get_s(item, "role")?)
+            .ok_or_else(|| StoreError::Malformed("user role".into()))?,
+        last_login: get_opt_n(item, "last_login").map(UnixTime),
+        two_factor: two_factor_from_item(item),
+        ip_verification_paused: matches!(item.get("ip_paused"), Some(AttributeValue::Bool(true))),
+    })
+}
+
 fn user_from_item(item: &Item) -> Result<User, StoreError> {
     let email =
         Email::parse(&get_s(item, "email")?).map_err(|_| StoreError::Malformed("user email".into()))?;
@@ -347,13 +424,7 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
         role,
         password_hash: get_s(item, "password_hash")?,
         last_login: get_opt_n(item, "last_login").map(UnixTime),
-        two_factor: TwoFactor {
-            enabled: match (get_opt_s(item, "tf_enabled_by"), get_opt_n(item, "tf_enabled_at")) {
-                (Some(by_user_id), Some(at)) => Some(Enabled { by_user_id, at: UnixTime(at) }),
-                _ => None,
-            },
-            activated_at: get_opt_n(item, "tf_activated_at").map(UnixTime),
-        },
+        two_factor: two_factor_from_item(item),
         totp_secret: get_opt_s(item, "totp_secret"),
         totp_last_step: get_opt_n(item, "totp_last_step"),
         recovery_codes_left: match item.get("recovery") {

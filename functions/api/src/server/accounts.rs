@@ -5,7 +5,7 @@ use domain::UnixTime;
 use domain::admin::{AdminAction, Counts, Target};
 use domain::session::{self, StepUp};
 use domain::twofactor::Status;
-use store::{Account, Session, StoreError, User};
+use store::{Account, Session, StoreError, User, UserListing};
 
 use super::request::{self, ctx, store_failure};
 use super::shared::{status_of, wire_status};
@@ -86,16 +86,20 @@ async fn require_admin(ctx: &Ctx) -> Result<Admin, ApiError> {
 const NOT_ON_YOURSELF: &str =
     "You cannot lower the security of your own login. Ask another administrator to do this.";
 
-fn target_of(user: &User, account: &Account) -> Target {
+fn listed_status(user: &UserListing, account: &Account) -> Status {
+    user.two_factor.status(account.two_factor_required)
+}
+
+fn target_of(user: &UserListing, account: &Account) -> Target {
     Target {
-        status: status_of(user, Some(account)),
+        status: listed_status(user, account),
         enabled_for_user: user.two_factor.enabled.is_some(),
         ip_verification_paused: user.ip_verification_paused,
     }
 }
 
 /// `user`'s row as `admin_id` sees it.
-fn row(user: &User, account: &Account, admin_id: &str) -> UserRow {
+fn row(user: &UserListing, account: &Account, admin_id: &str) -> UserRow {
     let target = target_of(user, account);
     let menu = ACTIONS
         .iter()
@@ -139,14 +143,14 @@ pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<U
     let ctx = ctx();
     let Admin { account, user: admin, .. } = require_admin(&ctx).await?;
     let mut users = ctx.store.list_users(&account.id).await.map_err(store_failure)?;
-    let counts = Counts::of(users.iter().map(|u| status_of(u, Some(&account))));
+    let counts = Counts::of(users.iter().map(|u| listed_status(u, &account)));
     users.sort_by(|a, b| {
         let by = match sort {
             SortBy::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
             SortBy::Email => a.email.as_str().cmp(b.email.as_str()),
             SortBy::Role => a.role.label().cmp(b.role.label()),
             SortBy::TwoFactor => {
-                status_rank(status_of(a, Some(&account))).cmp(&status_rank(status_of(b, Some(&account))))
+                status_rank(listed_status(a, &account)).cmp(&status_rank(listed_status(b, &account)))
             }
             SortBy::LastLogin => a.last_login.cmp(&b.last_login),
         };
@@ -204,7 +208,8 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     let user =
         ctx.store.get_user(&account.id, &user_id).await.map_err(store_failure)?.ok_or_else(not_found)?;
     let rule = domain_action(action);
-    rule.check(target_of(&user, account), account.two_factor_required).map_err(ApiError::bad_request)?;
+    rule.check(target_of(&UserListing::from(&user), account), account.two_factor_required)
+        .map_err(ApiError::bad_request)?;
     if rule.lowers_security() {
         if user.id == admin.user.id {
             return Err(ApiError::forbidden(NOT_ON_YOURSELF));
@@ -248,7 +253,7 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         },
         other => other,
     })?;
-    Ok(row(&updated.ok_or_else(not_found)?, account, &admin.user.id))
+    Ok(row(&UserListing::from(&updated.ok_or_else(not_found)?), account, &admin.user.id))
 }
 
 fn settings_of(account: &Account) -> Settings {
@@ -358,9 +363,14 @@ pub async fn audit_log(
         .audit_page(&account.id, user_id.as_deref(), action.as_deref(), cursor.as_deref(), 50)
         .await
         .map_err(store_failure)?;
-    let users = ctx.store.list_users(&account.id).await.map_err(store_failure)?;
+    // The names of the people on this page, in one read (not one per row, not the whole account).
+    let mut ids: Vec<String> =
+        events.iter().flat_map(|e| [e.actor_user_id.clone(), e.subject_user_id.clone()]).flatten().collect();
+    ids.sort();
+    ids.dedup();
+    let names = ctx.store.user_names(&account.id, &ids).await.map_err(store_failure)?;
     let name = |id: &Option<String>| match id {
-        Some(id) => users.iter().find(|u| &u.id == id).map(|u| u.name.clone()).unwrap_or_else(|| id.clone()),
+        Some(id) => names.iter().find(|(u, _)| u == id).map(|(_, n)| n.clone()).unwrap_or_else(|| id.clone()),
         None => String::new(),
     };
     let rows = events

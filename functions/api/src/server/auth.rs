@@ -267,6 +267,7 @@ fn new_challenge(
         epochs: request::epochs_of(user, account),
         // An IP verification is a login from an unknown place, and once verified a known one.
         source: Source::Unknown,
+        verified: false,
     };
     (SessionToken::generate(), challenge)
 }
@@ -350,6 +351,10 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
         Purpose::Passcode => return Ok(LoginOutcome::PasscodeRequired),
         Purpose::Activation => {
             return Ok(LoginOutcome::ActivationRequired { email: challenge.display.email });
+        }
+        // Still waiting: one read per poll.
+        Purpose::IpVerification if !challenge.verified => {
+            return Ok(LoginOutcome::IpVerificationRequired { email: challenge.display.email });
         }
         Purpose::IpVerification => {}
     }

@@ -28,3 +28,14 @@ async fn the_password_step_costs_four_calls_for_both_kinds_of_user() {
     let gate = calls_of(&app, browser.start_remote("d1", "TakeControl", false)).await;
     assert_eq!(gate, ["GetItem", "TransactWriteItems"]);
 }
+
+#[tokio::test]
+async fn waiting_for_an_ip_link_costs_one_call_per_poll() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    browser.connect_from("198.51.100.7");
+    let waiting = browser.login(&app.email("tech"), PASSWORD).await;
+    assert_eq!(waiting.body, serde_json::json!({ "IpVerificationRequired": { "email": app.email("tech") } }));
+    let poll = calls_of(&app, browser.call("auth/login-status", serde_json::json!({}))).await;
+    assert_eq!(poll, ["GetItem"]);
+}

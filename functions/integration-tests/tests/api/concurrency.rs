@@ -274,6 +274,7 @@ fn challenge(user: &User) -> Challenge {
         range: None,
         link: None,
         links_sent: 0,
+        verified: false,
         epochs: Epochs { user: 0, account: 0 },
         source: Source::Known,
     }
