@@ -4,7 +4,7 @@
 //! | item            | pk                               | sk                  | notes                          |
 //! |-----------------|----------------------------------|---------------------|--------------------------------|
 //! | account         | `ACCOUNT#<account>`              | `ACCOUNT`           | name, settings                 |
-//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER` |
+//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER`; GSI2: `USERS#<account>` / `<user>` |
 //! | email claim     | `EMAIL#<email>`                  | `EMAIL`             | makes emails unique            |
 //! | device          | `ACCOUNT#<account>`              | `DEVICE#<device>`   |                                |
 //! | remote session  | `ACCOUNT#<account>`              | `REMOTE#<time>#<id>`| Take Control / RBM record      |
@@ -52,5 +52,9 @@ pub mod keys {
     pub const GSI1: &str = "gsi1";
     pub const GSI1_PK: &str = "gsi1pk";
     pub const GSI1_SK: &str = "gsi1sk";
+    /// An account's users, with only what User Accounts shows.
+    pub const GSI2: &str = "gsi2";
+    pub const GSI2_PK: &str = "gsi2pk";
+    pub const GSI2_SK: &str = "gsi2sk";
     pub const EXPIRES_AT: &str = "expires_at";
 }

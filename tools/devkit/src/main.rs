@@ -56,6 +56,7 @@ async fn main() {
             }),
             None => Err("usage: devkit audit EMAIL".into()),
         },
+        Some("index-users") => store.index_users().await.map(|n| println!("{n} users added to the User Accounts index")).map_err(Into::into),
         Some("age-sessions") => match std::env::args().nth(2) {
             Some(email) => seed::age_sessions(&store, &email).await.map(|n| println!("{n} sessions aged")),
             None => Err("usage: devkit age-sessions EMAIL".into()),
@@ -82,7 +83,7 @@ async fn main() {
             Ok(())
         }
         _ => {
-            Err("usage: devkit create-table | seed | logins | totp | audit EMAIL | age-sessions EMAIL".into())
+            Err("usage: devkit create-table | seed | logins | totp | audit EMAIL | age-sessions EMAIL | index-users".into())
         }
     };
     if let Err(e) = result {

@@ -69,12 +69,17 @@ pub async fn create_table(store: &Store, template: &str) -> Result<(), Error> {
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::from(str_of(projection, "ProjectionType")?))
+                        .set_non_key_attributes(
+                            projection.get("NonKeyAttributes").and_then(Value::as_sequence).map(|names| {
+                                names.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+                            }),
+                        )
                         .build(),
                 )
                 .build()?,
         );
     }
-    create.send().await?;
+    create.send().await.map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
     if let Some(ttl) = props.get("TimeToLiveSpecification") {
         client
             .update_time_to_live()

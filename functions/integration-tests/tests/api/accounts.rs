@@ -255,3 +255,26 @@ async fn the_audit_log_filters_by_user() {
     assert_eq!(rows[0]["subject"], format!("User {}", app.email("tech")));
     let _ = code_now;
 }
+
+#[tokio::test]
+async fn users_stored_before_the_grid_index_are_listed_once_indexed() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    let old = app.add_user("old-timer", Role::Technician).await;
+    // As stored before the User Accounts index existed.
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{}", old.account_id)))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", old.id)))
+        .update_expression("REMOVE gsi2pk, gsi2sk")
+        .send()
+        .await
+        .unwrap();
+    let listed = |page: &Value| page["rows"].as_array().unwrap().iter().any(|r| r["id"] == old.id.as_str());
+    assert!(!listed(&users(&app).await));
+    assert_eq!(app.store.index_users().await.unwrap(), 1);
+    assert_eq!(app.store.index_users().await.unwrap(), 0, "once");
+    assert!(listed(&users(&app).await));
+}

@@ -264,10 +264,12 @@ fn each_function_may_do_exactly_what_its_code_does() {
             })
             .collect();
         assert_eq!(f.dynamodb_actions, used, "{}: IAM (left) vs code (right)", f.binary);
-        let uses_index =
-            calls_after(&source, "store.").iter().any(|m| matches!(m.as_str(), "delete_ended_sessions"));
-        let has_index = f.dynamodb_resources.iter().any(|r| r.contains("/index/gsi1"));
-        assert_eq!(has_index, uses_index, "{}: access to the email/session index", f.binary);
+        // Each index, and the store methods that read it.
+        for (index, readers) in [("gsi1", &["delete_ended_sessions"][..]), ("gsi2", &["list_users"][..])] {
+            let uses_index = calls_after(&source, "store.").iter().any(|m| readers.contains(&m.as_str()));
+            let has_index = f.dynamodb_resources.iter().any(|r| r.contains(&format!("/index/{index}")));
+            assert_eq!(has_index, uses_index, "{}: access to {index}", f.binary);
+        }
         assert_eq!(f.sends_mail, source.contains("mailer.send("), "{}: ses:SendEmail", f.binary);
     }
 }
