@@ -101,33 +101,9 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
             Status::Off => {}
             Status::EnabledNotActivated => store.enable_two_factor(&user, &admin_id, now()).await?,
             Status::Active => {
-                // The same writes as the activation flow, without the emails.
                 let secret = TotpSecret::from_base32(DEMO_TOTP_KEY).ok_or("bad demo key")?;
-                let sealed = keys.seal(secret.expose_bytes(), &user.id);
-                let seeding = Binding { token_hash: "seeding", expires_at: now().plus_seconds(60) };
-                store.save_email_code(&user, seeding, "seeded", now(), now(), 1).await?;
-                store.mark_email_verified(&user, "seeded", now()).await?;
-                store.set_pending_secret(&user, seeding, &sealed, now()).await?;
-                let audit = AuditEvent {
-                    account_id: user.account_id.clone(),
-                    actor_user_id: Some(user.id.clone()),
-                    subject_user_id: Some(user.id.clone()),
-                    action: "2fa.activated".into(),
-                    client_ip: "127.0.0.1".into(),
-                    at: now(),
-                    detail: "demo account".into(),
-                    keep_until: None,
-                };
-                let activation = Activation {
-                    pending_secret: &sealed,
-                    step: 0,
-                    recovery_hashes: DEMO_RECOVERY_CODES
-                        .iter()
-                        .filter_map(|c| recovery::hash(keys, c))
-                        .collect(),
-                    audit: &audit,
-                };
-                store.activate_two_factor(&user, activation, None).await?;
+                let hashes = DEMO_RECOVERY_CODES.iter().filter_map(|c| recovery::hash(keys, c)).collect();
+                activate_2fa(store, keys, &user, &secret, hashes, "demo account").await?;
             }
         }
     }
@@ -154,6 +130,38 @@ pub async fn audit_lines(store: &Store, email: &str) -> Result<Vec<String>, Erro
         .filter(|e| e.subject_user_id.as_deref() == Some(user.id.as_str()))
         .map(|e| format!("{}\t{}\t{}", e.action, e.detail, e.client_ip))
         .collect())
+}
+
+/// Activates 2FA for `user` with `secret` and the recovery codes `recovery_hashes`, by the writes
+/// of the activation flow, without its emails (demo and benchmark users); `detail` is audited.
+pub async fn activate_2fa(
+    store: &Store,
+    keys: &Keyring,
+    user: &store::User,
+    secret: &TotpSecret,
+    recovery_hashes: Vec<String>,
+    detail: &str,
+) -> Result<(), Error> {
+    let now = now();
+    let sealed = keys.seal(secret.expose_bytes(), &user.id);
+    let binding = Binding { token_hash: "activation without email", expires_at: now.plus_seconds(60) };
+    store.enable_two_factor(user, &user.id, now).await?;
+    store.save_email_code(user, binding, "seeded", now, now, 1).await?;
+    store.mark_email_verified(user, "seeded", now).await?;
+    store.set_pending_secret(user, binding, &sealed, now).await?;
+    let audit = AuditEvent {
+        account_id: user.account_id.clone(),
+        actor_user_id: Some(user.id.clone()),
+        subject_user_id: Some(user.id.clone()),
+        action: "2fa.activated".into(),
+        client_ip: "127.0.0.1".into(),
+        at: now,
+        detail: detail.into(),
+        keep_until: None,
+    };
+    let activation = Activation { pending_secret: &sealed, step: 0, recovery_hashes, audit: &audit };
+    store.activate_two_factor(user, activation, None).await?;
+    Ok(())
 }
 
 /// Makes every session of `email` look as if it last proved its user's identity long ago, so the
