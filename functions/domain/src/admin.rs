@@ -75,6 +75,12 @@ impl AdminAction {
         )
     }
 
+    /// Whether an administrator may do this to their own login: nothing that lowers security (one
+    /// stolen administrator session must not be able to strip its own 2FA).
+    pub fn allowed_on_self(self) -> bool {
+        !self.lowers_security()
+    }
+
     /// The user's sessions end, so a stolen session cannot outlive the change.
     pub fn ends_sessions(self) -> bool {
         matches!(self, AdminAction::DisableTwoFactor | AdminAction::ResetTwoFactor)
@@ -106,6 +112,30 @@ impl AdminAction {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// General Settings as the rules need them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountPolicy {
+    pub account_wide_2fa: bool,
+    /// From this time 2FA is required for Take Control and RBM.
+    pub remote_2fa_required_from: Option<crate::UnixTime>,
+    pub ip_verification: bool,
+}
+
+impl AccountPolicy {
+    /// Whether going from `self` to `after` asks less of anyone (and so needs a step-up): a switch
+    /// turned off, or 2FA for Take Control and RBM required later than before or not at all.
+    pub fn lowered_by(&self, after: &AccountPolicy) -> bool {
+        let later = match (self.remote_2fa_required_from, after.remote_2fa_required_from) {
+            (Some(_), None) => true,
+            (Some(was), Some(now)) => now > was,
+            (None, _) => false,
+        };
+        (self.account_wide_2fa && !after.account_wide_2fa)
+            || (self.ip_verification && !after.ip_verification)
+            || later
     }
 }
 
@@ -185,6 +215,32 @@ mod tests {
         assert!(ResetTwoFactor.lowers_security() && ResetTwoFactor.ends_sessions());
         assert!(PauseIpVerification.lowers_security() && !PauseIpVerification.ends_sessions());
         assert!(!EnableTwoFactor.lowers_security() && !ResumeIpVerification.lowers_security());
+    }
+
+    #[test]
+    fn only_what_raises_security_may_be_done_to_oneself() {
+        assert!(EnableTwoFactor.allowed_on_self() && ResumeIpVerification.allowed_on_self());
+        assert!(!DisableTwoFactor.allowed_on_self());
+        assert!(!ResetTwoFactor.allowed_on_self() && !PauseIpVerification.allowed_on_self());
+    }
+
+    #[test]
+    fn settings_that_ask_less_of_anyone_lower_security() {
+        use crate::UnixTime;
+        let on = AccountPolicy {
+            account_wide_2fa: true,
+            remote_2fa_required_from: Some(UnixTime(100)),
+            ip_verification: true,
+        };
+        assert!(!on.lowered_by(&on));
+        assert!(on.lowered_by(&AccountPolicy { account_wide_2fa: false, ..on }));
+        assert!(on.lowered_by(&AccountPolicy { ip_verification: false, ..on }));
+        assert!(on.lowered_by(&AccountPolicy { remote_2fa_required_from: None, ..on }));
+        assert!(on.lowered_by(&AccountPolicy { remote_2fa_required_from: Some(UnixTime(101)), ..on }));
+        assert!(!on.lowered_by(&AccountPolicy { remote_2fa_required_from: Some(UnixTime(99)), ..on }));
+        let off =
+            AccountPolicy { account_wide_2fa: false, remote_2fa_required_from: None, ip_verification: false };
+        assert!(!off.lowered_by(&on));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! only on their own account.
 
 use domain::UnixTime;
-use domain::admin::{AdminAction, Counts, Target};
+use domain::admin::{AccountPolicy, AdminAction, Counts, Target};
 use domain::session::{self, StepUp};
 use domain::twofactor::Status;
 use store::{Account, Session, StoreError, User, UserListing};
@@ -108,7 +108,7 @@ fn row(user: &UserListing, account: &Account, admin_id: &str) -> UserRow {
             let rule = domain_action(action);
             let unavailable = match rule.check(target, account.two_factor_required) {
                 Err(why) => Some(why),
-                Ok(()) if rule.lowers_security() && user.id == admin_id => Some(NOT_ON_YOURSELF),
+                Ok(()) if user.id == admin_id && !rule.allowed_on_self() => Some(NOT_ON_YOURSELF),
                 Ok(()) => None,
             };
             MenuItem {
@@ -210,10 +210,10 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     let rule = domain_action(action);
     rule.check(target_of(&UserListing::from(&user), account), account.two_factor_required)
         .map_err(ApiError::bad_request)?;
+    if user.id == admin.user.id && !rule.allowed_on_self() {
+        return Err(ApiError::forbidden(NOT_ON_YOURSELF));
+    }
     if rule.lowers_security() {
-        if user.id == admin.user.id {
-            return Err(ApiError::forbidden(NOT_ON_YOURSELF));
-        }
         admin.require_step_up(now)?;
     }
 
@@ -288,7 +288,7 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
     let before = settings_of(account);
     let changes = setting_changes(&before, &settings);
     if !changes.is_empty() {
-        if lowers_security(&before, &settings) {
+        if policy_of(&before).lowered_by(&policy_of(&settings)) {
             admin.require_step_up(now())?;
         }
         let changes = format!("{changes} (by {})", admin.described());
@@ -308,17 +308,12 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
     Ok(settings)
 }
 
-/// Whether going from `before` to `after` asks less of anyone: a switch turned off, or 2FA for
-/// Take Control and RBM required later than before or not at all.
-fn lowers_security(before: &Settings, after: &Settings) -> bool {
-    let later = match (before.remote_2fa_required_from, after.remote_2fa_required_from) {
-        (Some(_), None) => true,
-        (Some(was), Some(now)) => now > was,
-        (None, _) => false,
-    };
-    (before.account_wide_2fa && !after.account_wide_2fa)
-        || (before.ip_verification && !after.ip_verification)
-        || later
+fn policy_of(s: &Settings) -> AccountPolicy {
+    AccountPolicy {
+        account_wide_2fa: s.account_wide_2fa,
+        remote_2fa_required_from: s.remote_2fa_required_from.map(UnixTime),
+        ip_verification: s.ip_verification,
+    }
 }
 
 /// What a save changes, in words for the audit log; empty when nothing changes.

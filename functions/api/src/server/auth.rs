@@ -80,15 +80,8 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     if let Some(until) = counters.read_lock(now) {
         return Err(locked_out(until));
     }
-    // Every attempt is counted before the password is checked, so parallel guesses cannot get
-    // past the limit: those counted beyond it are refused unchecked. A right password takes its
-    // attempt back.
-    let counted = counters.count(&ctx, now).await?;
-    if counters.beyond_limit(&counted) {
-        let until =
-            counters.lock_after(&counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
-        return Err(locked_out(until));
-    }
+    // A right password takes its attempt back in the write of its outcome.
+    let counted = counters.count_or_refuse(&ctx, now).await?;
 
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
@@ -707,12 +700,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
     if let Some(until) = counters.locked_until(&ctx, now).await? {
         return Err(locked_out(until));
     }
-    let counted = counters.count(&ctx, now).await?;
-    if counters.beyond_limit(&counted) {
-        let until =
-            counters.lock_after(&counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
-        return Err(locked_out(until));
-    }
+    let counted = counters.count_or_refuse(&ctx, now).await?;
     let proven = match method {
         StepUp::Password => {
             let stored = user.password_hash.clone();

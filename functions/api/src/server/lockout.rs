@@ -125,10 +125,17 @@ impl Counters {
         self.lock_of([Some(&counted.0[0]), Some(&counted.0[1])], now)
     }
 
-    /// Whether `counted` went past a limit (an attempt counted in parallel beyond it is refused
-    /// unchecked).
-    pub fn beyond_limit(&self, counted: &Counted) -> bool {
-        self.policies.iter().zip(&counted.0).any(|(p, c)| c.failures > p.max_failures)
+    /// Counts this attempt before its password or passcode is checked, so parallel guesses
+    /// cannot get past the limit: an attempt counted beyond it is refused unchecked.
+    pub async fn count_or_refuse(&self, ctx: &Ctx, now: UnixTime) -> Result<Counted, ApiError> {
+        let counted = self.count(ctx, now).await?;
+        let beyond = self.policies.iter().zip(&counted.0).any(|(p, c)| c.failures > p.max_failures);
+        if beyond {
+            let until =
+                self.lock_after(&counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
+            return Err(locked_out(until));
+        }
+        Ok(counted)
     }
 
     /// Whether `counted` is the failure that locked every unknown source out of this email.
