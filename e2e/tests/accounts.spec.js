@@ -1,6 +1,6 @@
 const { test, expect } = require('./fixtures');
 const path = require('path');
-const { mailTo, logIn, ageSessions, PASSWORD } = require('./helpers');
+const { mailTo, logIn, logOut, ageSessions, PASSWORD } = require('./helpers');
 
 // Screenshots kept as test artifacts.
 const SHOTS = path.join(__dirname, '..', 'artifacts', 'screenshots');
@@ -73,19 +73,19 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await expect(log.getByTestId('audit-row')).toHaveCount(1);
     await expect(log.getByTestId('audit-row')).toContainText('Riley Chen');
     await page.getByRole('button', { name: 'Close' }).click();
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
   });
 
   await test.step("the enabled user's next login goes into activation", async () => {
     await logIn(page, 'riley@northwind.example', PASSWORD);
     await expect(page.getByRole('heading', { name: 'Turn on two-factor authentication' })).toBeVisible();
-    await page.getByRole('button', { name: 'Cancel and log out' }).click();
+    await logOut(page, 'Cancel and log out');
   });
 
   await test.step('the user whose 2FA was disabled logs in with the password only', async () => {
     await logIn(page, 'sam@northwind.example', PASSWORD);
     await expect(page.getByTestId('user-name')).toHaveText('Sam Patel');
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
   });
 
   await test.step('account-wide 2FA disables the per-user items and the Info section says so', async () => {

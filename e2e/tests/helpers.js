@@ -1,5 +1,6 @@
 // Helpers shared by the browser journeys: the local SES store and an authenticator app.
 const crypto = require('crypto');
+const { expect } = require('@playwright/test');
 
 function base32Decode(key) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -51,7 +52,14 @@ async function logIn(page, email, password) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
-module.exports = { totp, mailTo, latestEmailCode, logIn, PASSWORD: 'Demo-Passw0rd!' };
+// Clicks `button` (by default the dashboard's "Log out") and waits until the login screen is back,
+// so that the next navigation cannot cut off the logout call and keep the old session.
+async function logOut(page, button = 'Log out') {
+  await page.getByRole('button', { name: button }).click();
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+}
+
+module.exports = { totp, mailTo, latestEmailCode, logIn, logOut, PASSWORD: 'Demo-Passw0rd!' };
 
 // The audit events about `email` (newest first), read through devkit from the local table.
 function auditOf(email) {

@@ -1,6 +1,6 @@
 const { test, expect } = require('./fixtures');
 
-const PASSWORD = 'Demo-Passw0rd!';
+const { logOut, PASSWORD } = require('./helpers');
 
 async function logIn(page, email, password) {
   await page.goto('/');
@@ -24,8 +24,7 @@ test('a technician logs in and sees the dashboard with the devices', async ({ pa
   // The session survives a reload (HttpOnly cookie), and logging out ends it.
   await page.reload();
   await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+  await logOut(page);
   await page.reload();
   await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
 });

@@ -1,5 +1,5 @@
 const { test, expect } = require('./fixtures');
-const { totp, mailTo, latestEmailCode, logIn, PASSWORD } = require('./helpers');
+const { totp, mailTo, latestEmailCode, logIn, logOut, PASSWORD } = require('./helpers');
 
 const DANA = 'dana@northwind.example'; // seeded with a grey tick: 2FA enabled, not activated
 
@@ -43,7 +43,7 @@ test('a grey-tick user activates 2FA at login, then logs in with passcodes and r
   });
 
   await test.step('logging in again asks for a fresh passcode', async () => {
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
     await logIn(page, DANA, PASSWORD);
     await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
     // The activation used this step's code; the next step's code is newer.
@@ -54,7 +54,7 @@ test('a grey-tick user activates 2FA at login, then logs in with passcodes and r
   });
 
   await test.step('a replayed passcode is refused', async () => {
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
     await logIn(page, DANA, PASSWORD);
     await page.getByLabel('Passcode').fill(usedPasscode);
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -67,7 +67,7 @@ test('a grey-tick user activates 2FA at login, then logs in with passcodes and r
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page.getByTestId('user-name')).toHaveText('Dana Kim');
     await expect(page.getByRole('status')).toContainText('You have 9 recovery codes left');
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
     await logIn(page, DANA, PASSWORD);
     await page.getByLabel('Passcode').fill(recoveryCodes[0]);
     await page.getByRole('button', { name: 'Verify' }).click();
