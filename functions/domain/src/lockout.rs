@@ -29,6 +29,11 @@
 //! lockout reveals nothing about which emails have accounts. Attempts while locked are refused
 //! before the password is checked, and are not counted. Because the lock lasts until the last
 //! failure plus `lock`, which is never before the window ends, a lock that ends also ends the window.
+//!
+//! Parallel guesses stay exact: a wrong attempt is answered only once it is counted, and one
+//! counted beyond a limit is refused as locked; a right one is written only while no counter is
+//! locked (the check is in the same transaction), and if the lock came first it is counted and
+//! refused the same way, so the answers cannot be told apart.
 
 use crate::UnixTime;
 

@@ -7,7 +7,6 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
-use domain::lockout::Policy;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
@@ -16,7 +15,6 @@ use crate::client::{
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{EXPIRES_AT, PK, SK};
-use crate::lockout::{CounterKey, key as lockout_key};
 use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
 use crate::users::{account_pk, user_sk};
@@ -404,7 +402,7 @@ impl Store {
         challenge: &Challenge,
         proof: Proof<'_>,
         max_failures: u32,
-        locks: &[(CounterKey, Policy)],
+        settle: &crate::Settle,
         session_hash: &str,
         session: &Session,
         audit: &AuditEvent,
@@ -472,18 +470,8 @@ impl Store {
             .transact_items(TransactWriteItem::builder().put(start).build())
             .transact_items(TransactWriteItem::builder().put(record).build());
         // The login's failure counters: refused if locked, cleared otherwise (the login succeeds).
-        for (counter, policy) in locks {
-            let clear_unless_locked = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(lockout_key(counter)))
-                .condition_expression(
-                    "attribute_not_exists(pk) OR failures < :max OR last_failure <= :cutoff",
-                )
-                .expression_attribute_values(":max", n(i64::from(policy.max_failures)))
-                .expression_attribute_values(":cutoff", n(now.seconds() - policy.lock_seconds))
-                .build()
-                .map_err(build)?;
-            tx = tx.transact_items(TransactWriteItem::builder().delete(clear_unless_locked).build());
+        for item in settle.items(&self.table).map_err(FinishError::Store)? {
+            tx = tx.transact_items(item);
         }
         match tx.send().await {
             Ok(_) => Ok(()),

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// A conditional write lost: the item changed or already exists.
     #[error("conflicting write")]
     Conflict,
+    /// The write ending a login attempt well was refused: one of its lockout counters is locked.
+    #[error("a lockout counter is locked")]
+    Locked,
     /// DynamoDB is out of reach for now (timed out, unreachable, throttled, a server error, or a
     /// transaction that kept meeting another), after the client's retries. Nothing the call meant
     /// to write was written; the caller can try again later.

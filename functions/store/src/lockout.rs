@@ -1,14 +1,12 @@
 //! Failed-login counters (rules in `domain::lockout`). Each failure is one conditional update, so
 //! concurrent failures are all counted.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use domain::lockout::{Counter, Policy, Source, pair_source};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
-use crate::client::{
-    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_n, lost_condition, n, s,
-};
+use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK};
 
 /// Which counter: the email from one kind of source, or the email from one source.
@@ -44,82 +42,69 @@ fn counter_item(key: &CounterKey, policy: &Policy, c: &Counter) -> Item {
     item
 }
 
-/// What a login has done to its counters by the time it writes its outcome, so that write can
-/// settle them in the same transaction.
-#[derive(Clone, Debug, Default)]
+/// The lockout's part in the write that ends an attempt well (a login's next step or its
+/// session, a step-up): the write is refused while any of the attempt's counters is locked, so a
+/// right password or code checked while parallel guesses locked the login gets no further; and
+/// when the whole login succeeded, the same write clears the counters.
+#[derive(Clone, Debug)]
 pub struct Settle {
-    /// Attempts counted while a right password was checked, to take back.
-    pub take_back: Vec<(CounterKey, Counter)>,
-    /// Counters to clear (the whole login succeeded).
-    pub clear: Vec<CounterKey>,
+    pub counters: Vec<(CounterKey, Policy)>,
+    pub clear: bool,
+    pub now: UnixTime,
 }
 
 impl Settle {
+    /// Nothing to check or clear.
+    pub fn none(now: UnixTime) -> Self {
+        Settle { counters: Vec::new(), clear: false, now }
+    }
+
+    /// One transaction item per counter: a condition check, or a delete under the same condition.
     pub(crate) fn items(&self, table: &str) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let mut items = Vec::new();
-        for (key, counted) in &self.take_back {
-            items.push(take_back_item(table, key, counted)?);
-        }
-        for key in &self.clear {
-            items.push(clear_item(table, key)?);
+        let mut items = Vec::with_capacity(self.counters.len());
+        for (counter, policy) in &self.counters {
+            // The same key and condition on either kind of item.
+            macro_rules! unless_locked {
+                ($builder:expr) => {
+                    $builder
+                        .table_name(table)
+                        .set_key(Some(key(counter)))
+                        .condition_expression(
+                            "attribute_not_exists(pk) OR failures < :max OR last_failure <= :cutoff",
+                        )
+                        .expression_attribute_values(":max", n(i64::from(policy.max_failures)))
+                        .expression_attribute_values(":cutoff", n(self.now.seconds() - policy.lock_seconds))
+                        .build()
+                        .map_err(build_error)?
+                };
+            }
+            let item = TransactWriteItem::builder();
+            items.push(if self.clear {
+                item.delete(unless_locked!(Delete::builder())).build()
+            } else {
+                item.condition_check(unless_locked!(ConditionCheck::builder())).build()
+            });
         }
         Ok(items)
     }
 }
 
 impl Store {
-    /// Sends `items` with the settling of the counters; if a counter moved on meanwhile (its
-    /// take-back no longer applies), sends them alone and settles the counters one by one.
+    /// Sends `items` and the settling of the counters as one transaction: `Locked` when a counter
+    /// is locked (nothing is written).
     pub(crate) async fn write_settling(
         &self,
-        items: Vec<TransactWriteItem>,
+        mut items: Vec<TransactWriteItem>,
         settle: &Settle,
     ) -> Result<(), StoreError> {
-        let mut all = items.clone();
-        all.extend(settle.items(&self.table)?);
-        let result = self.client.transact_write_items().set_transact_items(Some(all)).send().await;
-        let settling_lost = crate::client::lost_conditions_at(&result).iter().any(|&i| i >= items.len());
-        match conditional(result) {
-            Ok(_) => return Ok(()),
-            Err(StoreError::Conflict) if settling_lost => {}
-            Err(e) => return Err(e),
+        let own = items.len();
+        items.extend(settle.items(&self.table)?);
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        if crate::client::lost_conditions_at(&result).iter().any(|&i| i >= own) {
+            return Err(StoreError::Locked);
         }
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
-        for (key, counted) in &settle.take_back {
-            self.uncount_failure(key, counted).await?;
-        }
-        for key in &settle.clear {
-            self.clear_counter(key).await?;
-        }
-        Ok(())
+        conditional(result).map(|_| ())
     }
-}
-
-/// The transaction item that takes back one attempt counted as `counted` (a password that turned
-/// out right): only in the same window and never below zero.
-pub(crate) fn take_back_item(
-    table: &str,
-    key: &CounterKey,
-    counted: &Counter,
-) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(self::key(key)))
-        .update_expression("ADD failures :minus_one")
-        .condition_expression("window_start = :window AND failures > :zero")
-        .expression_attribute_values(":minus_one", n(-1))
-        .expression_attribute_values(":window", n(counted.window_start.seconds()))
-        .expression_attribute_values(":zero", n(0))
-        .build()
-        .map_err(build_error)?;
-    Ok(TransactWriteItem::builder().update(update).build())
-}
-
-/// The transaction item that clears a counter (a whole login succeeded).
-pub(crate) fn clear_item(table: &str, key: &CounterKey) -> Result<TransactWriteItem, StoreError> {
-    let delete =
-        Delete::builder().table_name(table).set_key(Some(self::key(key))).build().map_err(build_error)?;
-    Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
 fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
@@ -238,25 +223,6 @@ impl Store {
             }
         }
         Err(StoreError::Unavailable("a login counter kept changing".into()))
-    }
-
-    /// Takes back one attempt counted as `counted` (a password that turned out right): only in the
-    /// same window and never below zero.
-    pub async fn uncount_failure(&self, key: &CounterKey, counted: &Counter) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self::key(key)))
-            .update_expression("ADD failures :minus_one")
-            .condition_expression("window_start = :window AND failures > :zero")
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":window", n(counted.window_start.seconds()))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
-        // A new window began or the counter was cleared: then nothing of this attempt is left.
-        done_unless_failed(result)
     }
 
     /// Counts one attempt on each of `tallies` (a counter, its policy, and its value as read just

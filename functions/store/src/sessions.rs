@@ -4,7 +4,7 @@ use domain::session::{Epochs, Reauth};
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_n, get_opt_n, get_s, n, s,
+    Item, Store, StoreError, build_error, done_unless_failed, get_n, get_opt_n, get_s, n, s,
 };
 use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
 use crate::users::{account_pk, user_sk};
@@ -186,12 +186,15 @@ impl Store {
 
     /// Records a step-up on a session that still exists. One proven by a passcode also spends
     /// its time step, in the same transaction: only a step later than the last one used
-    /// (`Conflict` otherwise, nothing written).
+    /// (`Conflict` otherwise, nothing written). Audited in the same transaction; `Locked` when the
+    /// step-up's counters are.
     pub async fn record_reauth(
         &self,
         token_hash: &str,
         reauth: Reauth,
         passcode: Option<SpentPasscode<'_>>,
+        audit: &AuditEvent,
+        settle: &crate::Settle,
     ) -> Result<(), StoreError> {
         let note = Update::builder()
             .table_name(&self.table)
@@ -218,8 +221,9 @@ impl Store {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().update(spend).build());
         }
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
-        Ok(())
+        let record = Put::builder().table_name(&self.table).set_item(Some(audit_item(audit)));
+        items.push(TransactWriteItem::builder().put(record.build().map_err(build_error)?).build());
+        self.write_settling(items, settle).await
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Login (password, then passcode or activation), the signed-in user, logout, devices.
 
 use domain::ipcheck::{self, IpDecision};
-use domain::lockout::{self, Source};
+use domain::lockout::Source;
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::secret::SessionToken;
 use domain::session::{Reauth, StepUp};
@@ -13,7 +13,7 @@ use store::{
     Account, AuditEvent, Challenge, Display, FinishError, IpLink, Proof, Purpose, Settle, SpentPasscode, User,
 };
 
-use super::lockout::{Counted, Counters, locked_out};
+use super::lockout::{Counters, locked_out};
 use super::request::{self, ctx, store_failure};
 use super::shared::{me_from, status_of};
 use super::{Ctx, audit, now};
@@ -65,9 +65,9 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         return Err(ApiError::bad_request("That password is too long."));
     }
 
-    // Four DynamoDB calls when the password is right: whose the email is and the counters (one
-    // read); the user and account (one read); the attempt counted (one write); the outcome with
-    // the counters settled (one transaction).
+    // Three DynamoDB calls when the password is right: whose the email is and the counters (one
+    // read); the user and account (one read); the outcome, refused if a counter got locked
+    // meanwhile (one transaction).
     let (claim, read) =
         ctx.store.find_login(&email, &Counters::lookup_keys(&email, &ip)).await.map_err(store_failure)?;
     // An email without an account reads keys that do not exist, so both cost the same.
@@ -80,8 +80,6 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     if let Some(until) = counters.read_lock(now) {
         return Err(locked_out(until));
     }
-    // A right password takes its attempt back in the write of its outcome.
-    let counted = counters.count_or_refuse(&ctx, now).await?;
 
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
@@ -90,11 +88,17 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         .unwrap_or(false);
 
     let user = match (verified, user) {
-        // A right password is no failure: the next step's write takes its attempt back (wrong
-        // passcodes that follow still count).
+        // A right password is no failure; the next step's write is refused if parallel guesses
+        // locked the login meanwhile.
         (true, Some(user)) => user,
         (_, user) => {
+            // Counted after the check, and answered only once counted: parallel guesses counted
+            // beyond the limit are refused, whatever their password.
+            let counted = counters.count(&ctx, now).await?;
             let lock = counters.lock_after(&counted, now);
+            if counters.beyond_limit(&counted) {
+                return Err(counters.refused(&counted, now));
+            }
             // The same writes whether or not the email has an account, so timing tells nothing.
             let (account_id, user_id, detail, keep_until) = match &user {
                 Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
@@ -147,22 +151,19 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
             .await;
         }
         IpDecision::VerifyByEmail => {
-            let settle = counters.taken_back(Some(&counted));
-            return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &settle).await;
+            return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &counters).await;
         }
     }
-    next_step(&ctx, &user, account.as_ref(), &counters, Some(&counted), source, &ip, now).await
+    next_step(&ctx, &user, account.as_ref(), &counters, source, &ip, now).await
 }
 
 /// After the password (and any IP verification): logged in, or on to the passcode or activation.
-/// The write of the outcome settles the lockout `counters` (the password's attempt `counted`).
-#[allow(clippy::too_many_arguments)]
+/// The write of the outcome settles the lockout `counters`.
 async fn next_step(
     ctx: &Ctx,
     user: &User,
     account: Option<&Account>,
     counters: &Counters,
-    counted: Option<&Counted>,
     source: Source,
     ip: &str,
     now: UnixTime,
@@ -173,10 +174,11 @@ async fn next_step(
             let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
             let event =
                 audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
-            ctx.store
-                .sign_in(&token.hash(), &session, &event, &counters.cleared())
-                .await
-                .map_err(store_failure)?;
+            if let Err(err) =
+                ctx.store.sign_in(&token.hash(), &session, &event, &counters.settle(now, true)).await
+            {
+                return Err(counters.outcome_failed(ctx, now, err).await);
+            }
             request::set_session_cookie(&token);
             request::set_device_cookie(ctx.config.totp_keys()?, &user.id);
             request::clear_login_cookie();
@@ -186,8 +188,7 @@ async fn next_step(
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
         Status::Active => {
-            let settle = counters.taken_back(counted);
-            start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now, None, &settle).await?;
+            start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now, None, counters).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
         Status::EnabledNotActivated => {
@@ -199,15 +200,14 @@ async fn next_step(
                 ip,
                 "2FA enabled, not activated",
             );
-            let settle = counters.taken_back(counted);
-            start_challenge(ctx, user, account, Purpose::Activation, source, ip, now, Some(&event), &settle)
+            start_challenge(ctx, user, account, Purpose::Activation, source, ip, now, Some(&event), counters)
                 .await?;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
         }
     }
 }
 
-/// Starts the waiting login (with its audit event), settling the counters in the same write.
+/// Starts the waiting login (with its audit event), refused if the `counters` are locked.
 #[allow(clippy::too_many_arguments)]
 async fn start_challenge(
     ctx: &Ctx,
@@ -218,11 +218,14 @@ async fn start_challenge(
     ip: &str,
     now: UnixTime,
     audit: Option<&AuditEvent>,
-    settle: &Settle,
+    counters: &Counters,
 ) -> Result<(), ApiError> {
     let (token, mut challenge) = new_challenge(user, account, purpose, ip, now, None);
     challenge.source = source;
-    ctx.store.create_challenge(&token.hash(), &challenge, audit, settle).await.map_err(store_failure)?;
+    let settle = counters.settle(now, false);
+    if let Err(err) = ctx.store.create_challenge(&token.hash(), &challenge, audit, &settle).await {
+        return Err(counters.outcome_failed(ctx, now, err).await);
+    }
     request::set_login_cookie(&token, request::LOGIN_CHALLENGE_TTL_SECONDS);
     Ok(())
 }
@@ -289,7 +292,7 @@ async fn start_ip_verification(
     account: Option<&Account>,
     ip: &str,
     now: UnixTime,
-    settle: &Settle,
+    counters: &Counters,
 ) -> Result<LoginOutcome, ApiError> {
     // An address that cannot be read gets a range no link can match.
     let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
@@ -299,10 +302,12 @@ async fn start_ip_verification(
     let (link_token, link) = new_ip_link(&challenge, &challenge_hash, now);
     let link_hash = link_token.hash();
     (challenge.link, challenge.links_sent) = (Some(link_hash.clone()), 1);
-    ctx.store
-        .create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link, settle)
-        .await
-        .map_err(store_failure)?;
+    let settle = counters.settle(now, false);
+    if let Err(err) =
+        ctx.store.create_ip_challenge(&challenge_hash, &challenge, &link_hash, &link, &settle).await
+    {
+        return Err(counters.outcome_failed(ctx, now, err).await);
+    }
     if let Err(err) = mail_ip_link(ctx, &user.name, user.email.as_str(), &link_token, ip).await {
         // Nothing to wait for: the login starts again from the password.
         if let Err(e) = ctx.store.delete_ip_challenge(&challenge_hash, &link_hash).await {
@@ -364,7 +369,7 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     // The range is verified now: a known source.
     let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, &ip, Source::Known);
-    let next = next_step(&ctx, &user, account.as_ref(), &counters, None, Source::Known, &ip, now).await?;
+    let next = next_step(&ctx, &user, account.as_ref(), &counters, Source::Known, &ip, now).await?;
     // The wait is over. Only after the next step exists, so an outage cannot strand the login;
     // a challenge left behind ends with its expiry.
     if let Err(err) = ctx.store.delete_challenge(&token.hash()).await {
@@ -500,7 +505,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         .ok_or_else(login_expired)?;
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
     let email = Email::parse(&challenge.display.email).map_err(|_| login_expired())?;
-    let mut counters = Counters::new(&email, &ip, challenge.source);
+    let counters = Counters::new(&email, &ip, challenge.source);
 
     let recovery_forms = recovery::stored_forms(ctx.config.totp_keys()?, &code);
     let proof = match &recovery_forms {
@@ -556,7 +561,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     };
     let event =
         audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, &ip, detail);
-    let locks = counters.with_policies();
+    let settle = counters.settle(now, true);
     let finished = ctx
         .store
         .finish_second_factor(
@@ -564,7 +569,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             &challenge,
             proof,
             MAX_PASSCODE_FAILURES,
-            &locks,
+            &settle,
             &session_token.hash(),
             &session,
             &event,
@@ -587,12 +592,8 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             });
         }
         Err(FinishError::Locked) => {
-            let until = counters
-                .locked_until(&ctx, now)
-                .await?
-                .unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
             request::clear_login_cookie();
-            return Err(locked_out(until));
+            return Err(counters.refuse_raced(&ctx, now).await);
         }
         Err(FinishError::Store(err)) => return Err(store_failure(err)),
     }
@@ -638,7 +639,7 @@ async fn second_factor_failed(
         _ => "wrong passcode or recovery code",
     };
     let event = audit::event(&c.account_id, &c.user_id, &c.user_id, "login.passcode_failure", ip, detail);
-    audit::write(&ctx, &event).await;
+    audit::write(ctx, &event).await;
     if let Some(until) = lock {
         let event = audit::event(
             &c.account_id,
@@ -648,7 +649,7 @@ async fn second_factor_failed(
             ip,
             "too many wrong passcodes",
         );
-        audit::write(&ctx, &event).await;
+        audit::write(ctx, &event).await;
         let _ = ctx.store.delete_challenge(challenge_hash).await;
         request::clear_login_cookie();
         return locked_out(until);
@@ -700,14 +701,21 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
     if let Some(until) = counters.locked_until(&ctx, now).await? {
         return Err(locked_out(until));
     }
-    let counted = counters.count_or_refuse(&ctx, now).await?;
+    // Checked first, then either noted on the session with its audit event (refused if parallel
+    // guesses locked the counters meanwhile) or counted, as a login's password is.
+    let step_up = StepUpWrite {
+        counters: &counters,
+        token_hash: &token_hash,
+        settle: counters.settle(now, false),
+        audit: audit::event(&user.account_id, &user.id, &user.id, "session.step_up", &ip, ""),
+    };
     let proven = match method {
         StepUp::Password => {
             let stored = user.password_hash.clone();
             let right = tokio::task::spawn_blocking(move || verify_password(&secret, Some(&stored)))
                 .await
                 .unwrap_or(false);
-            right && record_reauth(&ctx, &token_hash, Reauth { at: now, two_factor: false }, None).await?
+            right && step_up.record(&ctx, Reauth { at: now, two_factor: false }, None).await?
         }
         StepUp::Passcode => {
             let sealed = user.totp_secret.as_deref().ok_or_else(ApiError::internal)?;
@@ -719,24 +727,24 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
             match totp.verify(&secret, now, None) {
                 Ok(step) => {
                     let spent = SpentPasscode { user: &user, sealed_secret: sealed, step };
-                    record_reauth(&ctx, &token_hash, Reauth { at: now, two_factor: true }, Some(spent))
-                        .await?
+                    step_up.record(&ctx, Reauth { at: now, two_factor: true }, Some(spent)).await?
                 }
                 Err(_) => false,
             }
         }
     };
-    let (action, detail) = match (proven, method) {
-        (true, StepUp::Password) => ("session.step_up", "confirmed with the password"),
-        (true, StepUp::Passcode) => ("session.step_up", "confirmed with a passcode"),
-        (false, StepUp::Password) => ("session.step_up_failure", "wrong password"),
-        (false, StepUp::Passcode) => ("session.step_up_failure", "wrong or already used passcode"),
-    };
-    audit::record(&ctx, None, &user, action, &ip, detail).await;
     if proven {
-        counters.take_back(&ctx, &counted).await?;
         return Ok(());
     }
+    let counted = counters.count(&ctx, now).await?;
+    if counters.beyond_limit(&counted) {
+        return Err(counters.refused(&counted, now));
+    }
+    let detail = match method {
+        StepUp::Password => "wrong password",
+        StepUp::Passcode => "wrong or already used passcode",
+    };
+    audit::record(&ctx, None, &user, "session.step_up_failure", &ip, detail).await;
     if let Some(until) = counters.lock_after(&counted, now) {
         if counters.tripped_unknown_sources(&counted) {
             mail_lockout(&ctx, &user.name, user.email.as_str(), until).await;
@@ -749,16 +757,31 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
     }))
 }
 
-/// Notes a step-up on the session; `false` when its passcode was already used.
-async fn record_reauth(
-    ctx: &Ctx,
-    token_hash: &str,
-    reauth: Reauth,
-    passcode: Option<SpentPasscode<'_>>,
-) -> Result<bool, ApiError> {
-    match ctx.store.record_reauth(token_hash, reauth, passcode).await {
-        Ok(()) => Ok(true),
-        Err(store::StoreError::Conflict) => Ok(false),
-        Err(e) => Err(store_failure(e)),
+/// What a proven step-up writes: the note on the session, its audit event, and the lockout's
+/// check.
+struct StepUpWrite<'a> {
+    counters: &'a Counters,
+    token_hash: &'a str,
+    settle: Settle,
+    audit: AuditEvent,
+}
+
+impl StepUpWrite<'_> {
+    /// Notes the step-up; `false` when its passcode was already used.
+    async fn record(
+        &self,
+        ctx: &Ctx,
+        reauth: Reauth,
+        passcode: Option<SpentPasscode<'_>>,
+    ) -> Result<bool, ApiError> {
+        let mut audit = self.audit.clone();
+        audit.detail =
+            if reauth.two_factor { "confirmed with a passcode" } else { "confirmed with the password" }
+                .into();
+        match ctx.store.record_reauth(self.token_hash, reauth, passcode, &audit, &self.settle).await {
+            Ok(()) => Ok(true),
+            Err(store::StoreError::Conflict) => Ok(false),
+            Err(e) => Err(self.counters.outcome_failed(ctx, reauth.at, e).await),
+        }
     }
 }

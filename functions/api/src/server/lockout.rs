@@ -4,7 +4,7 @@
 use domain::lockout::{self, Counter, Policy, Source};
 use domain::time::format_utc;
 use domain::{Email, UnixTime};
-use store::{CounterKey, Settle};
+use store::{CounterKey, Settle, StoreError};
 
 use super::Ctx;
 use super::request::store_failure;
@@ -72,21 +72,12 @@ impl Counters {
         self.lock_of([stored[0].as_ref(), stored[1].as_ref()], now)
     }
 
-    /// What a login writes with its outcome when it succeeds: its counters cleared.
-    pub fn cleared(&self) -> Settle {
-        Settle { take_back: Vec::new(), clear: self.keys.to_vec() }
-    }
-
-    /// What a login writes with its next step once the password proved right: the attempt
-    /// `counted` taken back (the second factor's failures still count).
-    pub fn taken_back(&self, counted: Option<&Counted>) -> Settle {
-        let take_back = counted.map(|c| self.keys.iter().cloned().zip(c.0).collect()).unwrap_or_default();
-        Settle { take_back, clear: Vec::new() }
-    }
-
-    /// Each counter with its policy (a finished login clears them in its transaction).
-    pub fn with_policies(&self) -> [(CounterKey, Policy); 2] {
-        [(self.keys[0].clone(), self.policies[0]), (self.keys[1].clone(), self.policies[1])]
+    /// What the write of a good outcome carries: refused while a counter is locked, and with
+    /// `clear` the counters are cleared (a whole login succeeded; knowing only the password does
+    /// not reset the count of wrong passcodes).
+    pub fn settle(&self, now: UnixTime, clear: bool) -> Settle {
+        let counters = self.keys.iter().cloned().zip(self.policies).collect();
+        Settle { counters, clear, now }
     }
 
     /// The later lock of the two, if either is locked at `now`.
@@ -125,30 +116,39 @@ impl Counters {
         self.lock_of([Some(&counted.0[0]), Some(&counted.0[1])], now)
     }
 
-    /// Counts this attempt before its password or passcode is checked, so parallel guesses
-    /// cannot get past the limit: an attempt counted beyond it is refused unchecked.
-    pub async fn count_or_refuse(&self, ctx: &Ctx, now: UnixTime) -> Result<Counted, ApiError> {
-        let counted = self.count(ctx, now).await?;
-        let beyond = self.policies.iter().zip(&counted.0).any(|(p, c)| c.failures > p.max_failures);
-        if beyond {
-            let until =
-                self.lock_after(&counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds));
-            return Err(locked_out(until));
+    /// Whether `counted` went beyond a limit: the attempt came while the login was already
+    /// locked (by parallel guesses), so it is refused like one that read the lock, whatever its
+    /// password or code.
+    pub fn beyond_limit(&self, counted: &Counted) -> bool {
+        self.policies.iter().zip(&counted.0).any(|(p, c)| c.failures > p.max_failures)
+    }
+
+    /// The answer to an attempt whose good outcome was refused because a counter got locked
+    /// while it was checked: counted like a wrong one, so the two answers cannot be told apart.
+    pub async fn refuse_raced(&self, ctx: &Ctx, now: UnixTime) -> ApiError {
+        match self.count(ctx, now).await {
+            Ok(counted) => self.refused(&counted, now),
+            Err(e) => e,
         }
-        Ok(counted)
+    }
+
+    /// The answer to an attempt `counted` into a lock.
+    pub fn refused(&self, counted: &Counted, now: UnixTime) -> ApiError {
+        locked_out(self.lock_after(counted, now).unwrap_or(now.plus_seconds(lockout::PAIR.lock_seconds)))
+    }
+
+    /// The answer when the write of a good outcome failed: a counter locked meanwhile is
+    /// [`Counters::refuse_raced`], anything else a store failure.
+    pub async fn outcome_failed(&self, ctx: &Ctx, now: UnixTime, err: StoreError) -> ApiError {
+        match err {
+            StoreError::Locked => self.refuse_raced(ctx, now).await,
+            other => store_failure(other),
+        }
     }
 
     /// Whether `counted` is the failure that locked every unknown source out of this email.
     pub fn tripped_unknown_sources(&self, counted: &Counted) -> bool {
         self.source == Source::Unknown && self.policies[1].tripped_by(&counted.0[1])
-    }
-
-    /// Takes back an attempt that turned out right.
-    pub async fn take_back(&self, ctx: &Ctx, counted: &Counted) -> Result<(), ApiError> {
-        for (key, counter) in self.keys.iter().zip(&counted.0) {
-            ctx.store.uncount_failure(key, counter).await.map_err(store_failure)?;
-        }
-        Ok(())
     }
 
     /// After a whole login succeeds its attempts stop counting. Best effort: a failure here only

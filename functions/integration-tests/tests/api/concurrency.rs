@@ -126,8 +126,8 @@ async fn fifty_failures_counted_at_once_are_each_counted_exactly_once() {
     assert_eq!(stored[0].as_ref().unwrap().failures, 50);
 }
 
-/// Guard: attempts are counted before the password is checked, and those counted beyond the
-/// limit are refused unchecked.
+/// Guard: each attempt is answered only once counted; those counted beyond the limit are refused
+/// whatever their password, and a right password whose write finds the lock is refused too.
 #[tokio::test]
 async fn fifty_wrong_passwords_at_once_lock_and_the_right_one_does_not_slip_through() {
     let app = spawn_app().await;
@@ -148,17 +148,51 @@ async fn fifty_wrong_passwords_at_once_lock_and_the_right_one_does_not_slip_thro
     let (wrong, right) = tokio::join!(wrong, right);
     assert!(wrong.iter().all(|r| r.status == 401 || r.status == 429), "{:?}", statuses(&wrong));
     assert_eq!(right.status, 429, "{:?}", right.body);
-    // Only attempts within both limits had their password checked (each is audited): at most
-    // five. (Possibly none: under load the first five on the address's counter can all be
-    // counted beyond the email's twenty.)
+    // Only attempts counted within both limits were answered and audited as wrong: at most five.
+    // (Possibly none: under load the first five on the address's counter can all be counted
+    // beyond the email's twenty.)
     let checked = app.audit().await.iter().filter(|(action, _)| action == "login.failure").count();
-    assert!(checked <= PAIR.max_failures as usize, "{checked} passwords checked");
+    assert!(checked <= PAIR.max_failures as usize, "{checked} passwords answered as wrong");
+    let answered = wrong.iter().filter(|r| r.status == 401).count();
+    assert!(answered <= PAIR.max_failures as usize, "{answered} answered 401");
     assert_eq!(app.login(&email, PASSWORD).await.status, 429);
     // This machine's range is verified for the tech: a known source.
     let counters = app.store.load_counters(&crate::counter_keys(&email, Source::Known)).await.unwrap();
     let pair = counters[0].as_ref().unwrap().failures;
     assert!((PAIR.max_failures..=51).contains(&pair), "{pair}");
     assert!(counters[1].as_ref().unwrap().failures >= KNOWN_SOURCES.max_failures.min(pair));
+}
+
+/// Guard: the write that ends an attempt well (here a login's next step) is refused while its
+/// counter is locked, the lock set by other attempts after this one read the counters: a right
+/// password checked during a burst of guesses gets no further.
+#[tokio::test]
+async fn a_next_step_written_after_the_lock_was_set_is_refused() {
+    let app = spawn_app().await;
+    let user = app.user(&app.tech).await;
+    let counter = CounterKey::pair(&user.email, "127.0.0.1");
+    let at = now();
+    let settle = |clear| store::Settle { counters: vec![(counter.clone(), PAIR)], clear, now: at };
+    for _ in 1..PAIR.max_failures {
+        app.store.record_failure(&counter, &PAIR, at).await.unwrap();
+    }
+    // One short of the limit: written, and the counter stays unless asked to clear.
+    app.store.create_challenge("before-lock", &challenge(&user), None, &settle(false)).await.unwrap();
+    assert!(app.store.get_challenge("before-lock", at).await.unwrap().is_some());
+    assert!(app.store.load_counters(&[counter.clone()]).await.unwrap()[0].is_some());
+    app.store.record_failure(&counter, &PAIR, at).await.unwrap();
+    // Locked: nothing is written.
+    let refused = app.store.create_challenge("after-lock", &challenge(&user), None, &settle(true)).await;
+    assert!(matches!(refused, Err(store::StoreError::Locked)), "{refused:?}");
+    assert!(app.store.get_challenge("after-lock", at).await.unwrap().is_none());
+    assert_eq!(
+        app.store.load_counters(&[counter.clone()]).await.unwrap()[0].unwrap().failures,
+        PAIR.max_failures
+    );
+    // Once the lock is over the same write goes through and clears the counter.
+    let later = store::Settle { now: at.plus_seconds(PAIR.lock_seconds), ..settle(true) };
+    app.store.create_challenge("after-lock", &challenge(&user), None, &later).await.unwrap();
+    assert!(app.store.load_counters(&[counter]).await.unwrap()[0].is_none());
 }
 
 /// Two administrators of the tech's account, each signed in with 2FA in their own browser (so
@@ -284,7 +318,7 @@ fn challenge(user: &User) -> Challenge {
 async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(), FinishError>> {
     for n in 0..8 {
         store
-            .create_challenge(&format!("c{n}"), &challenge(user), None, &store::Settle::default())
+            .create_challenge(&format!("c{n}"), &challenge(user), None, &store::Settle::none(now()))
             .await
             .unwrap();
     }
@@ -308,7 +342,16 @@ async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(
                 "race",
             );
             store
-                .finish_second_factor(&format!("c{n}"), &c, proof, 5, &[], &format!("s{n}"), &session, &event)
+                .finish_second_factor(
+                    &format!("c{n}"),
+                    &c,
+                    proof,
+                    5,
+                    &store::Settle::none(now()),
+                    &format!("s{n}"),
+                    &session,
+                    &event,
+                )
                 .await
         })
     });

@@ -184,6 +184,8 @@ fn store_actions() -> BTreeMap<String, BTreeSet<String>> {
                 if let Some(body) = bodies.get(&n) {
                     actions.extend(direct(body));
                     todo.extend(calls_after(body, "self."));
+                    // A login's write carries the lockout's check (`Settle::items`).
+                    todo.extend(calls_after(body, "settle."));
                 }
             }
             (name.clone(), actions)
