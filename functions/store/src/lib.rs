@@ -41,7 +41,7 @@ pub use iplinks::IpLink;
 pub use lockout::{CounterKey, Settle};
 pub use remote::{RemoteSession, StartError};
 pub use rotation::SealedSecret;
-pub use sessions::{Session, SpentPasscode};
+pub use sessions::{Session, SessionHint, SpentPasscode};
 pub use twofactor::{Activation, Binding, Enrollment, FinishLogin};
 pub use users::{Account, NewUser, User, UserListing};
 

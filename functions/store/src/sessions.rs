@@ -7,7 +7,7 @@ use crate::client::{
     Item, Store, StoreError, build_error, done_unless_failed, get_n, get_opt_n, get_s, n, s,
 };
 use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
-use crate::users::{account_pk, user_sk};
+use crate::users::{Account, User, account_pk, user_sk};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,24 +126,34 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let session = Session {
-            user_id: get_s(&item, "user_id")?,
-            account_id: get_s(&item, "account_id")?,
-            expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
-            two_factor: matches!(item.get("two_factor"), Some(AttributeValue::Bool(true))),
-            epochs: Epochs {
-                user: get_opt_n(&item, "user_epoch").unwrap_or(0),
-                account: get_opt_n(&item, "account_epoch").unwrap_or(0),
-            },
-            reauth: Reauth {
-                at: UnixTime(get_opt_n(&item, "reauth_at").unwrap_or(0)),
-                two_factor: matches!(item.get("reauth_2fa"), Some(AttributeValue::Bool(true))),
-            },
-        };
-        Ok((now < session.expires_at).then_some(session))
+        out.item.map(|item| session_from_item(&item)).transpose().map(|s| s.filter(|s| now < s.expires_at))
+    }
+
+    /// A session with the user and account it names, in one read: the ids come from the
+    /// cookie's hint ([`SessionHint`]), so the caller checks that the session names the same.
+    pub async fn get_session_with_user(
+        &self,
+        token_hash: &str,
+        hint: &SessionHint,
+        now: UnixTime,
+    ) -> Result<(Option<Session>, Option<User>, Option<Account>), StoreError> {
+        let session_key =
+            Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s("SESSION"))]);
+        let mut keys = crate::users::user_and_account_keys(&hint.account_id, &hint.user_id);
+        keys.push(session_key);
+        let items = self.batch_get(keys).await?;
+        let (mut session, mut user, mut account) = (None, None, None);
+        for item in &items {
+            match item.get(SK) {
+                Some(AttributeValue::S(sk)) if sk == "SESSION" => session = Some(session_from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == "ACCOUNT" => {
+                    account = Some(crate::users::account_from_item(item)?)
+                }
+                Some(_) => user = Some(crate::users::user_from_item(item)?),
+                None => {}
+            }
+        }
+        Ok((session.filter(|s| now < s.expires_at), user, account))
     }
 
     /// Deletes the sessions of a user that an epoch change already ended (`user_epoch` below
@@ -236,4 +246,29 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+fn session_from_item(item: &Item) -> Result<Session, StoreError> {
+    Ok(Session {
+        user_id: get_s(item, "user_id")?,
+        account_id: get_s(item, "account_id")?,
+        expires_at: UnixTime(get_n(item, EXPIRES_AT)?),
+        two_factor: matches!(item.get("two_factor"), Some(AttributeValue::Bool(true))),
+        epochs: Epochs {
+            user: get_opt_n(item, "user_epoch").unwrap_or(0),
+            account: get_opt_n(item, "account_epoch").unwrap_or(0),
+        },
+        reauth: Reauth {
+            at: UnixTime(get_opt_n(item, "reauth_at").unwrap_or(0)),
+            two_factor: matches!(item.get("reauth_2fa"), Some(AttributeValue::Bool(true))),
+        },
+    })
+}
+
+/// Which user and account a session cookie says it belongs to, so the session and both can be
+/// read at once. Only a hint: the session item decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionHint {
+    pub account_id: String,
+    pub user_id: String,
 }

@@ -163,9 +163,7 @@ impl Store {
         account_id: &str,
         user_id: &str,
     ) -> Result<(Option<User>, Option<Account>), StoreError> {
-        let key =
-            |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
-        let items = self.batch_get(vec![key(user_sk(user_id)), key("ACCOUNT".to_owned())]).await?;
+        let items = self.batch_get(user_and_account_keys(account_id, user_id)).await?;
         let (mut user, mut account) = (None, None);
         for item in &items {
             match item.get(SK) {
@@ -421,7 +419,13 @@ impl Store {
     }
 }
 
-fn account_from_item(item: &Item) -> Result<Account, StoreError> {
+/// The keys of a user item and of its account's item.
+pub(crate) fn user_and_account_keys(account_id: &str, user_id: &str) -> Vec<Item> {
+    let key = |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
+    vec![key(user_sk(user_id)), key("ACCOUNT".to_owned())]
+}
+
+pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
     Ok(Account {
         id: get_s(item, "account_id")?,
         name: get_s(item, "name")?,
@@ -457,7 +461,7 @@ fn listing_from_item(item: &Item) -> Result<UserListing, StoreError> {
     })
 }
 
-fn user_from_item(item: &Item) -> Result<User, StoreError> {
+pub(crate) fn user_from_item(item: &Item) -> Result<User, StoreError> {
     let email =
         Email::parse(&get_s(item, "email")?).map_err(|_| StoreError::Malformed("user email".into()))?;
     let role =

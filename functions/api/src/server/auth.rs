@@ -179,7 +179,7 @@ async fn next_step(
             {
                 return Err(counters.outcome_failed(ctx, now, err).await);
             }
-            request::set_session_cookie(&token);
+            request::set_session_cookie(&token, &session);
             request::set_device_cookie(ctx.config.totp_keys()?, &user.id);
             request::clear_login_cookie();
             tracing::info!(user = %user.id, %ip, "login succeeded");
@@ -598,7 +598,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         Err(FinishError::Store(err)) => return Err(store_failure(err)),
     }
     // The transaction also cleared the login's failure counters.
-    request::set_session_cookie(&session_token);
+    request::set_session_cookie(&session_token, &session);
     request::set_device_cookie(ctx.config.totp_keys()?, &challenge.user_id);
     request::clear_login_cookie();
     if let (Proof::RecoveryCode { .. }, Some(left)) = (proof, recovery_codes_left) {

@@ -289,7 +289,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         Err(e) => return Err(store_failure(e)),
     }
     if finishes_login {
-        request::set_session_cookie(&session_token);
+        request::set_session_cookie(&session_token, &session);
         request::set_device_cookie(keys, &user.id);
         request::clear_login_cookie();
         Counters::new(&user.email, &ip, enroller.source).clear(&ctx).await;

@@ -21,7 +21,12 @@ async fn login_sets_a_strict_session_cookie_and_stores_only_its_hash() {
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "cookie lacks {attr}: {cookie}");
     }
-    let token = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    // The token, then the account and user (hex) so that one read finds all three.
+    let value = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    let parts: Vec<&str> = value.split('.').collect();
+    let user = app.user(&app.tech).await;
+    assert_eq!(parts[1..], [hex::encode(&user.account_id), hex::encode(&user.id)]);
+    let token = parts[0].to_owned();
     assert_eq!(token.len(), 64);
 
     let items = app.items().await;
@@ -38,6 +43,23 @@ async fn login_sets_a_strict_session_cookie_and_stores_only_its_hash() {
     let me = app.me().await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["name"], format!("User {}", app.email("tech")));
+}
+
+/// The account and user named in the session cookie only say what to read: a cookie whose token
+/// is someone's session but that names another user is no session at all, and a cookie without
+/// them (set before they were added) still works.
+#[tokio::test]
+async fn a_session_cookie_naming_another_user_is_refused() {
+    let app = spawn_app().await;
+    let (other, _, _) = crate::active_user(&app, "other").await;
+    assert_eq!(app.login(&app.email("tech"), PASSWORD).await.status, 200);
+    let cookie = app.cookie("__Host-session").unwrap();
+    let token = cookie.split('.').next().unwrap().to_owned();
+    let forged = format!("{token}.{}.{}", hex::encode(&other.account_id), hex::encode(&other.id));
+    app.set_cookie("__Host-session", Some(forged));
+    assert_eq!(app.me().await.body, serde_json::Value::Null);
+    app.set_cookie("__Host-session", Some(token));
+    assert_eq!(app.me().await.body["email"], app.email("tech").as_str());
 }
 
 #[tokio::test]
