@@ -2,7 +2,7 @@
 //! The server decides what is allowed; the menu shows its answer, disabled items with the reason.
 
 use api::ApiError;
-use api::accounts::{AuditPage, MenuItem, Settings, SortBy, UserAction, UserPage, UserRow};
+use api::accounts::{AuditPage, MenuItem, PageCursor, Settings, SortBy, UserAction, UserPage, UserRow};
 use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -132,7 +132,7 @@ fn tick(status: TwoFactorStatus) -> AnyView {
 fn UserAccounts() -> impl IntoView {
     let sort = RwSignal::new(SortBy::Name);
     let descending = RwSignal::new(false);
-    let page_no = RwSignal::new(0usize);
+    let at = RwSignal::new(None::<PageCursor>);
     let page = RwSignal::new(None::<UserPage>);
     let error = RwSignal::new(None::<String>);
     let menu = RwSignal::new(None::<OpenMenu>);
@@ -145,7 +145,7 @@ fn UserAccounts() -> impl IntoView {
             match api::accounts::list_users(
                 sort.get_untracked(),
                 descending.get_untracked(),
-                page_no.get_untracked(),
+                at.get_untracked(),
             )
             .await
             {
@@ -212,7 +212,7 @@ fn UserAccounts() -> impl IntoView {
             sort.set(by);
             descending.set(false);
         }
-        page_no.set(0);
+        at.set(None);
         reload();
     };
     let header = move |label: &'static str, by: SortBy| {
@@ -294,12 +294,13 @@ fn UserAccounts() -> impl IntoView {
             </tbody>
         </table>
         {move || page.get().map(|p| {
-            let (first, last) = (p.page == 0, p.page + 1 >= p.pages);
+            let (previous, next) = (p.previous.clone(), p.next.clone());
+            let (first, last) = (previous.is_none(), next.is_none());
             view! {
             <div class="row pager">
-                <button type="button" disabled=first on:click=move |_| { page_no.update(|n| *n = n.saturating_sub(1)); reload(); }>"Previous"</button>
+                <button type="button" disabled=first on:click=move |_| { at.set(previous.clone()); reload(); }>"Previous"</button>
                 <span>{format!("Page {} of {} · {} users", p.page + 1, p.pages, p.total)}</span>
-                <button type="button" disabled=last on:click=move |_| { page_no.update(|n| *n += 1); reload(); }>"Next"</button>
+                <button type="button" disabled=last on:click=move |_| { at.set(next.clone()); reload(); }>"Next"</button>
             </div>
             <section class="info" aria-label="Info" data-testid="info">
                 <h3>"Info"</h3>
@@ -496,12 +497,12 @@ fn AuditLog() -> impl IntoView {
     load(false);
     spawn_local(async move {
         let mut all = Vec::new();
-        let mut page = 0;
-        while let Ok(p) = api::accounts::list_users(SortBy::Name, false, page).await {
+        let mut at = None;
+        while let Ok(p) = api::accounts::list_users(SortBy::Name, false, at).await {
             all.extend(p.rows);
-            page += 1;
-            if page >= p.pages {
-                break;
+            match p.next {
+                Some(next) => at = Some(next),
+                None => break,
             }
         }
         users.set(all);

@@ -71,10 +71,26 @@ pub struct Info {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
     pub rows: Vec<UserRow>,
+    /// Which page this is (from 0), of `pages`.
     pub page: usize,
     pub pages: usize,
     pub total: usize,
     pub info: Info,
+    /// Pass back for the next page; `None` on the last.
+    pub next: Option<PageCursor>,
+    /// Pass back for the previous page; `None` on the first.
+    pub previous: Option<PageCursor>,
+}
+
+/// Where a page of the grid starts: next to a row, in the order it was sorted by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageCursor {
+    pub sort_value: String,
+    pub user_id: String,
+    /// The rows before it, not after.
+    pub backwards: bool,
+    /// The page it leads to.
+    pub page: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,9 +121,14 @@ pub struct AuditPage {
 /// Users per page in the grid.
 pub const PAGE_SIZE: usize = 25;
 
+/// A page of the grid: the first in `sort` order, or the one `at` leads to.
 #[server(prefix = "/api/accounts", endpoint = "users", input = Json)]
-pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<UserPage, ApiError> {
-    crate::server::accounts::list_users(sort, descending, page).await
+pub async fn list_users(
+    sort: SortBy,
+    descending: bool,
+    at: Option<PageCursor>,
+) -> Result<UserPage, ApiError> {
+    crate::server::accounts::list_users(sort, descending, at).await
 }
 
 /// One context-menu action on a colleague; answers the updated row.

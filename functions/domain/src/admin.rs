@@ -158,12 +158,33 @@ impl Counts {
             c
         })
     }
+
+    /// As User Accounts shows them: with account-wide 2FA on, users who have not enabled it are
+    /// enabled too (grey ticks).
+    pub fn listed(self, account_wide: bool) -> Self {
+        if !account_wide {
+            return self;
+        }
+        Counts { enabled_not_activated: self.enabled_not_activated + self.off, off: 0, ..self }
+    }
+
+    pub fn total(self) -> usize {
+        self.active + self.enabled_not_activated + self.off
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use AdminAction::*;
+
+    #[test]
+    fn account_wide_2fa_lists_users_without_it_as_enabled() {
+        let stored = Counts { active: 2, enabled_not_activated: 3, off: 4 };
+        assert_eq!(stored.listed(false), stored);
+        assert_eq!(stored.listed(true), Counts { active: 2, enabled_not_activated: 7, off: 0 });
+        assert_eq!(stored.listed(true).total(), 9);
+    }
 
     fn target(status: Status, enabled_for_user: bool, paused: bool) -> Target {
         Target { status, enabled_for_user, ip_verification_paused: paused }

@@ -7,10 +7,12 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::admin::AdminAction;
+use domain::twofactor::Status;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, conditional, n, s};
 use crate::keys::{PK, SK};
+use crate::listing::{self, Column};
 use crate::twofactor::user_key;
 use crate::users::{Account, User, account_pk};
 
@@ -33,43 +35,82 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let change = Update::builder().table_name(&self.table).set_key(Some(user_key(user)));
+        let from = user.two_factor.status(false);
+        // Exactly the status the administrator saw, so the account's counts move from it.
+        let seen = match from {
+            Status::Active => "attribute_exists(tf_activated_at)",
+            Status::EnabledNotActivated => {
+                "attribute_exists(tf_enabled_at) AND attribute_not_exists(tf_activated_at)"
+            }
+            Status::Off => "attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)",
+        };
         // Each condition is the state the action starts from.
-        let change = match action {
-            AdminAction::EnableTwoFactor => change
-                .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now")
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
-                .expression_attribute_values(":by", s(by))
-                .expression_attribute_values(":now", n(now.seconds())),
+        let (change, to) = match action {
+            AdminAction::EnableTwoFactor => (
+                change
+                    .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
+                    .condition_expression(format!("attribute_not_exists(tf_enabled_at) AND {seen}"))
+                    .expression_attribute_values(":by", s(by))
+                    .expression_attribute_values(":now", n(now.seconds())),
+                Status::EnabledNotActivated,
+            ),
             // Their own choice, the authenticator, the recovery codes and any pause are cleared;
             // the epoch moving on ends every session of the user in the same write.
-            AdminAction::DisableTwoFactor => change
-                .update_expression(
-                    "REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused \
-                     ADD session_epoch :one",
-                )
-                .condition_expression("attribute_exists(tf_enabled_at)")
-                .expression_attribute_values(":one", n(1)),
+            AdminAction::DisableTwoFactor => (
+                change
+                    .update_expression(
+                        "SET #status = :status \
+                         REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused \
+                         ADD session_epoch :one",
+                    )
+                    .condition_expression(format!("attribute_exists(tf_enabled_at) AND {seen}"))
+                    .expression_attribute_values(":one", n(1)),
+                Status::Off,
+            ),
             // Lost phone: 2FA stays enabled, so the user activates again at their next login.
-            AdminAction::ResetTwoFactor => change
-                .update_expression(
-                    "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now) \
-                     REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused ADD session_epoch :one",
-                )
-                .condition_expression("attribute_exists(tf_activated_at)")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":by", s(by))
-                .expression_attribute_values(":now", n(now.seconds())),
+            AdminAction::ResetTwoFactor => (
+                change
+                    .update_expression(
+                        "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now), \
+                         #status = :status \
+                         REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused ADD session_epoch :one",
+                    )
+                    .condition_expression(format!("attribute_exists(tf_activated_at) AND {seen}"))
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":by", s(by))
+                    .expression_attribute_values(":now", n(now.seconds())),
+                Status::EnabledNotActivated,
+            ),
             // Only while 2FA is active.
-            AdminAction::PauseIpVerification => change
-                .update_expression("SET ip_paused = :yes")
-                .condition_expression("attribute_exists(tf_activated_at) AND attribute_not_exists(ip_paused)")
-                .expression_attribute_values(":yes", AttributeValue::Bool(true)),
+            AdminAction::PauseIpVerification => (
+                change
+                    .update_expression("SET ip_paused = :yes")
+                    .condition_expression("attribute_exists(tf_activated_at) AND attribute_not_exists(ip_paused)")
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true)),
+                from,
+            ),
             AdminAction::ResumeIpVerification => {
-                change.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(ip_paused)")
+                (change.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(ip_paused)"), from)
             }
         };
+        // A status change moves the user in the grid's 2FA order and in the account's counts
+        // (from the status seen, which the condition pins: otherwise nothing is written).
+        let changes_status = matches!(
+            action,
+            AdminAction::EnableTwoFactor | AdminAction::DisableTwoFactor | AdminAction::ResetTwoFactor
+        );
+        let (change, also) = match changes_status {
+            false => (change, Vec::new()),
+            true if from == to => return Err(StoreError::Conflict),
+            true => (
+                change
+                    .expression_attribute_names("#status", Column::TwoFactor.attribute())
+                    .expression_attribute_values(":status", listing::status_value(to, &user.email)),
+                vec![listing::count_move(&self.table, &user.account_id, Some(from), to)?],
+            ),
+        };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
-        self.change_with_audit(change.build().map_err(build)?, audit, Vec::new()).await
+        self.change_with_audit(change.build().map_err(build)?, audit, also).await
     }
 
     /// Saves General Settings over `seen` (what the administrator read, with its version), with

@@ -15,6 +15,7 @@ use crate::client::{
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::listing::{Column, login_value};
 use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
 use crate::users::{account_pk, user_sk};
@@ -414,10 +415,12 @@ impl Store {
             .table_name(&self.table)
             .key(PK, s(account_pk(&challenge.account_id)))
             .key(SK, s(user_sk(&challenge.user_id)))
-            .expression_attribute_values(":now", n(now.seconds()));
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_names("#last", Column::LastLogin.attribute())
+            .expression_attribute_values(":last", login_value(Some(now), &login_email(challenge)?));
         let user = match proof {
             Proof::Passcode { step, sealed_secret } => user
-                .update_expression("SET totp_last_step = :step, last_login = :now")
+                .update_expression("SET totp_last_step = :step, last_login = :now, #last = :last")
                 .condition_expression(
                     "attribute_exists(tf_activated_at) AND totp_secret = :secret \
                      AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
@@ -429,7 +432,7 @@ impl Store {
                 let any_form: Vec<String> =
                     (0..hashes.len()).map(|i| format!("contains(recovery, :h{i})")).collect();
                 let mut user = user
-                    .update_expression("DELETE recovery :code SET last_login = :now")
+                    .update_expression("DELETE recovery :code SET last_login = :now, #last = :last")
                     .condition_expression(format!(
                         "attribute_exists(tf_activated_at) AND ({})",
                         any_form.join(" OR ")
@@ -485,4 +488,10 @@ impl Store {
             Err(err) => Err(FinishError::Store(err.into())),
         }
     }
+}
+
+/// The email of the user a login is for, as the challenge shows it.
+fn login_email(challenge: &Challenge) -> Result<domain::Email, FinishError> {
+    domain::Email::parse(&challenge.display.email)
+        .map_err(|_| FinishError::Store(StoreError::Malformed("challenge email".into())))
 }

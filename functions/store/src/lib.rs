@@ -3,8 +3,8 @@
 //!
 //! | item            | pk                               | sk                  | notes                          |
 //! |-----------------|----------------------------------|---------------------|--------------------------------|
-//! | account         | `ACCOUNT#<account>`              | `ACCOUNT`           | name, settings                 |
-//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER`; GSI2: `USERS#<account>` / `<user>` |
+//! | account         | `ACCOUNT#<account>`              | `ACCOUNT`           | name, settings, user counts    |
+//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER`; GSI2–6: `USERS#<account>` / a column (`listing`) |
 //! | email claim     | `EMAIL#<email>`                  | `EMAIL`             | makes emails unique            |
 //! | device          | `ACCOUNT#<account>`              | `DEVICE#<device>`   |                                |
 //! | remote session  | `ACCOUNT#<account>`              | `REMOTE#<time>#<id>`| Take Control / RBM record      |
@@ -24,6 +24,7 @@ mod challenges;
 mod client;
 mod devices;
 mod iplinks;
+mod listing;
 mod lockout;
 mod outcome;
 mod remote;
@@ -38,6 +39,7 @@ pub use challenges::{Challenge, Display, FinishError, Proof, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use iplinks::IpLink;
+pub use listing::{Column, PageKey};
 pub use lockout::{CounterKey, Settle};
 pub use remote::{RemoteSession, StartError};
 pub use rotation::SealedSecret;
@@ -52,9 +54,7 @@ pub mod keys {
     pub const GSI1: &str = "gsi1";
     pub const GSI1_PK: &str = "gsi1pk";
     pub const GSI1_SK: &str = "gsi1sk";
-    /// An account's users, with only what User Accounts shows.
-    pub const GSI2: &str = "gsi2";
+    /// An account's users, the partition of User Accounts' indexes (`listing`).
     pub const GSI2_PK: &str = "gsi2pk";
-    pub const GSI2_SK: &str = "gsi2sk";
     pub const EXPIRES_AT: &str = "expires_at";
 }

@@ -1,5 +1,6 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use domain::UnixTime;
+use domain::{Email, UnixTime};
+
 use domain::session::{Epochs, Reauth};
 
 use crate::audit::{AuditEvent, audit_item};
@@ -7,6 +8,7 @@ use crate::client::{
     Item, Store, StoreError, build_error, done_unless_failed, get_n, get_opt_n, get_s, n, s,
 };
 use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
+use crate::listing::{Column, login_value};
 use crate::users::{Account, User, account_pk, user_sk};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
@@ -64,6 +66,7 @@ pub(crate) fn sign_in_items(
     table: &str,
     session_hash: &str,
     session: &Session,
+    email: &Email,
     audit: &AuditEvent,
 ) -> Result<[TransactWriteItem; 3], StoreError> {
     let start = Put::builder()
@@ -76,9 +79,11 @@ pub(crate) fn sign_in_items(
         .table_name(table)
         .key(PK, s(account_pk(&session.account_id)))
         .key(SK, s(user_sk(&session.user_id)))
-        .update_expression("SET last_login = :now")
+        .update_expression("SET last_login = :now, #last = :last")
         .condition_expression("attribute_exists(pk)")
+        .expression_attribute_names("#last", Column::LastLogin.attribute())
         .expression_attribute_values(":now", n(audit.at.seconds()))
+        .expression_attribute_values(":last", login_value(Some(audit.at), email))
         .build()
         .map_err(build_error)?;
     let record =
@@ -97,10 +102,11 @@ impl Store {
         &self,
         session_hash: &str,
         session: &Session,
+        email: &Email,
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
-        let items = sign_in_items(&self.table, session_hash, session, audit)?;
+        let items = sign_in_items(&self.table, session_hash, session, email, audit)?;
         self.write_settling(items.into(), settle).await
     }
 

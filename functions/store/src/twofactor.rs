@@ -11,12 +11,14 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
+use domain::twofactor::Status;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, done_unless_failed, get_opt_n, get_opt_s, n, s,
 };
 use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::listing::{self, Column};
 use crate::sessions::{Session, sign_in_items};
 use crate::users::{User, account_pk, user_sk};
 
@@ -95,18 +97,38 @@ impl Store {
         by_user_id: &str,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
+        // From off only (the condition), so the account's counts move from off.
+        let enable = Update::builder()
             .table_name(&self.table)
             .set_key(Some(user_key(user)))
-            .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now")
+            .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
+            .expression_attribute_names("#status", Column::TwoFactor.attribute())
+            .expression_attribute_values(
+                ":status",
+                listing::status_value(Status::EnabledNotActivated, &user.email),
+            )
             .expression_attribute_values(":by", s(by_user_id))
             .expression_attribute_values(":now", n(now.seconds()))
+            .build()
+            .map_err(build_error)?;
+        let count = listing::count_move(
+            &self.table,
+            &user.account_id,
+            Some(Status::Off),
+            Status::EnabledNotActivated,
+        )?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(enable).build())
+            .transact_items(count)
             .send()
             .await;
-        done_unless_failed(result)
+        match conditional(result) {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The user's activation in progress under `binding`; one that expired or belongs to another
@@ -305,21 +327,38 @@ impl Store {
             "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
              tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
         );
+        set += ", #status = :status";
         if login.is_some() {
-            set += ", last_login = :now";
+            set += ", last_login = :now, #last = :last";
         }
+        // From the status seen (enabled, or off for a self-service setup), which the counts
+        // move from.
+        let from = user.two_factor.status(false);
+        let seen = match from {
+            Status::Off => "attribute_not_exists(tf_enabled_at)",
+            _ => "attribute_exists(tf_enabled_at)",
+        };
         let activate = Update::builder()
             .table_name(&self.table)
             .set_key(Some(user_key(user)))
             .update_expression(set)
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_activated_at)")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
+            ))
+            .expression_attribute_names("#status", Column::TwoFactor.attribute())
+            .expression_attribute_values(":status", listing::status_value(Status::Active, &user.email))
             .expression_attribute_values(":secret", s(pending_secret))
             .expression_attribute_values(":step", n(step))
             .expression_attribute_values(":now", n(now.seconds()))
             .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
-            .expression_attribute_values(":me", s(&user.id))
-            .build()
-            .map_err(build_error)?;
+            .expression_attribute_values(":me", s(&user.id));
+        let activate = match login {
+            Some(_) => activate
+                .expression_attribute_names("#last", Column::LastLogin.attribute())
+                .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
+            None => activate,
+        };
+        let activate = activate.build().map_err(build_error)?;
         let consume = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
@@ -336,11 +375,12 @@ impl Store {
             TransactWriteItem::builder().update(activate).build(),
             TransactWriteItem::builder().delete(consume).build(),
             TransactWriteItem::builder().put(record).build(),
+            listing::count_move(&self.table, &user.account_id, Some(from), Status::Active)?,
         ];
         if let Some(login) = login {
             items.push(TransactWriteItem::builder().delete(login.consume_challenge(&self.table)?).build());
             let [start, _, record] =
-                sign_in_items(&self.table, login.session_hash, login.session, login.audit)?;
+                sign_in_items(&self.table, login.session_hash, login.session, &user.email, login.audit)?;
             items.extend([start, record]);
         }
         conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;

@@ -1,11 +1,13 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use domain::twofactor::{Enabled, TwoFactor};
+use domain::admin::Counts;
+use domain::twofactor::{Enabled, Status, TwoFactor};
 use domain::{Email, Role, UnixTime};
 
 use crate::client::{
     Item, Store, StoreError, conditional, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
 };
-use crate::keys::{GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use crate::keys::{GSI1_PK, GSI1_SK, GSI2_PK, PK, SK};
+use crate::listing::{self, Column, PageKey, users_pk};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -21,6 +23,8 @@ pub struct Account {
     pub settings_version: i64,
     /// Moves on when account-wide 2FA is switched on (`domain::session`).
     pub session_epoch: i64,
+    /// The users per 2FA status, as stored (User Accounts' Info section).
+    pub user_counts: Counts,
 }
 
 #[derive(Clone, PartialEq)]
@@ -111,17 +115,25 @@ fn email_pk(email: &Email) -> String {
     format!("EMAIL#{}", email.as_str())
 }
 
-/// Where an account's users are listed (GSI2).
-fn users_pk(account_id: &str) -> String {
-    format!("USERS#{account_id}")
-}
-
 /// The key of an email's claim item (which names its user).
 pub(crate) fn claim_key(email: &Email) -> Item {
     Item::from([(PK.to_owned(), s(email_pk(email))), (SK.to_owned(), s("EMAIL"))])
 }
 
 impl Store {
+    /// An update of an existing account's item, to complete with what it sets.
+    fn update_account(
+        &self,
+        account_id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(account_pk(account_id)))
+            .key(SK, s("ACCOUNT"))
+            .condition_expression("attribute_exists(pk)")
+    }
+
     pub async fn create_account(&self, name: &str) -> Result<Account, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         self.client
@@ -142,6 +154,7 @@ impl Store {
             ip_verification: true,
             settings_version: 0,
             session_epoch: 0,
+            user_counts: Counts::default(),
         })
     }
 
@@ -200,13 +213,8 @@ impl Store {
     /// General Settings: IP address verification on or off.
     pub async fn set_ip_verification(&self, account_id: &str, on: bool) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s("ACCOUNT"))
+            .update_account(account_id)
             .update_expression("SET ip_verification = :on")
-            .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":on", AttributeValue::Bool(on))
             .send()
             .await;
@@ -214,67 +222,132 @@ impl Store {
         Ok(())
     }
 
-    /// Every user of an account as User Accounts lists them, from the index that holds only the
-    /// fields the grid shows (GSI2), so a 5,000-user account is one or two pages. Eventually
-    /// consistent: a change a second old may be missing, and the grid is refreshed after each
-    /// action anyway.
-    pub async fn list_users(&self, account_id: &str) -> Result<Vec<UserListing>, StoreError> {
-        let mut users = Vec::new();
-        let mut pages = self
+    /// One page of an account's users in `column`'s order (one query, eventually consistent:
+    /// the grid may lag a change by a second): the `limit` users after `start` (before it, going
+    /// `backwards`), each with the key a next page starts from, and whether more follow in that
+    /// direction.
+    pub async fn list_users_page(
+        &self,
+        account_id: &str,
+        column: Column,
+        descending: bool,
+        start: Option<&PageKey>,
+        backwards: bool,
+        limit: usize,
+    ) -> Result<(Vec<(UserListing, PageKey)>, bool), StoreError> {
+        let out = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(GSI2)
+            .index_name(column.index())
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", GSI2_PK)
             .expression_attribute_values(":pk", s(users_pk(account_id)))
-            .projection_expression(LISTING_PROJECTION)
+            .scan_index_forward(descending == backwards)
+            .set_exclusive_start_key(start.map(|at| listing::start_key(account_id, column, at)))
+            // One more than asked tells whether another page follows.
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .projection_expression(format!("{LISTING_PROJECTION}, #sort"))
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#role", "role")
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            users.push(listing_from_item(&item?)?);
+            .expression_attribute_names("#sort", column.attribute())
+            .send()
+            .await?;
+        let items = out.items.unwrap_or_default();
+        let more = items.len() > limit;
+        let mut rows = items
+            .iter()
+            .take(limit)
+            .map(|item| {
+                let listing = listing_from_item(item)?;
+                let key =
+                    PageKey { sort_value: get_s(item, column.attribute())?, user_id: listing.id.clone() };
+                Ok((listing, key))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if backwards {
+            rows.reverse();
         }
-        Ok(users)
+        Ok((rows, more))
     }
 
-    /// Lists users created before the User Accounts index existed in it (a one-off after deploying
-    /// it: `devkit index-users`); returns how many. Running it again changes nothing.
+    /// Gives users stored before the grid's indexes existed their sort values, and recounts their
+    /// accounts (a one-off after deploying the indexes: `devkit index-users`); returns how many
+    /// users it indexed. Running it again changes nothing. Run it before the new code serves
+    /// traffic: counts moved meanwhile would be overwritten by the recount.
     pub async fn index_users(&self) -> Result<usize, StoreError> {
         let mut pages = self
             .client
             .scan()
             .table_name(&self.table)
-            .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#gsi2pk)")
-            .expression_attribute_names("#gsi2pk", GSI2_PK)
+            .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#last)")
+            .expression_attribute_names("#last", Column::LastLogin.attribute())
             .expression_attribute_values(":user", s("USER#"))
             .into_paginator()
             .items()
             .send();
+        let mut accounts = std::collections::BTreeSet::new();
         let mut count = 0;
         while let Some(item) = pages.next().await {
-            let item = item?;
-            let (account_id, user_id) = (get_s(&item, "account_id")?, get_s(&item, "user_id")?);
-            let result = self
+            let user = user_from_item(&item?)?;
+            let email = &user.email;
+            let values = [
+                (Column::Name, listing::name_value(&user.name, email)),
+                (Column::Email, listing::email_value(email)),
+                (Column::Role, listing::role_value(user.role, email)),
+                (Column::TwoFactor, listing::status_value(user.two_factor.status(false), email)),
+                (Column::LastLogin, listing::login_value(user.last_login, email)),
+            ];
+            let mut update = self
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .key(PK, s(account_pk(&account_id)))
-                .key(SK, s(user_sk(&user_id)))
-                .update_expression("SET #gsi2pk = :pk, #gsi2sk = :sk")
+                .key(PK, s(account_pk(&user.account_id)))
+                .key(SK, s(user_sk(&user.id)))
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_names("#gsi2pk", GSI2_PK)
-                .expression_attribute_names("#gsi2sk", GSI2_SK)
-                .expression_attribute_values(":pk", s(users_pk(&account_id)))
-                .expression_attribute_values(":sk", s(&user_id))
-                .send()
-                .await;
+                .expression_attribute_values(":pk", s(users_pk(&user.account_id)));
+            let mut set = vec!["#gsi2pk = :pk".to_owned()];
+            for (i, (column, value)) in values.into_iter().enumerate() {
+                set.push(format!("#c{i} = :c{i}"));
+                update = update
+                    .expression_attribute_names(format!("#c{i}"), column.attribute())
+                    .expression_attribute_values(format!(":c{i}"), value);
+            }
+            let result = update.update_expression(format!("SET {}", set.join(", "))).send().await;
             crate::client::done_unless_failed(result)?;
+            accounts.insert(user.account_id);
             count += 1;
         }
+        for account_id in accounts {
+            self.recount_users(&account_id).await?;
+        }
         Ok(count)
+    }
+
+    /// Sets an account's counts per 2FA status from its users as they are now.
+    async fn recount_users(&self, account_id: &str) -> Result<(), StoreError> {
+        let mut statuses = Vec::new();
+        let mut start = None;
+        loop {
+            let (page, more) =
+                self.list_users_page(account_id, Column::Name, false, start.as_ref(), false, 1000).await?;
+            statuses.extend(page.iter().map(|(user, _)| user.two_factor.status(false)));
+            start = page.last().map(|(_, key)| key.clone());
+            if !more {
+                break;
+            }
+        }
+        let counts = Counts::of(statuses);
+        let count = |n: usize| self::n(i64::try_from(n).unwrap_or(i64::MAX));
+        self.update_account(account_id)
+            .update_expression("SET users_active = :a, users_enabled = :e, users_off = :o")
+            .expression_attribute_values(":a", count(counts.active))
+            .expression_attribute_values(":e", count(counts.enabled_not_activated))
+            .expression_attribute_values(":o", count(counts.off))
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// The names of the users `ids` of an account, in one call (missing users are left out).
@@ -304,12 +377,7 @@ impl Store {
         remote_2fa_required_from: Option<UnixTime>,
     ) -> Result<(), StoreError> {
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s("ACCOUNT"))
-            .condition_expression("attribute_exists(pk)")
+            .update_account(account_id)
             .expression_attribute_values(":wide", AttributeValue::Bool(two_factor_required));
         update = match remote_2fa_required_from {
             Some(from) => update
@@ -327,14 +395,16 @@ impl Store {
     /// email fails with `Conflict` and nothing is written.
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
+        let mut item = listing::new_user_attributes(&new.account_id, &new.name, &new.email, new.role);
+        item.extend([
+            (PK.to_owned(), s(account_pk(&new.account_id))),
+            (SK.to_owned(), s(user_sk(&id))),
+            (GSI1_PK.to_owned(), s(email_pk(&new.email))),
+            (GSI1_SK.to_owned(), s("USER")),
+        ]);
         let user = Put::builder()
             .table_name(&self.table)
-            .item(PK, s(account_pk(&new.account_id)))
-            .item(SK, s(user_sk(&id)))
-            .item(GSI1_PK, s(email_pk(&new.email)))
-            .item(GSI1_SK, s("USER"))
-            .item(GSI2_PK, s(users_pk(&new.account_id)))
-            .item(GSI2_SK, s(&id))
+            .set_item(Some(item))
             .item("user_id", s(&id))
             .item("account_id", s(&new.account_id))
             .item("email", s(new.email.as_str()))
@@ -358,6 +428,7 @@ impl Store {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(user).build())
             .transact_items(TransactWriteItem::builder().put(claim).build())
+            .transact_items(listing::count_move(&self.table, &new.account_id, None, Status::Off)?)
             .send()
             .await;
         match result {
@@ -434,6 +505,7 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         ip_verification: !matches!(item.get("ip_verification"), Some(AttributeValue::Bool(false))),
         settings_version: get_opt_n(item, "settings_version").unwrap_or(0),
         session_epoch: get_opt_n(item, "session_epoch").unwrap_or(0),
+        user_counts: listing::counts_from_item(item),
     })
 }
 

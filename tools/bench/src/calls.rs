@@ -114,7 +114,7 @@ pub fn take_control() -> Value {
 }
 
 pub fn grid_page() -> Value {
-    json!({ "sort": "Name", "descending": false, "page": 0 })
+    json!({ "sort": "Name", "descending": false, "at": null })
 }
 
 fn audit_page() -> Value {

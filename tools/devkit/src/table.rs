@@ -126,4 +126,17 @@ mod tests {
             store::keys::EXPIRES_AT
         );
     }
+
+    #[test]
+    fn each_column_of_the_grid_has_its_index_in_the_template() {
+        let template = std::fs::read_to_string(crate::template_path()).unwrap();
+        let props = table_properties(&template).unwrap();
+        let indexes = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
+        for column in store::Column::ALL {
+            let gsi = indexes.iter().find(|g| str_of(g, "IndexName").unwrap() == column.index()).unwrap();
+            let keys: Vec<String> =
+                key_schema(gsi).unwrap().iter().map(|k| k.attribute_name().to_owned()).collect();
+            assert_eq!(keys, [store::keys::GSI2_PK, column.attribute()], "{column:?}");
+        }
+    }
 }

@@ -2,17 +2,18 @@
 //! only on their own account.
 
 use domain::UnixTime;
-use domain::admin::{AccountPolicy, AdminAction, Counts, Target};
+use domain::admin::{AccountPolicy, AdminAction, Target};
 use domain::session::{self, StepUp};
 use domain::twofactor::Status;
-use store::{Account, Session, StoreError, User, UserListing};
+use store::{Account, Column, PageKey, Session, StoreError, User, UserListing};
 
 use super::request::{self, ctx, store_failure};
 use super::shared::{status_of, wire_status};
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::accounts::{
-    AuditPage, AuditRow, Info, MenuItem, PAGE_SIZE, Settings, SortBy, UserAction, UserPage, UserRow,
+    AuditPage, AuditRow, Info, MenuItem, PAGE_SIZE, PageCursor, Settings, SortBy, UserAction, UserPage,
+    UserRow,
 };
 
 const ACTIONS: [UserAction; 5] = [
@@ -131,39 +132,51 @@ fn row(user: &UserListing, account: &Account, admin_id: &str) -> UserRow {
     }
 }
 
-fn status_rank(status: Status) -> u8 {
-    match status {
-        Status::Active => 0,
-        Status::EnabledNotActivated => 1,
-        Status::Off => 2,
+fn column(sort: SortBy) -> Column {
+    match sort {
+        SortBy::Name => Column::Name,
+        SortBy::Email => Column::Email,
+        SortBy::Role => Column::Role,
+        SortBy::TwoFactor => Column::TwoFactor,
+        SortBy::LastLogin => Column::LastLogin,
     }
 }
 
-pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<UserPage, ApiError> {
+/// A page of the grid in two DynamoDB calls (the session with the administrator and account,
+/// which carries the counts; one query of the column's index).
+pub async fn list_users(
+    sort: SortBy,
+    descending: bool,
+    at: Option<PageCursor>,
+) -> Result<UserPage, ApiError> {
     let ctx = ctx();
     let Admin { account, user: admin, .. } = require_admin(&ctx).await?;
-    let mut users = ctx.store.list_users(&account.id).await.map_err(store_failure)?;
-    let counts = Counts::of(users.iter().map(|u| listed_status(u, &account)));
-    users.sort_by(|a, b| {
-        let by = match sort {
-            SortBy::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-            SortBy::Email => a.email.as_str().cmp(b.email.as_str()),
-            SortBy::Role => a.role.label().cmp(b.role.label()),
-            SortBy::TwoFactor => {
-                status_rank(listed_status(a, &account)).cmp(&status_rank(listed_status(b, &account)))
-            }
-            SortBy::LastLogin => a.last_login.cmp(&b.last_login),
-        };
-        let by = by.then_with(|| a.email.as_str().cmp(b.email.as_str()));
-        if descending { by.reverse() } else { by }
-    });
-    let total = users.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = page.min(pages - 1);
-    let rows =
-        users.iter().skip(page * PAGE_SIZE).take(PAGE_SIZE).map(|u| row(u, &account, &admin.id)).collect();
+    let counts = account.user_counts.listed(account.two_factor_required);
+    let (total, pages) = (counts.total(), counts.total().div_ceil(PAGE_SIZE).max(1));
+    let backwards = at.as_ref().is_some_and(|c| c.backwards);
+    let start = at.as_ref().map(|c| PageKey { sort_value: c.sort_value.clone(), user_id: c.user_id.clone() });
+    let (listed, more) = ctx
+        .store
+        .list_users_page(&account.id, column(sort), descending, start.as_ref(), backwards, PAGE_SIZE)
+        .await
+        .map_err(store_failure)?;
+    // Going back, no more rows before these means this is the first page.
+    let page = match &at {
+        Some(c) if c.backwards && !more => 0,
+        Some(c) => c.page.min(pages - 1),
+        None => 0,
+    };
+    let cursor = |key: &PageKey, backwards: bool, page: usize| PageCursor {
+        sort_value: key.sort_value.clone(),
+        user_id: key.user_id.clone(),
+        backwards,
+        page,
+    };
+    let (first, last) = (listed.first().map(|(_, k)| k), listed.last().map(|(_, k)| k));
+    let has_next = if backwards { !listed.is_empty() } else { more };
+    let has_previous = if backwards { more } else { page > 0 };
     Ok(UserPage {
-        rows,
+        rows: listed.iter().map(|(u, _)| row(u, &account, &admin.id)).collect(),
         page,
         pages,
         total,
@@ -173,6 +186,8 @@ pub async fn list_users(sort: SortBy, descending: bool, page: usize) -> Result<U
             enabled_not_activated: counts.enabled_not_activated,
             off: counts.off,
         },
+        next: last.filter(|_| has_next).map(|k| cursor(k, false, page + 1)),
+        previous: first.filter(|_| has_previous).map(|k| cursor(k, true, page.saturating_sub(1))),
     })
 }
 

@@ -174,8 +174,10 @@ async fn next_step(
             let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
             let event =
                 audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
-            if let Err(err) =
-                ctx.store.sign_in(&token.hash(), &session, &event, &counters.settle(now, true)).await
+            if let Err(err) = ctx
+                .store
+                .sign_in(&token.hash(), &session, &user.email, &event, &counters.settle(now, true))
+                .await
             {
                 return Err(counters.outcome_failed(ctx, now, err).await);
             }

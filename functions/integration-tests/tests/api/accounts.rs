@@ -17,7 +17,7 @@ fn row<'a>(page: &'a Value, email: &str) -> &'a Value {
 }
 
 async fn users(app: &TestApp) -> Value {
-    let page = app.call("accounts/users", json!({ "sort": "Name", "descending": false, "page": 0 })).await;
+    let page = app.call("accounts/users", json!({ "sort": "Name", "descending": false, "at": null })).await;
     assert_eq!(page.status, 200, "{:?}", page.body);
     page.body
 }
@@ -33,7 +33,7 @@ async fn technicians_are_refused_everything_and_nothing_changes() {
     app.login(&app.email("tech"), PASSWORD).await;
     let before = app.items().await.len();
     let calls = [
-        ("accounts/users", json!({ "sort": "Name", "descending": false, "page": 0 })),
+        ("accounts/users", json!({ "sort": "Name", "descending": false, "at": null })),
         ("accounts/user-action", json!({ "user_id": victim.id, "action": "DisableTwoFactor" })),
         ("accounts/user-action", json!({ "user_id": victim.id, "action": "EnableTwoFactor" })),
         ("accounts/settings", json!({})),
@@ -224,22 +224,128 @@ async fn account_wide_2fa_overrides_per_user_choices_and_gives_them_back() {
     assert_eq!(bad.status, 400);
 }
 
+/// Every page of the grid in `sort` order, following the next cursors, then back again.
+async fn all_pages(app: &TestApp, sort: &str, descending: bool) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut at = Value::Null;
+    loop {
+        let page =
+            app.call("accounts/users", json!({ "sort": sort, "descending": descending, "at": at })).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        assert_eq!(page.body["page"], pages.len(), "{sort}");
+        at = page.body["next"].clone();
+        pages.push(page.body);
+        if at.is_null() {
+            break;
+        }
+    }
+    // Back from the last page, each previous page is the one seen on the way there.
+    let mut at = pages.last().unwrap()["previous"].clone();
+    for expected in pages.iter().rev().skip(1) {
+        let page =
+            app.call("accounts/users", json!({ "sort": sort, "descending": descending, "at": at })).await;
+        assert_eq!(page.body["rows"], expected["rows"], "{sort} going back");
+        assert_eq!(page.body["page"], expected["page"]);
+        at = page.body["previous"].clone();
+    }
+    assert!(at.is_null(), "the first page has no previous");
+    pages
+}
+
+/// What the grid sorts `row` by in `sort`'s column, as the rows show it.
+fn sort_key(row: &Value, sort: &str) -> (String, String) {
+    let rank = |s: &Value| match s.as_str().unwrap() {
+        "Active" => "0",
+        "EnabledNotActivated" => "1",
+        _ => "2",
+    };
+    let key = match sort {
+        "Name" => row["name"].as_str().unwrap().to_lowercase(),
+        "Email" => String::new(),
+        "Role" => row["role"].as_str().unwrap().to_owned(),
+        "TwoFactor" => rank(&row["two_factor"]).to_owned(),
+        _ => format!("{:012}", row["last_login"].as_i64().unwrap_or(0)),
+    };
+    (key, row["email"].as_str().unwrap().to_owned())
+}
+
 #[tokio::test]
-async fn the_grid_pages_and_sorts_on_the_server() {
+async fn the_grid_pages_through_every_user_in_the_order_of_every_column() {
+    let app = spawn_app().await;
+    let admin = log_in_admin(&app).await;
+    let mut users = Vec::new();
+    for i in 0..30 {
+        users.push(app.add_user(&format!("u{i:02}"), Role::Technician).await);
+    }
+    // Some statuses and logins, so every column has something to sort.
+    for user in users.iter().step_by(3) {
+        assert_eq!(act(&app, &user.id, "EnableTwoFactor").await.status, 200);
+    }
+    crate::active_user(&app, "with-2fa").await;
+    for user in users.iter().step_by(4) {
+        assert_eq!(app.browser().login(user.email.as_str(), PASSWORD).await.status, 200);
+    }
+    for sort in ["Name", "Email", "Role", "TwoFactor", "LastLogin"] {
+        for descending in [false, true] {
+            let pages = all_pages(&app, sort, descending).await;
+            assert_eq!(pages.len(), 2);
+            assert_eq!(pages[0]["total"], 33);
+            assert_eq!(pages[0]["pages"], 2);
+            assert_eq!(pages[0]["rows"].as_array().unwrap().len(), 25);
+            let rows: Vec<&Value> = pages.iter().flat_map(|p| p["rows"].as_array().unwrap()).collect();
+            let mut ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), 33, "{sort}: every user once");
+            let keys: Vec<_> = rows.iter().map(|r| sort_key(r, sort)).collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            if descending {
+                sorted.reverse();
+            }
+            assert_eq!(keys, sorted, "{sort} descending={descending}");
+        }
+    }
+    let first = all_pages(&app, "Email", false).await;
+    assert_eq!(first[0]["rows"][0]["email"], admin.email.as_str());
+}
+
+/// Guard: the Info counts are kept by the writes that change a status, and add up to what the
+/// rows show after each kind of change.
+#[tokio::test]
+async fn the_info_counts_follow_every_status_change() {
     let app = spawn_app().await;
     log_in_admin(&app).await;
-    for i in 0..30 {
-        app.add_user(&format!("u{i:02}"), Role::Technician).await;
-    }
-    let first = app.call("accounts/users", json!({ "sort": "Email", "descending": false, "page": 0 })).await;
-    assert_eq!(first.body["total"], 32);
-    assert_eq!(first.body["pages"], 2);
-    assert_eq!(first.body["rows"].as_array().unwrap().len(), 25);
-    let second = app.call("accounts/users", json!({ "sort": "Email", "descending": false, "page": 1 })).await;
-    assert_eq!(second.body["rows"].as_array().unwrap().len(), 7);
-    let desc = app.call("accounts/users", json!({ "sort": "Email", "descending": true, "page": 0 })).await;
-    assert_eq!(desc.body["rows"][0]["email"], app.email("u29").as_str());
-    assert_eq!(first.body["rows"][0]["email"], app.email("admin").as_str());
+    let check = |label: &'static str| {
+        let app = &app;
+        async move {
+            let pages = all_pages(app, "Name", false).await;
+            let rows: Vec<&Value> = pages.iter().flat_map(|p| p["rows"].as_array().unwrap()).collect();
+            let count = |status: &str| rows.iter().filter(|r| r["two_factor"] == status).count();
+            let info = &pages[0]["info"];
+            assert_eq!(info["active"], count("Active"), "{label}");
+            assert_eq!(info["enabled_not_activated"], count("EnabledNotActivated"), "{label}");
+            assert_eq!(info["off"], count("Off"), "{label}");
+            assert_eq!(pages[0]["total"], rows.len(), "{label}");
+        }
+    };
+    check("seeded").await;
+    let grey = app.add_user("grey", Role::Technician).await;
+    assert_eq!(act(&app, &grey.id, "EnableTwoFactor").await.status, 200);
+    check("enabled by an administrator").await;
+    let (green, _, _) = crate::active_user(&app, "green").await;
+    check("self-enabled and activated").await;
+    assert_eq!(act(&app, &green.id, "ResetTwoFactor").await.status, 200);
+    check("reset").await;
+    assert_eq!(act(&app, &green.id, "DisableTwoFactor").await.status, 200);
+    assert_eq!(act(&app, &grey.id, "DisableTwoFactor").await.status, 200);
+    check("disabled").await;
+    // A refused change moves nothing.
+    assert_ne!(act(&app, &grey.id, "DisableTwoFactor").await.status, 200);
+    check("refused").await;
+    let wide = json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": null, "ip_verification": true } });
+    assert_eq!(app.call("accounts/save-settings", wide).await.status, 200);
+    check("account-wide").await;
 }
 
 #[tokio::test]
@@ -268,7 +374,18 @@ async fn users_stored_before_the_grid_index_are_listed_once_indexed() {
         .table_name(app.store.table())
         .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{}", old.account_id)))
         .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", old.id)))
-        .update_expression("REMOVE gsi2pk, gsi2sk")
+        .update_expression("REMOVE gsi2pk, gsi2sk, gsi3sk, gsi4sk, gsi5sk, gsi6sk")
+        .send()
+        .await
+        .unwrap();
+    // And an account whose counts were never kept.
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{}", old.account_id)))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()))
+        .update_expression("REMOVE users_active, users_enabled, users_off")
         .send()
         .await
         .unwrap();
@@ -276,5 +393,9 @@ async fn users_stored_before_the_grid_index_are_listed_once_indexed() {
     assert!(!listed(&users(&app).await));
     assert_eq!(app.store.index_users().await.unwrap(), 1);
     assert_eq!(app.store.index_users().await.unwrap(), 0, "once");
-    assert!(listed(&users(&app).await));
+    let page = users(&app).await;
+    assert!(listed(&page));
+    // The tech, the admin and the old-timer, all without 2FA.
+    assert_eq!(page["info"]["off"], 3);
+    assert_eq!(page["total"], 3);
 }

@@ -49,3 +49,17 @@ async fn a_step_up_costs_three_calls() {
     // The session with its user and account; the counters; the note, its audit and the lock check.
     assert_eq!(calls_of(&app, step_up).await, ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]);
 }
+
+#[tokio::test]
+async fn a_page_of_user_accounts_costs_two_calls_whatever_the_column() {
+    let app = spawn_app().await;
+    app.add_user("admin", domain::Role::Administrator).await;
+    let browser = app.browser();
+    assert_eq!(browser.login(&app.email("admin"), PASSWORD).await.status, 200);
+    for sort in ["Name", "Email", "Role", "TwoFactor", "LastLogin"] {
+        let page = browser
+            .call("accounts/users", serde_json::json!({ "sort": sort, "descending": true, "at": null }));
+        // The session with the administrator and the account (and its counts); one query.
+        assert_eq!(calls_of(&app, page).await, ["BatchGetItem", "Query"], "{sort}");
+    }
+}

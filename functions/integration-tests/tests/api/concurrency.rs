@@ -275,6 +275,7 @@ async fn two_administrators_saving_settings_at_once_never_mix_them() {
 /// through the same writes the activation flow uses.
 async fn activate(store: &Store, user: &User) {
     store.enable_two_factor(user, &user.id, now()).await.unwrap();
+    let user = &store.get_user(&user.account_id, &user.id).await.unwrap().unwrap();
     let binding = store::Binding { token_hash: "session-hash", expires_at: now().plus_seconds(600) };
     store.save_email_code(user, binding, "code-hash", now(), now(), 1).await.unwrap();
     store.mark_email_verified(user, "code-hash", now()).await.unwrap();

@@ -267,7 +267,16 @@ fn each_function_may_do_exactly_what_its_code_does() {
             .collect();
         assert_eq!(f.dynamodb_actions, used, "{}: IAM (left) vs code (right)", f.binary);
         // Each index, and the store methods that read it.
-        for (index, readers) in [("gsi1", &["delete_ended_sessions"][..]), ("gsi2", &["list_users"][..])] {
+        let grid = &["list_users_page"][..];
+        let indexes = [
+            ("gsi1", &["delete_ended_sessions"][..]),
+            ("gsi2", grid),
+            ("gsi3", grid),
+            ("gsi4", grid),
+            ("gsi5", grid),
+            ("gsi6", grid),
+        ];
+        for (index, readers) in indexes {
             let uses_index = calls_after(&source, "store.").iter().any(|m| readers.contains(&m.as_str()));
             let has_index = f.dynamodb_resources.iter().any(|r| r.contains(&format!("/index/{index}")));
             assert_eq!(has_index, uses_index, "{}: access to {index}", f.binary);

@@ -221,7 +221,7 @@ async fn no_administrator_may_lower_security_on_their_own_row() {
         assert_eq!(reply.status, 403, "{action}: {:?}", reply.body);
     }
     assert!(app.user(&me).await.two_factor.activated_at.is_some());
-    let page = admin.call("accounts/users", json!({ "sort": "Name", "descending": false, "page": 0 })).await;
+    let page = admin.call("accounts/users", json!({ "sort": "Name", "descending": false, "at": null })).await;
     let own =
         page.body["rows"].as_array().unwrap().iter().find(|r| r["id"] == me.id.as_str()).unwrap().clone();
     for item in own["menu"].as_array().unwrap() {
@@ -292,7 +292,7 @@ async fn a_disable_ends_every_session_of_the_user_in_the_same_write() {
     // A session from before 2FA was enabled.
     app.store
         .apply_admin_action(
-            &app.tech,
+            &app.user(&app.tech).await,
             domain::admin::AdminAction::DisableTwoFactor,
             "x",
             now(),
