@@ -146,6 +146,8 @@ pub async fn activate_2fa(
     let sealed = keys.seal(secret.expose_bytes(), &user.id);
     let binding = Binding { token_hash: "activation without email", expires_at: now.plus_seconds(60) };
     store.enable_two_factor(user, &user.id, now).await?;
+    // As enabled now: activation moves the account's counts from the status it finds.
+    let user = &store.get_user(&user.account_id, &user.id).await?.ok_or("no such user")?;
     store.save_email_code(user, binding, "seeded", now, now, 1).await?;
     store.mark_email_verified(user, "seeded", now).await?;
     store.set_pending_secret(user, binding, &sealed, now).await?;
