@@ -39,7 +39,7 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await page.screenshot({ path: path.join(SHOTS, 'user-accounts-context-menu.png') });
     await menu.getByRole('menuitem', { name: 'Enable 2FA' }).click();
     await expect(userRow(page, 'riley@northwind.example').getByRole('img', { name: '2FA enabled, not yet activated' })).toBeVisible();
-    await expect.poll(async () => (await mailTo('riley@northwind.example')).map((m) => m.subject).join('|')).toContain('Enable 2FA');
+    await expect.poll(async () => (await mailTo('riley@northwind.example')).map((m) => m.subject).join('|')).toContain('Two-factor authentication was enabled for your MSP Dashboard login');
   });
 
   await test.step('from the keyboard, a colleague disables 2FA for a user who lost their phone', async () => {

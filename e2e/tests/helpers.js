@@ -85,3 +85,22 @@ function ageSessions(email) {
 }
 
 module.exports.ageSessions = ageSessions;
+
+// Keeps a screenshot of the current screen under e2e/artifacts/screenshots/<name>.png.
+async function keepScreenshot(page, name) {
+  const path = require('path');
+  await page.screenshot({ path: path.join(__dirname, '..', 'artifacts', 'screenshots', `${name}.png`) });
+}
+
+// Runs axe-core on the current screen: no serious or critical violation.
+async function expectAccessible(page, screen) {
+  const AxeBuilder = require('@axe-core/playwright').default;
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(bad, `accessibility of ${screen}`).toEqual([]);
+}
+
+module.exports.keepScreenshot = keepScreenshot;
+module.exports.expectAccessible = expectAccessible;

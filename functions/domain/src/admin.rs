@@ -44,6 +44,17 @@ impl AdminAction {
         }
     }
 
+    /// What happened, as a statement (the subject of the email to the user).
+    pub fn done(self) -> &'static str {
+        match self {
+            AdminAction::EnableTwoFactor => "Two-factor authentication was enabled",
+            AdminAction::DisableTwoFactor => "Two-factor authentication was disabled",
+            AdminAction::ResetTwoFactor => "Two-factor authentication was reset",
+            AdminAction::PauseIpVerification => "IP address verification was paused",
+            AdminAction::ResumeIpVerification => "IP address verification was resumed",
+        }
+    }
+
     /// Stable audit event name.
     pub fn audit_action(self) -> &'static str {
         match self {

@@ -30,10 +30,32 @@ pub struct Epochs {
     pub account: i64,
 }
 
+/// Why a session no longer counts, for the message that sends the user back to the login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Its time was up.
+    Expired,
+    /// An administrator disabled or reset the user's 2FA (the user's epoch moved on).
+    TwoFactorChanged,
+    /// Account-wide 2FA was switched on and this login did not use 2FA.
+    TwoFactorRequired,
+}
+
 /// Whether a session made at `at_login` (logged in with 2FA or not) still counts now that the
 /// user's and account's epochs are `now`.
 pub fn still_valid(at_login: Epochs, two_factor_login: bool, now: Epochs) -> bool {
-    at_login.user == now.user && (two_factor_login || at_login.account == now.account)
+    why_ended(at_login, two_factor_login, now).is_none()
+}
+
+/// Why such a session ended, if it did.
+pub fn why_ended(at_login: Epochs, two_factor_login: bool, now: Epochs) -> Option<Ended> {
+    if at_login.user != now.user {
+        Some(Ended::TwoFactorChanged)
+    } else if !two_factor_login && at_login.account != now.account {
+        Some(Ended::TwoFactorRequired)
+    } else {
+        None
+    }
 }
 
 /// The last proof of identity in a session.

@@ -98,7 +98,7 @@ impl Email {
     /// The link that verifies a login from a new place.
     pub fn ip_verification_link(name: &str, link: &str, client_ip: &str, valid_hours: i64) -> Email {
         compose(
-            format!("Confirm your {PRODUCT} login from a new location"),
+            format!("A login to your {PRODUCT} account from a new location is waiting for you"),
             name,
             &[
                 format!(
@@ -136,13 +136,14 @@ impl Email {
         )
     }
 
-    /// A colleague changed this user's 2FA or IP verification from User Accounts.
-    pub fn changed_by_administrator(name: &str, what: &str, administrator: &str, consequence: &str) -> Email {
+    /// A colleague changed this user's 2FA or IP verification from User Accounts; `done` says
+    /// what happened ("Two-factor authentication was disabled").
+    pub fn changed_by_administrator(name: &str, done: &str, administrator: &str, consequence: &str) -> Email {
         compose(
-            format!("{what}: a change to your {PRODUCT} login"),
+            format!("{done} for your {PRODUCT} login"),
             name,
             &[
-                format!("{administrator} made this change to your login from User Accounts: {what}."),
+                format!("{done} for your login by {administrator}, from User Accounts."),
                 consequence.to_owned(),
                 "If you did not expect this, contact your administrator.".to_owned(),
             ],

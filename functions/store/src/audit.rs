@@ -14,8 +14,10 @@ pub struct AuditEvent {
     pub action: String,
     pub client_ip: String,
     pub at: UnixTime,
-    /// Human-readable detail without secrets.
+    /// Human-readable detail without secrets; `{device}` stands for the device's name.
     pub detail: String,
+    /// The device the event is about, named in `detail` as the dashboard names it when read.
+    pub device_id: Option<String>,
     /// The table's TTL removes the event after this; `None`: kept.
     pub keep_until: Option<UnixTime>,
 }
@@ -42,6 +44,9 @@ pub(crate) fn audit_item(event: &AuditEvent) -> Item {
     }
     if let Some(subject) = &event.subject_user_id {
         item.insert("subject_user_id".to_owned(), s(subject));
+    }
+    if let Some(device) = &event.device_id {
+        item.insert("device_id".to_owned(), s(device));
     }
     item
 }
@@ -130,6 +135,7 @@ fn event_from_item(account_id: &str, item: &Item) -> Result<AuditEvent, StoreErr
         client_ip: get_s(item, "client_ip")?,
         at: UnixTime(get_n(item, "at")?),
         detail: get_s(item, "detail")?,
+        device_id: get_opt_s(item, "device_id"),
         keep_until: get_opt_n(item, EXPIRES_AT).map(UnixTime),
     })
 }

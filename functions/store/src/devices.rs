@@ -18,7 +18,7 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .item(PK, s(account_pk(&device.account_id)))
-            .item(SK, s(format!("DEVICE#{}", device.id)))
+            .item(SK, s(device_sk(&device.id)))
             .item("device_id", s(&device.id))
             .item("account_id", s(&device.account_id))
             .item("name", s(&device.name))
@@ -58,4 +58,8 @@ fn device_from_item(item: &Item) -> Result<Device, StoreError> {
         customer: get_s(item, "customer")?,
         os: get_s(item, "os")?,
     })
+}
+
+pub(crate) fn device_sk(device_id: &str) -> String {
+    format!("DEVICE#{device_id}")
 }

@@ -47,7 +47,7 @@ impl Store {
         let device_is_ours = ConditionCheck::builder()
             .table_name(&self.table)
             .key(PK, s(account_pk(&session.account_id)))
-            .key(SK, s(format!("DEVICE#{}", session.device_id)))
+            .key(SK, s(crate::devices::device_sk(&session.device_id)))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build)?;

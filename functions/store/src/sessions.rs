@@ -4,10 +4,8 @@ use domain::{Email, UnixTime};
 use domain::session::{Epochs, Reauth};
 
 use crate::audit::{AuditEvent, audit_item};
-use crate::client::{
-    Item, Store, StoreError, build_error, done_unless_failed, get_n, get_opt_n, get_s, n, s,
-};
-use crate::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, PK, SK};
+use crate::client::{Item, Store, StoreError, build_error, get_n, get_opt_n, get_s, n, s};
+use crate::keys::{EXPIRES_AT, GSI1_PK, GSI1_SK, PK, SK};
 use crate::listing::{Column, login_value};
 use crate::users::{Account, User, account_pk, user_sk};
 
@@ -121,8 +119,9 @@ impl Store {
         Ok(())
     }
 
-    /// The session for a token hash, if it exists and has not expired at `now`.
-    pub async fn get_session(&self, token_hash: &str, now: UnixTime) -> Result<Option<Session>, StoreError> {
+    /// The session for a token hash, if it exists: expired or not (its `expires_at` says; the
+    /// caller tells the user why it ended).
+    pub async fn get_session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -132,7 +131,7 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        out.item.map(|item| session_from_item(&item)).transpose().map(|s| s.filter(|s| now < s.expires_at))
+        out.item.map(|item| session_from_item(&item)).transpose()
     }
 
     /// A session with the user and account it names, in one read: the ids come from the
@@ -141,7 +140,6 @@ impl Store {
         &self,
         token_hash: &str,
         hint: &SessionHint,
-        now: UnixTime,
     ) -> Result<(Option<Session>, Option<User>, Option<Account>), StoreError> {
         let session_key =
             Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s("SESSION"))]);
@@ -159,45 +157,7 @@ impl Store {
                 None => {}
             }
         }
-        Ok((session.filter(|s| now < s.expires_at), user, account))
-    }
-
-    /// Deletes the sessions of a user that an epoch change already ended (`user_epoch` below
-    /// `epoch`); returns how many. Clean-up only: those sessions stopped working when the epoch
-    /// moved on. Each delete is conditional, so a session started since is kept, and running it
-    /// again after a failure is always safe.
-    pub async fn delete_ended_sessions(&self, user_id: &str, epoch: i64) -> Result<usize, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI1_PK)
-            .expression_attribute_values(":pk", s(format!("SESSIONS#{user_id}")))
-            .into_paginator()
-            .items()
-            .send();
-        let mut count = 0;
-        while let Some(item) = pages.next().await {
-            let item = item?;
-            let result = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .key(PK, s(get_s(&item, PK)?))
-                .key(SK, s(get_s(&item, SK)?))
-                .condition_expression("attribute_not_exists(user_epoch) OR user_epoch < :epoch")
-                .expression_attribute_values(":epoch", n(epoch))
-                .send()
-                .await;
-            if result.is_ok() {
-                count += 1;
-            } else {
-                done_unless_failed(result)?;
-            }
-        }
-        Ok(count)
+        Ok((session, user, account))
     }
 
     /// Records a step-up on a session that still exists. One proven by a passcode also spends

@@ -350,23 +350,33 @@ impl Store {
         Ok(())
     }
 
-    /// The names of the users `ids` of an account, in one call (missing users are left out).
-    pub async fn user_names(
+    /// The names of the users `users` and devices `devices` of an account, as `(id, name)`
+    /// pairs, in one call (missing ones are left out).
+    pub async fn names(
         &self,
         account_id: &str,
-        ids: &[String],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys = ids
+        users: &[String],
+        devices: &[String],
+    ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), StoreError> {
+        let key =
+            |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
+        let keys: Vec<Item> = users
             .iter()
-            .map(|id| {
-                Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(user_sk(id)))])
-            })
+            .map(|id| key(user_sk(id)))
+            .chain(devices.iter().map(|id| key(crate::devices::device_sk(id))))
             .collect();
-        let items = self.batch_get(keys).await?;
-        items.iter().map(|i| Ok((get_s(i, "user_id")?, get_s(i, "name")?))).collect()
+        if keys.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let (mut user_names, mut device_names) = (Vec::new(), Vec::new());
+        for item in self.batch_get(keys).await? {
+            let sk = get_s(&item, SK)?;
+            match devices.iter().find(|id| crate::devices::device_sk(id) == sk) {
+                Some(device) => device_names.push((device.clone(), get_s(&item, "name")?)),
+                None => user_names.push((get_s(&item, "user_id")?, get_s(&item, "name")?)),
+            }
+        }
+        Ok((user_names, device_names))
     }
 
     /// General Settings: the account-wide switch and the remote-session enforcement date.

@@ -159,6 +159,7 @@ pub async fn activate_2fa(
         client_ip: "127.0.0.1".into(),
         at: now,
         detail: detail.into(),
+        device_id: None,
         keep_until: None,
     };
     let activation = Activation { pending_secret: &sealed, step: 0, recovery_hashes, audit: &audit };

@@ -250,13 +250,9 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         }
         Err(e) => return Err(store_failure(e)),
     }
-    if rule.ends_sessions() {
-        // Tidying only; what it leaves behind is deleted when next presented, or by the TTL.
-        if let Err(e) = ctx.store.delete_ended_sessions(&user.id, user.session_epoch + 1).await {
-            tracing::warn!(error = %e, "could not delete ended sessions");
-        }
-    }
-    let mail = mail::Email::changed_by_administrator(&user.name, rule.label(), &by, consequence(rule));
+    // The user's ended sessions stay until presented, which deletes them and tells the user why
+    // they ended, or until the table's TTL.
+    let mail = mail::Email::changed_by_administrator(&user.name, rule.done(), &by, consequence(rule));
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not tell the user about an administrator's change");
     }
@@ -373,13 +369,19 @@ pub async fn audit_log(
         .audit_page(&account.id, user_id.as_deref(), action.as_deref(), cursor.as_deref(), 50)
         .await
         .map_err(store_failure)?;
-    // The names of the people on this page, in one read (not one per row, not the whole account).
-    let mut ids: Vec<String> =
-        events.iter().flat_map(|e| [e.actor_user_id.clone(), e.subject_user_id.clone()]).flatten().collect();
-    ids.sort();
-    ids.dedup();
-    let names = ctx.store.user_names(&account.id, &ids).await.map_err(store_failure)?;
-    let name = |id: &Option<String>| match id {
+    // The names of the people and devices on this page, in one read (not one per row, not the
+    // whole account).
+    let ids = |of: &dyn Fn(&store::AuditEvent) -> Vec<Option<String>>| {
+        let mut ids: Vec<String> = events.iter().flat_map(of).flatten().collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let users = ids(&|e| vec![e.actor_user_id.clone(), e.subject_user_id.clone()]);
+    let devices = ids(&|e| vec![e.device_id.clone()]);
+    let (user_names, device_names) =
+        ctx.store.names(&account.id, &users, &devices).await.map_err(store_failure)?;
+    let name = |names: &[(String, String)], id: &Option<String>| match id {
         Some(id) => names.iter().find(|(u, _)| u == id).map(|(_, n)| n.clone()).unwrap_or_else(|| id.clone()),
         None => String::new(),
     };
@@ -388,10 +390,11 @@ pub async fn audit_log(
         .map(|e| AuditRow {
             at: e.at.seconds(),
             action: e.action.clone(),
-            actor: name(&e.actor_user_id),
-            subject: name(&e.subject_user_id),
+            label: crate::accounts::audit_event_label(&e.action).to_owned(),
+            actor: name(&user_names, &e.actor_user_id),
+            subject: name(&user_names, &e.subject_user_id),
             client_ip: e.client_ip.clone(),
-            detail: e.detail.clone(),
+            detail: e.detail.replace("{device}", &name(&device_names, &e.device_id)),
         })
         .collect();
     Ok(AuditPage { rows, next })

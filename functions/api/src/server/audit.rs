@@ -34,6 +34,7 @@ pub fn event(
         client_ip: ip.to_owned(),
         at: now(),
         detail: detail.to_owned(),
+        device_id: None,
         keep_until: None,
     }
 }

@@ -117,6 +117,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
                 client_ip: ip.clone(),
                 at: now,
                 detail: detail.into(),
+                device_id: None,
                 keep_until,
             };
             audit::write(&ctx, &event).await;

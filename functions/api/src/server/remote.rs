@@ -3,11 +3,9 @@
 
 use domain::UnixTime;
 use domain::remote::{Decision, RemotePolicy, SessionKind};
-use store::{RemoteSession, StartError};
+use store::{AuditEvent, RemoteSession, StartError};
 
-use super::request::{
-    self, ctx, not_signed_in, require_signed_in, require_user, store_failure, stored_session,
-};
+use super::request::{self, ctx, require_signed_in, require_user, store_failure, stored_session};
 use super::shared::status_of;
 use super::{audit, now};
 use crate::ApiError;
@@ -44,7 +42,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
         Decision::Start
     } else {
         let request::SignedIn { user, account, .. } =
-            request::check_session(&ctx, token_hash, session.clone()).await?;
+            request::check_session(&ctx, token_hash.clone(), session.clone()).await?;
         let policy = RemotePolicy {
             account_wide_2fa: account.as_ref().is_some_and(|a| a.two_factor_required),
             required_from: account.as_ref().and_then(|a| a.remote_2fa_required_from),
@@ -52,8 +50,10 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
         policy.decide(status_of(&user, account.as_ref()), now, defer)
     };
     let kind_label = domain_kind(kind).label();
-    let event = |action: &str, detail: String| {
-        audit::event(&session.account_id, &session.user_id, &session.user_id, action, &ip, &detail)
+    // `{device}`: the audit log names the device as the dashboard does when it is read.
+    let event = |action: &str, detail: String| AuditEvent {
+        device_id: Some(device_id.clone()),
+        ..audit::event(&session.account_id, &session.user_id, &session.user_id, action, &ip, &detail)
     };
     match decision {
         Decision::Prompt { deferral_until } => Ok(RemoteStart::ActivationRequired {
@@ -63,7 +63,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
         Decision::ActivationRequired if defer => {
             let refused = event(
                 "remote.refused",
-                format!("{kind_label} on device {device_id}: 2FA required, deferral refused"),
+                format!("{kind_label} on {{device}}: 2FA required, deferral refused"),
             );
             audit::write(&ctx, &refused).await;
             Err(ApiError::forbidden(
@@ -88,18 +88,22 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
             if deferred {
                 events.push(event(
                     "remote.deferred",
-                    format!("Activate Later chosen before {kind_label} on device {device_id}"),
+                    format!("Activate Later chosen before {kind_label} on {{device}}"),
                 ));
             }
-            events.push(event("remote.started", format!("{kind_label} on device {device_id}")));
+            events.push(event("remote.started", format!("{kind_label} on {{device}}")));
             match ctx.store.start_remote_session(&record, Some(session.epochs.user), &events).await {
                 Ok(()) => {}
                 Err(StartError::NoSuchDevice) => {
                     return Err(ApiError::NotFound { message: "That device is not in your account.".into() });
                 }
                 Err(StartError::SessionEnded) => {
+                    // Ended by a Disable or Reset; deleting it is only tidying.
+                    if let Err(err) = ctx.store.delete_session(&token_hash).await {
+                        tracing::warn!(error = %err, "could not delete an ended session");
+                    }
                     request::clear_session_cookie();
-                    return Err(not_signed_in());
+                    return Err(request::session_ended(domain::session::Ended::TwoFactorChanged));
                 }
                 Err(StartError::Store(e)) => return Err(store_failure(e)),
             }

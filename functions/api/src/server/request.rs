@@ -185,14 +185,29 @@ pub fn not_signed_in() -> ApiError {
     ApiError::unauthenticated("Your session has ended. Please log in again.")
 }
 
+/// The answer for a session that ended, saying why.
+pub fn session_ended(why: sessions::Ended) -> ApiError {
+    ApiError::unauthenticated(match why {
+        sessions::Ended::Expired => "Your session has ended: sessions last 8 hours. Please log in again.",
+        sessions::Ended::TwoFactorChanged => {
+            "Your session has ended: an administrator changed the two-factor authentication of your login. Please log in again."
+        }
+        sessions::Ended::TwoFactorRequired => {
+            "Your session has ended: two-factor authentication is now required for everyone in your account. Please log in again to set it up."
+        }
+    })
+}
+
 /// The session from the cookie (and its token's hash) as stored, not yet checked against the
 /// user's epochs (the remote-session gate checks them in its write); `Unauthenticated` when there
 /// is none or it has expired.
 pub async fn stored_session(ctx: &Ctx) -> Result<(String, Session), ApiError> {
     let token = session_token().ok_or_else(not_signed_in)?;
     let hash = token.hash();
-    let session =
-        ctx.store.get_session(&hash, now()).await.map_err(store_failure)?.ok_or_else(not_signed_in)?;
+    let session = ctx.store.get_session(&hash).await.map_err(store_failure)?.ok_or_else(not_signed_in)?;
+    if now() >= session.expires_at {
+        return Err(session_ended(sessions::Ended::Expired));
+    }
     Ok((hash, session))
 }
 
@@ -214,8 +229,11 @@ pub async fn require_signed_in(ctx: &Ctx) -> Result<SignedIn, ApiError> {
     };
     let token_hash = session_token().ok_or_else(not_signed_in)?.hash();
     let (session, user, account) =
-        ctx.store.get_session_with_user(&token_hash, &hint, now()).await.map_err(store_failure)?;
+        ctx.store.get_session_with_user(&token_hash, &hint).await.map_err(store_failure)?;
     let session = session.ok_or_else(not_signed_in)?;
+    if now() >= session.expires_at {
+        return Err(session_ended(sessions::Ended::Expired));
+    }
     // The hint only chose what to read: the session decides whose it is.
     if session.account_id != hint.account_id || session.user_id != hint.user_id {
         return Err(not_signed_in());
@@ -239,12 +257,14 @@ async fn checked(
     account: Option<Account>,
 ) -> Result<SignedIn, ApiError> {
     let user = user.ok_or_else(not_signed_in)?;
-    if !sessions::still_valid(session.epochs, session.two_factor, epochs_of(&user, account.as_ref())) {
+    if let Some(why) =
+        sessions::why_ended(session.epochs, session.two_factor, epochs_of(&user, account.as_ref()))
+    {
         // Ended by a Disable, a Reset or the account-wide switch. Deleting it is only tidying.
         if let Err(err) = ctx.store.delete_session(&token_hash).await {
             tracing::warn!(error = %err, "could not delete an ended session");
         }
-        return Err(not_signed_in());
+        return Err(session_ended(why));
     }
     Ok(SignedIn { token_hash, session, user, account })
 }

@@ -91,7 +91,8 @@ async fn enable_makes_a_grey_tick_and_the_next_login_goes_into_activation() {
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(reply.body["two_factor"], "EnabledNotActivated");
     let mail = app.mail_to(&tech_email).await;
-    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().starts_with("Enable 2FA")));
+    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap()
+        == "Two-factor authentication was enabled for your MSP Dashboard login"));
     let actions: Vec<String> =
         app.store.list_audit(&app.tech.account_id, 50).await.unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.contains(&"2fa.enabled_by_admin".to_owned()));
@@ -346,6 +347,25 @@ async fn the_info_counts_follow_every_status_change() {
     let wide = json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": null, "ip_verification": true } });
     assert_eq!(app.call("accounts/save-settings", wide).await.status, 200);
     check("account-wide").await;
+}
+
+/// The log names people and devices as the dashboard does, and each event in words, with its
+/// code kept as data.
+#[tokio::test]
+async fn the_audit_log_names_devices_and_events_as_the_dashboard_does() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    assert_eq!(app.start_remote("d1", "TakeControl", true).await.status, 200);
+    let log = app
+        .call("accounts/audit", json!({ "user_id": null, "action": "remote.started", "cursor": null }))
+        .await;
+    let row = &log.body["rows"][0];
+    assert_eq!(row["action"], "remote.started");
+    assert_eq!(row["label"], "Remote session started");
+    assert_eq!(row["detail"], "Take Control on FRONTDESK-PC01");
+    for (code, label) in api::accounts::AUDIT_EVENTS {
+        assert_eq!(api::accounts::audit_event_label(code), *label);
+    }
 }
 
 #[tokio::test]

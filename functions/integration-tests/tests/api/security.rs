@@ -1,7 +1,6 @@
 //! Hardening: activation bound to its login, step-up before lowering security, revocation by
 //! session epoch, and a lockout that strangers cannot turn against the owner.
 
-use aws_proxy::Fault;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::Role;
 use serde_json::{Value, json};
@@ -246,7 +245,7 @@ async fn wrong_step_ups_are_counted_by_the_lockout() {
     assert_eq!(app.browser().login(&app.email("admin"), PASSWORD).await.status, 429);
 }
 
-// 3. Revocation by epoch: immediate, and the clean-up only tidies.
+// 3. Revocation by epoch: immediate, without deleting anything.
 
 async fn sessions_of(app: &TestApp, user_id: &str) -> usize {
     app.items()
@@ -258,29 +257,22 @@ async fn sessions_of(app: &TestApp, user_id: &str) -> usize {
 }
 
 #[tokio::test]
-async fn a_reset_ends_the_users_2fa_session_at_once_even_when_the_clean_up_fails() {
+async fn a_reset_ends_the_users_2fa_session_at_once_though_its_item_stays() {
     let app = spawn_app().await;
     let (user, secret, _) = active_user(&app, "phone-lost").await;
     let victim = app.browser();
     assert_eq!(victim.login(user.email.as_str(), PASSWORD).await.status, 200);
     assert_eq!(victim.passcode(&code_now(&secret, 1)).await.status, 200);
     let (admin, _, _) = admin_with_2fa(&app, "admin").await;
-    // The index query of the clean-up fails: the session item stays behind.
-    app.dynamodb.fail_only("Query", Fault::ServerError);
     let reset = act(&admin, &user.id, "ResetTwoFactor").await;
-    app.dynamodb.heal();
     assert_eq!(reset.status, 200, "{:?}", reset.body);
-    assert_eq!(sessions_of(&app, &user.id).await, 1, "not cleaned up");
+    assert_eq!(sessions_of(&app, &user.id).await, 1, "left for the user to be told why it ended");
     // The gate trusts a 2FA session without reading the user, but its write checks the epoch.
     let started = victim.start_remote("d1", "TakeControl", false).await;
     assert_eq!(started.status, 401, "{:?}", started.body);
     assert!(!app.audit().await.iter().any(|(a, _)| a == "remote.started"));
     assert_signed_out(&victim).await;
-    // The clean-up can run again at any time; it deletes only what the epoch ended.
-    let fresh = app.browser();
-    assert_eq!(fresh.login(user.email.as_str(), PASSWORD).await.status, 200);
-    app.store.delete_ended_sessions(&user.id, app.user(&user).await.session_epoch).await.unwrap();
-    assert_eq!(sessions_of(&app, &user.id).await, 0, "the ended session is gone, the login is a challenge");
+    assert_eq!(sessions_of(&app, &user.id).await, 0, "presented once ended, it is deleted");
 }
 
 #[tokio::test]
@@ -302,11 +294,51 @@ async fn a_disable_ends_every_session_of_the_user_in_the_same_write() {
         .unwrap();
     assert_eq!(tech.login(&app.email("tech"), PASSWORD).await.status, 200);
     app.store.enable_two_factor(&app.tech, &app.tech.id, now()).await.unwrap();
-    app.dynamodb.fail_only("Query", Fault::ServerError);
     assert_eq!(act(&admin, &app.tech.id, "DisableTwoFactor").await.status, 200);
-    app.dynamodb.heal();
     assert_signed_out(&tech).await;
     assert_eq!(tech.devices().await.status, 401);
+}
+
+/// An ended session's next call says why it ended, so the app can send the user back to the login
+/// with that message.
+#[tokio::test]
+async fn an_ended_session_says_why() {
+    let app = spawn_app().await;
+    let (admin, _, _) = admin_with_2fa(&app, "admin").await;
+    let why = |reply: crate::Reply| {
+        assert_eq!(reply.status, 401, "{:?}", reply.body);
+        assert_eq!(reply.body["kind"], "Unauthenticated");
+        reply.body["message"].as_str().unwrap_or_default().to_owned()
+    };
+    // Time is up.
+    let tech = app.browser();
+    assert_eq!(tech.login(&app.email("tech"), PASSWORD).await.status, 200);
+    let cookie = tech.cookie("__Host-session").unwrap();
+    let token = domain::secret::SessionToken::parse(cookie.split('.').next().unwrap()).unwrap();
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("pk", AttributeValue::S(format!("SESSION#{}", token.hash())))
+        .key("sk", AttributeValue::S("SESSION".into()))
+        .update_expression("SET expires_at = :past")
+        .expression_attribute_values(":past", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(why(tech.devices().await).contains("sessions last 8 hours"));
+    // A colleague changed their 2FA.
+    let (user, secret, _) = active_user(&app, "with-2fa").await;
+    let browser = app.browser();
+    assert_eq!(browser.login(user.email.as_str(), PASSWORD).await.status, 200);
+    assert_eq!(browser.passcode(&code_now(&secret, 1)).await.status, 200);
+    assert_eq!(act(&admin, &user.id, "ResetTwoFactor").await.status, 200);
+    assert!(why(browser.devices().await).contains("an administrator changed the two-factor authentication"));
+    // Account-wide 2FA came in.
+    let tech = app.browser();
+    assert_eq!(tech.login(&app.email("tech"), PASSWORD).await.status, 200);
+    assert_eq!(admin.call("accounts/save-settings", settings(true, true)).await.status, 200);
+    assert!(why(tech.devices().await).contains("now required for everyone in your account"));
 }
 
 #[tokio::test]
