@@ -203,15 +203,23 @@ impl TestApp {
 
     /// As if a minute had passed since the waiting login's last email (its resend cool-down).
     pub async fn a_minute_later(&self) {
-        let token = domain::secret::SessionToken::parse(&self.cookie("__Host-login").unwrap()).unwrap();
+        self.set_long_ago("__Host-login", "CHALLENGE", "last_sent").await;
+    }
+
+    /// Sets the time `attribute` of the item behind this browser's `cookie` (`kind`: `SESSION` or
+    /// `CHALLENGE`) to long ago.
+    pub async fn set_long_ago(&self, cookie: &str, kind: &str, attribute: &str) {
+        let value = self.cookie(cookie).unwrap();
+        let token = domain::secret::SessionToken::parse(value.split('.').next().unwrap()).unwrap();
         self.store
             .client()
             .update_item()
             .table_name(self.store.table())
-            .key("pk", AttributeValue::S(format!("CHALLENGE#{}", token.hash())))
-            .key("sk", AttributeValue::S("CHALLENGE".into()))
-            .update_expression("SET last_sent = :long_ago")
-            .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
+            .key("pk", AttributeValue::S(format!("{kind}#{}", token.hash())))
+            .key("sk", AttributeValue::S(kind.into()))
+            .update_expression("SET #at = :long_ago")
+            .expression_attribute_names("#at", attribute)
+            .expression_attribute_values(":long_ago", AttributeValue::N("1".into()))
             .send()
             .await
             .unwrap();
@@ -331,20 +339,7 @@ pub async fn admin_with_2fa(app: &TestApp, local: &str) -> (TestApp, User, TotpS
 /// As if the browser's session had last proven its user's identity long ago (beyond the step-up
 /// window).
 pub async fn age_session(browser: &TestApp) {
-    let cookie = browser.cookie("__Host-session").unwrap();
-    let token = domain::secret::SessionToken::parse(cookie.split('.').next().unwrap()).unwrap();
-    browser
-        .store
-        .client()
-        .update_item()
-        .table_name(browser.store.table())
-        .key("pk", AttributeValue::S(format!("SESSION#{}", token.hash())))
-        .key("sk", AttributeValue::S("SESSION".into()))
-        .update_expression("SET reauth_at = :long_ago")
-        .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
-        .send()
-        .await
-        .unwrap();
+    browser.set_long_ago("__Host-session", "SESSION", "reauth_at").await;
 }
 
 /// The login counters of `email` from this machine (127.0.0.1), a source of kind `source`: the

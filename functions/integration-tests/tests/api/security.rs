@@ -313,19 +313,7 @@ async fn an_ended_session_says_why() {
     // Time is up.
     let tech = app.browser();
     assert_eq!(tech.login(&app.email("tech"), PASSWORD).await.status, 200);
-    let cookie = tech.cookie("__Host-session").unwrap();
-    let token = domain::secret::SessionToken::parse(cookie.split('.').next().unwrap()).unwrap();
-    app.store
-        .client()
-        .update_item()
-        .table_name(app.store.table())
-        .key("pk", AttributeValue::S(format!("SESSION#{}", token.hash())))
-        .key("sk", AttributeValue::S("SESSION".into()))
-        .update_expression("SET expires_at = :past")
-        .expression_attribute_values(":past", AttributeValue::N("1".into()))
-        .send()
-        .await
-        .unwrap();
+    tech.set_long_ago("__Host-session", "SESSION", "expires_at").await;
     assert!(why(tech.devices().await).contains("sessions last 8 hours"));
     // A colleague changed their 2FA.
     let (user, secret, _) = active_user(&app, "with-2fa").await;
