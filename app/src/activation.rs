@@ -6,6 +6,7 @@ use api::enroll::{AuthenticatorSetup, EnrollmentView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::call::call;
 use crate::logic::{recovery_codes_text, text_download_href};
 use crate::{Screen, copy_to_clipboard};
 
@@ -25,7 +26,7 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
 
     let show_authenticator = move || {
         spawn_local(async move {
-            match api::enroll::begin_authenticator().await {
+            match call(api::enroll::BeginAuthenticator {}).await {
                 Ok(setup) => step.set(Step::Authenticator(setup)),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -33,9 +34,9 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
     };
     // Where the flow stands decides the first step; a first code is sent straight away.
     spawn_local(async move {
-        match api::enroll::enrollment_status().await {
+        match call(api::enroll::EnrollmentStatus {}).await {
             Ok(view) if view.email_verified => show_authenticator(),
-            Ok(view) if !view.code_sent => match api::enroll::send_email_code().await {
+            Ok(view) if !view.code_sent => match call(api::enroll::SendEmailCode {}).await {
                 Ok(view) => step.set(Step::Email(view)),
                 Err(err) => {
                     error.set(Some(err.to_string()));
@@ -49,12 +50,12 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
     let cancel = move |_| {
         spawn_local(async move {
             if signed_in {
-                if let Ok(Some(me)) = api::auth::current_user().await {
+                if let Ok(Some(me)) = call(api::auth::CurrentUser {}).await {
                     screen.set(Screen::Dashboard(me));
                     return;
                 }
             }
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };
@@ -96,7 +97,7 @@ fn EmailStep(
         ev.prevent_default();
         error.set(None);
         spawn_local(async move {
-            match api::enroll::verify_email_code(code.get_untracked()).await {
+            match call(api::enroll::VerifyEmailCode { code: code.get_untracked() }).await {
                 Ok(view) if view.email_verified => on_verified.run(()),
                 Ok(_) => error.set(Some("That code did not verify. Try again.".into())),
                 Err(err) => error.set(Some(err.to_string())),
@@ -106,7 +107,7 @@ fn EmailStep(
     let resend = move |_| {
         error.set(None);
         spawn_local(async move {
-            match api::enroll::send_email_code().await {
+            match call(api::enroll::SendEmailCode {}).await {
                 Ok(view) => sent_note.set(Some(format!("We sent a new code to {}.", view.email))),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -147,7 +148,7 @@ fn AuthenticatorStep(
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::enroll::confirm_authenticator(code.get_untracked()).await;
+            let result = call(api::enroll::ConfirmAuthenticator { code: code.get_untracked() }).await;
             busy.set(false);
             match result {
                 Ok(done) => on_activated.run((done.me, done.recovery_codes)),

@@ -7,6 +7,7 @@ use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::call::call;
 use crate::logic::{date_input_value, format_time, parse_date};
 
 /// A step-up asked for by the server: what to ask for, and what was typed.
@@ -34,7 +35,7 @@ impl StepUp {
         F: std::future::Future<Output = Result<T, ApiError>>,
     {
         if self.asked.get_untracked().is_some() {
-            api::auth::step_up(self.typed.get_untracked()).await?;
+            call(api::auth::StepUp { secret: self.typed.get_untracked() }).await?;
             self.typed.set(String::new());
         }
         match action().await {
@@ -142,11 +143,11 @@ fn UserAccounts() -> impl IntoView {
 
     let reload = move || {
         spawn_local(async move {
-            match api::accounts::list_users(
-                sort.get_untracked(),
-                descending.get_untracked(),
-                page_no.get_untracked(),
-            )
+            match call(api::accounts::ListUsers {
+                sort: sort.get_untracked(),
+                descending: descending.get_untracked(),
+                page: page_no.get_untracked(),
+            })
             .await
             {
                 Ok(p) => page.set(Some(p)),
@@ -166,7 +167,7 @@ fn UserAccounts() -> impl IntoView {
         confirm_error.set(None);
         spawn_local(async move {
             let id = row.id.clone();
-            match step_up.run(|| api::accounts::act_on_user(id, action)).await {
+            match step_up.run(|| call(api::accounts::ActOnUser { user_id: id, action })).await {
                 // The confirmation now asks for a password or passcode.
                 Ok(None) => {}
                 Err(e)
@@ -390,7 +391,7 @@ fn GeneralSettings() -> impl IntoView {
         ip_verification.set(s.ip_verification);
     };
     spawn_local(async move {
-        match api::accounts::get_settings().await {
+        match call(api::accounts::GetSettings {}).await {
             Ok(s) => show(s),
             Err(e) => error.set(Some(e.to_string())),
         }
@@ -411,7 +412,7 @@ fn GeneralSettings() -> impl IntoView {
             ip_verification: ip_verification.get_untracked(),
         };
         spawn_local(async move {
-            match step_up.run(|| api::accounts::save_settings(settings)).await {
+            match step_up.run(|| call(api::accounts::SaveSettings { settings })).await {
                 Ok(Some(s)) => {
                     show(s);
                     status.set(Some("Settings saved.".into()));
@@ -479,7 +480,7 @@ fn AuditLog() -> impl IntoView {
         let cursor = if more { next.get_untracked() } else { None };
         let (user, action) = (user_filter.get_untracked(), action_filter.get_untracked());
         spawn_local(async move {
-            match api::accounts::audit_log(Some(user), Some(action), cursor).await {
+            match call(api::accounts::AuditLog { user_id: Some(user), action: Some(action), cursor }).await {
                 Ok(AuditPage { rows: page, next: n }) => {
                     rows.update(|r| {
                         if !more {
@@ -497,7 +498,8 @@ fn AuditLog() -> impl IntoView {
     spawn_local(async move {
         let mut all = Vec::new();
         let mut page = 0;
-        while let Ok(p) = api::accounts::list_users(SortBy::Name, false, page).await {
+        while let Ok(p) = call(api::accounts::ListUsers { sort: SortBy::Name, descending: false, page }).await
+        {
             all.extend(p.rows);
             page += 1;
             if page >= p.pages {

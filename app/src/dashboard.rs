@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 
 use crate::Screen;
 use crate::admin::{AdminDialog, AdminView};
+use crate::call::call;
 use crate::logic::{recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
@@ -15,14 +16,14 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
-    let devices = LocalResource::new(api::remote::devices);
+    let devices = LocalResource::new(|| call(api::remote::Devices {}));
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
     let admin = RwSignal::new(None::<AdminView>);
     let log_out = move |_| {
         spawn_local(async move {
             // Even if the call fails, leave: the cookie is cleared or the session has ended.
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };
@@ -79,7 +80,7 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
         ev.prevent_default();
         error.set(None);
         spawn_local(async move {
-            match api::enroll::regenerate_recovery_codes(passcode.get_untracked()).await {
+            match call(api::enroll::RegenerateRecoveryCodes { code: passcode.get_untracked() }).await {
                 Ok(codes) => {
                     passcode.set(String::new());
                     new_codes.set(Some(codes));

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::call::call;
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -20,7 +21,9 @@ pub fn Login() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::auth::login(email.get_untracked(), password.get_untracked()).await;
+            let result =
+                call(api::auth::Login { email: email.get_untracked(), password: password.get_untracked() })
+                    .await;
             busy.set(false);
             match result {
                 Ok(outcome) => screen.set(crate::ipverify::screen_for(outcome)),

@@ -3,6 +3,7 @@
 
 mod activation;
 mod admin;
+mod call;
 mod dashboard;
 mod ipverify;
 mod logic;
@@ -13,6 +14,8 @@ mod remote;
 use api::auth::Me;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+use crate::call::call;
 
 /// Which screen the dashboard is on.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,7 +62,7 @@ fn App() -> impl IntoView {
         screen.set(Screen::VerifyIp(token));
     } else {
         spawn_local(async move {
-            let next = match api::auth::current_user().await {
+            let next = match call(api::auth::CurrentUser {}).await {
                 Ok(Some(me)) => Screen::Dashboard(me),
                 Ok(None) | Err(_) => Screen::Login,
             };

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::call::call;
 
 /// The second login step for users with active 2FA.
 #[component]
@@ -20,7 +21,7 @@ pub fn Passcode() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::auth::submit_passcode(code.get_untracked()).await;
+            let result = call(api::auth::SubmitPasscode { code: code.get_untracked() }).await;
             busy.set(false);
             code.set(String::new());
             match result {
@@ -42,7 +43,7 @@ pub fn Passcode() -> impl IntoView {
     };
     let start_over = move |_| {
         spawn_local(async move {
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };

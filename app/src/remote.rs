@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::call::call;
 use crate::logic::{format_time, prompt_text};
 
 /// A start the server answered with "activation required".
@@ -35,7 +36,7 @@ pub fn request_start(
 ) {
     error.set(None);
     spawn_local(async move {
-        match api::remote::start_session(device.id.clone(), kind, defer).await {
+        match call(api::remote::StartSession { device_id: device.id.clone(), kind, defer }).await {
             Ok(RemoteStart::Started(session)) => state.set(RemoteState::Session { device, session }),
             Ok(RemoteStart::ActivationRequired { deferral_allowed, deferral_until }) => state
                 .set(RemoteState::Prompt(PendingStart { device, kind, deferral_allowed, deferral_until })),
@@ -70,7 +71,7 @@ pub fn Prompt(
     let later_click = later.clone();
     let now = move |_| {
         spawn_local(async move {
-            match api::remote::activate_now().await {
+            match call(api::remote::ActivateNow {}).await {
                 Ok(()) => {
                     notice.set(Some(
                         "Log in again to set up two-factor authentication. You will be back in the dashboard right after.".into(),
