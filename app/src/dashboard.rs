@@ -1,3 +1,4 @@
+use api::ApiError;
 use api::auth::{Me, TwoFactorStatus};
 use api::remote::{DeviceView, RemoteKind};
 use leptos::prelude::*;
@@ -16,7 +17,10 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
-    let devices = LocalResource::new(|| call(api::remote::Devices {}));
+    // Loaded once; `None` until the answer is in. A signal set from a task, not a LocalResource
+    // under <Suspense>: the same screens, without the async-resource machinery in the WASM.
+    let devices = RwSignal::new(None::<Result<Vec<DeviceView>, ApiError>>);
+    spawn_local(async move { devices.set(Some(call(api::remote::Devices {}).await)) });
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
     let admin = RwSignal::new(None::<AdminView>);
@@ -57,12 +61,11 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             }}
             {move || remote_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <h2>"Devices"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading devices…"</p> }>
-                {move || devices.get().map(|result| match result {
-                    Ok(list) => view! { <DeviceTable devices=list remote remote_error /> }.into_any(),
-                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {move || match devices.get() {
+                None => view! { <p class="muted">"Loading devices…"</p> }.into_any(),
+                Some(Ok(list)) => view! { <DeviceTable devices=list remote remote_error /> }.into_any(),
+                Some(Err(err)) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+            }}
         </main>
     }
 }
