@@ -60,6 +60,11 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
         });
     };
 
+    // `<Show>` spelled out (its generic children code is large): each part is built when its
+    // condition turns true, not again while it stays true.
+    let has_error = Memo::new(move |_| error.get().is_some());
+    let finished = Memo::new(move |_| matches!(step.get(), Step::RecoveryCodes { .. }));
+
     view! {
         <section class="card wizard" aria-labelledby="activation-title">
             <h1 id="activation-title">"Turn on two-factor authentication"</h1>
@@ -72,14 +77,14 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
                 }.into_any(),
                 Step::RecoveryCodes { me, codes } => view! { <RecoveryStep me codes /> }.into_any(),
             }}
-            <Show when=move || error.get().is_some()>
+            {move || has_error.get().then(|| view! {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
-            <Show when=move || !matches!(step.get(), Step::RecoveryCodes { .. })>
+            })}
+            {move || (!finished.get()).then(|| view! {
                 <button type="button" class="link" on:click=cancel>
                     {if signed_in { "Not now" } else { "Cancel and log out" }}
                 </button>
-            </Show>
+            })}
         </section>
     }
 }
@@ -122,7 +127,9 @@ fn EmailStep(
         {move || sent_note.get().map(|n| view! { <p role="status">{n}</p> })}
         <form on:submit=verify novalidate>
             <label for="email-code">"Code from the email"</label>
-            <input id="email-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" bind:value=code />
+            <input id="email-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
+                prop:value=move || code.get()
+                on:input=move |ev| code.set(event_target_value(&ev)) />
             <div class="row">
                 <button class="primary" type="submit">"Verify email"</button>
                 <button type="button" on:click=resend>"Send a new code"</button>
@@ -167,7 +174,9 @@ fn AuthenticatorStep(
         </p>
         <form on:submit=activate novalidate>
             <label for="totp-code">"6-digit code from the app"</label>
-            <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" bind:value=code />
+            <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="7"
+                prop:value=move || code.get()
+                on:input=move |ev| code.set(event_target_value(&ev)) />
             <button class="primary" type="submit" disabled=move || busy.get()>"Activate"</button>
         </form>
     }

@@ -66,7 +66,8 @@ fn StepUpField(step_up: StepUp) -> impl IntoView {
             view! {
                 <label for="step-up">{message}</label>
                 <input id="step-up" type=kind inputmode=mode autocomplete=complete required
-                    bind:value=step_up.typed />
+                    prop:value=move || step_up.typed.get()
+                    on:input=move |ev| step_up.typed.set(event_target_value(&ev)) />
             }
         })
     }
@@ -423,26 +424,36 @@ fn GeneralSettings() -> impl IntoView {
             }
         });
     };
+    // `<Show>` spelled out (its generic children code is large): the form is built once the
+    // settings are in, not again when they are saved.
+    let ready = Memo::new(move |_| loaded.get());
     view! {
-        <Show when=move || loaded.get() fallback=|| view! { <p class="muted">"Loading…"</p> }>
-        <form class="settings" on:submit=save>
-            <label class="check">
-                <input type="checkbox" prop:checked=move || account_wide.get()
-                    on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
-                " Two-factor authentication for every user (account-wide)"
-            </label>
-            <label for="enforce-date">"2FA required for Take Control and Remote Background Management from"</label>
-            <input id="enforce-date" type="date" bind:value=date />
-            <label class="check">
-                <input type="checkbox" prop:checked=move || ip_verification.get()
-                    on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
-                " IP address verification"
-            </label>
-            <StepUpField step_up />
-            <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
-            {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
-        </form>
-        </Show>
+        {move || if ready.get() {
+            view! {
+                <form class="settings" on:submit=save>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || account_wide.get()
+                            on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
+                        " Two-factor authentication for every user (account-wide)"
+                    </label>
+                    <label for="enforce-date">"2FA required for Take Control and Remote Background Management from"</label>
+                    <input id="enforce-date" type="date"
+                        prop:value=move || date.get()
+                        on:input=move |ev| date.set(event_target_value(&ev)) />
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || ip_verification.get()
+                            on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
+                        " IP address verification"
+                    </label>
+                    <StepUpField step_up />
+                    <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
+                    {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
+                </form>
+            }
+            .into_any()
+        } else {
+            view! { <p class="muted">"Loading…"</p> }.into_any()
+        }}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }
 }
@@ -495,6 +506,9 @@ fn AuditLog() -> impl IntoView {
         });
     };
     load(false);
+    // `<Show>` spelled out (its generic children code is large): the button stays the same
+    // element while there are older events, so it keeps focus after a click.
+    let has_older = Memo::new(move |_| next.get().is_some());
     spawn_local(async move {
         let mut all = Vec::new();
         let mut page = 0;
@@ -535,8 +549,8 @@ fn AuditLog() -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        <Show when=move || next.get().is_some()>
+        {move || has_older.get().then(|| view! {
             <button type="button" on:click=move |_| load(true)>"Show older events"</button>
-        </Show>
+        })}
     }
 }

@@ -48,21 +48,27 @@ pub fn Passcode() -> impl IntoView {
         });
     };
 
+    // `<Show>` spelled out (its generic children code is large): the alert is built when an error
+    // appears and then only its text follows the error.
+    let has_error = Memo::new(move |_| error.get().is_some());
+
     view! {
         <form class="card login" on:submit=submit novalidate>
             <h1>"Two-factor authentication"</h1>
             <p>"Enter the 6-digit passcode from your authenticator app."</p>
             <label for="passcode">"Passcode"</label>
-            <input id="passcode" autocomplete="one-time-code" required autofocus bind:value=code />
+            <input id="passcode" autocomplete="one-time-code" required autofocus
+                prop:value=move || code.get()
+                on:input=move |ev| code.set(event_target_value(&ev)) />
             <p class="muted small">
                 "Lost your phone? Enter one of your recovery codes instead, or ask a colleague with access to User Accounts to reset your 2FA."
             </p>
             <button class="primary wide" type="submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Checking…" } else { "Verify" }}
             </button>
-            <Show when=move || error.get().is_some()>
+            {move || has_error.get().then(|| view! {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
+            })}
             <button type="button" class="link" on:click=start_over>"Back to login"</button>
         </form>
     }
