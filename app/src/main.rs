@@ -8,6 +8,7 @@
 
 mod activation;
 mod admin;
+mod answer;
 mod call;
 mod dashboard;
 mod ipverify;
