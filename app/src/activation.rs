@@ -71,9 +71,9 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
             <p class="muted">"Signed in as " <strong>{email.clone()}</strong></p>
             {move || match step.get() {
                 Step::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Step::Email(view) => view! { <EmailStep view error on_verified=Callback::new(move |()| show_authenticator()) /> }.into_any(),
+                Step::Email(view) => view! { <EmailStep view error on_verified=move || show_authenticator() /> }.into_any(),
                 Step::Authenticator(setup) => view! {
-                    <AuthenticatorStep setup error on_activated=Callback::new(move |(me, codes)| step.set(Step::RecoveryCodes { me, codes })) />
+                    <AuthenticatorStep setup error on_activated=move |me, codes| step.set(Step::RecoveryCodes { me, codes }) />
                 }.into_any(),
                 Step::RecoveryCodes { me, codes } => view! { <RecoveryStep me codes /> }.into_any(),
             }}
@@ -93,7 +93,7 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
 fn EmailStep(
     view: EnrollmentView,
     error: RwSignal<Option<String>>,
-    on_verified: Callback<()>,
+    on_verified: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let sent_note =
@@ -103,7 +103,7 @@ fn EmailStep(
         error.set(None);
         spawn_local(async move {
             match call(api::enroll::VerifyEmailCode { code: code.get_untracked() }).await {
-                Ok(view) if view.email_verified => on_verified.run(()),
+                Ok(view) if view.email_verified => on_verified(),
                 Ok(_) => error.set(Some("That code did not verify. Try again.".into())),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -142,7 +142,7 @@ fn EmailStep(
 fn AuthenticatorStep(
     setup: AuthenticatorSetup,
     error: RwSignal<Option<String>>,
-    on_activated: Callback<(Me, Vec<String>)>,
+    on_activated: impl Fn(Me, Vec<String>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -158,7 +158,7 @@ fn AuthenticatorStep(
             let result = call(api::enroll::ConfirmAuthenticator { code: code.get_untracked() }).await;
             busy.set(false);
             match result {
-                Ok(done) => on_activated.run((done.me, done.recovery_codes)),
+                Ok(done) => on_activated(done.me, done.recovery_codes),
                 Err(err) => error.set(Some(err.to_string())),
             }
         });

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::call::call;
+use crate::focus_first;
 use crate::logic::{date_input_value, format_time, parse_date};
 
 /// A step-up asked for by the server: what to ask for, and what was typed.
@@ -89,7 +90,7 @@ struct OpenMenu {
 }
 
 #[component]
-pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
+pub fn AdminDialog(view: AdminView, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let title = match view {
         AdminView::UserAccounts => "User Accounts",
         AdminView::GeneralSettings => "General Settings",
@@ -97,7 +98,7 @@ pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
-            on_close.run(());
+            on_close();
         }
     };
     view! {
@@ -105,7 +106,7 @@ pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
             <div class="dialog wide-dialog" role="dialog" aria-modal="true" aria-labelledby="admin-title" on:keydown=on_key>
                 <div class="dialog-head">
                     <h2 id="admin-title">{title}</h2>
-                    <button type="button" aria-label="Close" on:click=move |_| on_close.run(())>"✕"</button>
+                    <button type="button" aria-label="Close" on:click=move |_| on_close()>"✕"</button>
                 </div>
                 {match view {
                     AdminView::UserAccounts => view! { <UserAccounts /> }.into_any(),
@@ -203,6 +204,7 @@ fn UserAccounts() -> impl IntoView {
         if item.confirm {
             menu.set(None);
             confirm.set(Some((row, item.action)));
+            focus_first(".confirm button");
         } else {
             run(row, item.action);
         }
@@ -228,18 +230,12 @@ fn UserAccounts() -> impl IntoView {
         }
     };
 
-    // Open menus take keyboard focus on their first available item, and Escape closes the menu
-    // (or the confirmation) before it closes the dialog.
-    Effect::new(move |_| {
-        if menu.get().is_some() {
-            focus_first(".context-menu [role=menuitem]:not(.disabled)");
-        }
-    });
-    Effect::new(move |_| {
-        if confirm.get().is_some() {
-            focus_first(".confirm button");
-        }
-    });
+    // Open menus take keyboard focus on their first available item (as does the confirmation, in
+    // `choose`), and Escape closes the menu (or the confirmation) before it closes the dialog.
+    let open_menu = move |open: OpenMenu| {
+        menu.set(Some(open));
+        focus_first(".context-menu [role=menuitem]:not(.disabled)");
+    };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && (menu.get_untracked().is_some() || confirm.get_untracked().is_some()) {
             ev.stop_propagation();
@@ -269,7 +265,7 @@ fn UserAccounts() -> impl IntoView {
             <tbody>
                 {move || page.get().map(|p| p.rows.into_iter().map(|row| {
                     let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
-                    let open_at = move |x: i32, y: i32, r: UserRow| menu.set(Some(OpenMenu { row: r, x, y }));
+                    let open_at = move |x: i32, y: i32, r: UserRow| open_menu(OpenMenu { row: r, x, y });
                     view! {
                         <tr tabindex="0" data-testid="user-row" data-email=row.email.clone()
                             on:contextmenu=move |ev| { ev.prevent_default(); open_at(ev.client_x(), ev.client_y(), r1.clone()); }
@@ -361,18 +357,6 @@ fn UserAccounts() -> impl IntoView {
         })}
         </div>
     }
-}
-
-/// Moves keyboard focus to the first element matching `selector`, once it is rendered.
-fn focus_first(selector: &'static str) {
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Ok(Some(element)) = document().query_selector(selector) {
-            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
-                let _ = element.focus();
-            }
-        }
-    });
 }
 
 #[component]

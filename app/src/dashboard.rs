@@ -49,7 +49,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             <button on:click=log_out>"Log out"</button>
         </header>
         {move || admin.get().map(|view| view! {
-            <AdminDialog view on_close=Callback::new(move |()| admin.set(None)) />
+            <AdminDialog view on_close=move || admin.set(None) />
         })}
         <main>
             {shown_notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
