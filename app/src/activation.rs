@@ -6,6 +6,7 @@ use api::enroll::{AuthenticatorSetup, EnrollmentView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::call::call;
 use crate::logic::{recovery_codes_text, text_download_href};
 use crate::{Screen, copy_to_clipboard};
 
@@ -25,7 +26,7 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
 
     let show_authenticator = move || {
         spawn_local(async move {
-            match api::enroll::begin_authenticator().await {
+            match call(api::enroll::BeginAuthenticator {}).await {
                 Ok(setup) => step.set(Step::Authenticator(setup)),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -33,9 +34,9 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
     };
     // Where the flow stands decides the first step; a first code is sent straight away.
     spawn_local(async move {
-        match api::enroll::enrollment_status().await {
+        match call(api::enroll::EnrollmentStatus {}).await {
             Ok(view) if view.email_verified => show_authenticator(),
-            Ok(view) if !view.code_sent => match api::enroll::send_email_code().await {
+            Ok(view) if !view.code_sent => match call(api::enroll::SendEmailCode {}).await {
                 Ok(view) => step.set(Step::Email(view)),
                 Err(err) => {
                     error.set(Some(err.to_string()));
@@ -49,15 +50,20 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
     let cancel = move |_| {
         spawn_local(async move {
             if signed_in {
-                if let Ok(Some(me)) = api::auth::current_user().await {
+                if let Ok(Some(me)) = call(api::auth::CurrentUser {}).await {
                     screen.set(Screen::Dashboard(me));
                     return;
                 }
             }
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };
+
+    // `<Show>` spelled out (its generic children code is large): each part is built when its
+    // condition turns true, not again while it stays true.
+    let has_error = Memo::new(move |_| error.get().is_some());
+    let finished = Memo::new(move |_| matches!(step.get(), Step::RecoveryCodes { .. }));
 
     view! {
         <section class="card wizard" aria-labelledby="activation-title">
@@ -65,20 +71,20 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
             <p class="muted">"Signed in as " <strong>{email.clone()}</strong></p>
             {move || match step.get() {
                 Step::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Step::Email(view) => view! { <EmailStep view error on_verified=Callback::new(move |()| show_authenticator()) /> }.into_any(),
+                Step::Email(view) => view! { <EmailStep view error on_verified=move || show_authenticator() /> }.into_any(),
                 Step::Authenticator(setup) => view! {
-                    <AuthenticatorStep setup error on_activated=Callback::new(move |(me, codes)| step.set(Step::RecoveryCodes { me, codes })) />
+                    <AuthenticatorStep setup error on_activated=move |me, codes| step.set(Step::RecoveryCodes { me, codes }) />
                 }.into_any(),
                 Step::RecoveryCodes { me, codes } => view! { <RecoveryStep me codes /> }.into_any(),
             }}
-            <Show when=move || error.get().is_some()>
+            {move || has_error.get().then(|| view! {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
-            <Show when=move || !matches!(step.get(), Step::RecoveryCodes { .. })>
+            })}
+            {move || (!finished.get()).then(|| view! {
                 <button type="button" class="link" on:click=cancel>
                     {if signed_in { "Not now" } else { "Cancel and log out" }}
                 </button>
-            </Show>
+            })}
         </section>
     }
 }
@@ -87,7 +93,7 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
 fn EmailStep(
     view: EnrollmentView,
     error: RwSignal<Option<String>>,
-    on_verified: Callback<()>,
+    on_verified: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let sent_note =
@@ -96,8 +102,8 @@ fn EmailStep(
         ev.prevent_default();
         error.set(None);
         spawn_local(async move {
-            match api::enroll::verify_email_code(code.get_untracked()).await {
-                Ok(view) if view.email_verified => on_verified.run(()),
+            match call(api::enroll::VerifyEmailCode { code: code.get_untracked() }).await {
+                Ok(view) if view.email_verified => on_verified(),
                 Ok(_) => error.set(Some("That code did not verify. Try again.".into())),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -106,7 +112,7 @@ fn EmailStep(
     let resend = move |_| {
         error.set(None);
         spawn_local(async move {
-            match api::enroll::send_email_code().await {
+            match call(api::enroll::SendEmailCode {}).await {
                 Ok(view) => sent_note.set(Some(format!("We sent a new code to {}.", view.email))),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -121,7 +127,9 @@ fn EmailStep(
         {move || sent_note.get().map(|n| view! { <p role="status">{n}</p> })}
         <form on:submit=verify novalidate>
             <label for="email-code">"Code from the email"</label>
-            <input id="email-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" bind:value=code />
+            <input id="email-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
+                prop:value=move || code.get()
+                on:input=move |ev| code.set(event_target_value(&ev)) />
             <div class="row">
                 <button class="primary" type="submit">"Verify email"</button>
                 <button type="button" on:click=resend>"Send a new code"</button>
@@ -134,7 +142,7 @@ fn EmailStep(
 fn AuthenticatorStep(
     setup: AuthenticatorSetup,
     error: RwSignal<Option<String>>,
-    on_activated: Callback<(Me, Vec<String>)>,
+    on_activated: impl Fn(Me, Vec<String>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -147,10 +155,10 @@ fn AuthenticatorStep(
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::enroll::confirm_authenticator(code.get_untracked()).await;
+            let result = call(api::enroll::ConfirmAuthenticator { code: code.get_untracked() }).await;
             busy.set(false);
             match result {
-                Ok(done) => on_activated.run((done.me, done.recovery_codes)),
+                Ok(done) => on_activated(done.me, done.recovery_codes),
                 Err(err) => error.set(Some(err.to_string())),
             }
         });
@@ -166,7 +174,9 @@ fn AuthenticatorStep(
         </p>
         <form on:submit=activate novalidate>
             <label for="totp-code">"6-digit code from the app"</label>
-            <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" bind:value=code />
+            <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="7"
+                prop:value=move || code.get()
+                on:input=move |ev| code.set(event_target_value(&ev)) />
             <button class="primary" type="submit" disabled=move || busy.get()>"Activate"</button>
         </form>
     }

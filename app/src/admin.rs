@@ -7,6 +7,8 @@ use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::call::call;
+use crate::focus_first;
 use crate::logic::{date_input_value, format_time, parse_date};
 
 /// A step-up asked for by the server: what to ask for, and what was typed.
@@ -34,7 +36,7 @@ impl StepUp {
         F: std::future::Future<Output = Result<T, ApiError>>,
     {
         if self.asked.get_untracked().is_some() {
-            api::auth::step_up(self.typed.get_untracked()).await?;
+            call(api::auth::StepUp { secret: self.typed.get_untracked() }).await?;
             self.typed.set(String::new());
         }
         match action().await {
@@ -65,7 +67,8 @@ fn StepUpField(step_up: StepUp) -> impl IntoView {
             view! {
                 <label for="step-up">{message}</label>
                 <input id="step-up" type=kind inputmode=mode autocomplete=complete required
-                    bind:value=step_up.typed />
+                    prop:value=move || step_up.typed.get()
+                    on:input=move |ev| step_up.typed.set(event_target_value(&ev)) />
             }
         })
     }
@@ -87,7 +90,7 @@ struct OpenMenu {
 }
 
 #[component]
-pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
+pub fn AdminDialog(view: AdminView, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let title = match view {
         AdminView::UserAccounts => "User Accounts",
         AdminView::GeneralSettings => "General Settings",
@@ -95,7 +98,7 @@ pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
-            on_close.run(());
+            on_close();
         }
     };
     view! {
@@ -103,7 +106,7 @@ pub fn AdminDialog(view: AdminView, on_close: Callback<()>) -> impl IntoView {
             <div class="dialog wide-dialog" role="dialog" aria-modal="true" aria-labelledby="admin-title" on:keydown=on_key>
                 <div class="dialog-head">
                     <h2 id="admin-title">{title}</h2>
-                    <button type="button" aria-label="Close" on:click=move |_| on_close.run(())>"✕"</button>
+                    <button type="button" aria-label="Close" on:click=move |_| on_close()>"✕"</button>
                 </div>
                 {match view {
                     AdminView::UserAccounts => view! { <UserAccounts /> }.into_any(),
@@ -142,11 +145,11 @@ fn UserAccounts() -> impl IntoView {
 
     let reload = move || {
         spawn_local(async move {
-            match api::accounts::list_users(
-                sort.get_untracked(),
-                descending.get_untracked(),
-                at.get_untracked(),
-            )
+            match call(api::accounts::ListUsers {
+                sort: sort.get_untracked(),
+                descending: descending.get_untracked(),
+                at: at.get_untracked(),
+            })
             .await
             {
                 Ok(p) => page.set(Some(p)),
@@ -166,7 +169,7 @@ fn UserAccounts() -> impl IntoView {
         confirm_error.set(None);
         spawn_local(async move {
             let id = row.id.clone();
-            match step_up.run(|| api::accounts::act_on_user(id, action)).await {
+            match step_up.run(|| call(api::accounts::ActOnUser { user_id: id, action })).await {
                 // The confirmation now asks for a password or passcode.
                 Ok(None) => {}
                 Err(e)
@@ -201,6 +204,7 @@ fn UserAccounts() -> impl IntoView {
         if item.confirm {
             menu.set(None);
             confirm.set(Some((row, item.action)));
+            focus_first(".confirm button");
         } else {
             run(row, item.action);
         }
@@ -226,18 +230,12 @@ fn UserAccounts() -> impl IntoView {
         }
     };
 
-    // Open menus take keyboard focus on their first available item, and Escape closes the menu
-    // (or the confirmation) before it closes the dialog.
-    Effect::new(move |_| {
-        if menu.get().is_some() {
-            focus_first(".context-menu [role=menuitem]:not(.disabled)");
-        }
-    });
-    Effect::new(move |_| {
-        if confirm.get().is_some() {
-            focus_first(".confirm button");
-        }
-    });
+    // Open menus take keyboard focus on their first available item (as does the confirmation, in
+    // `choose`), and Escape closes the menu (or the confirmation) before it closes the dialog.
+    let open_menu = move |open: OpenMenu| {
+        menu.set(Some(open));
+        focus_first(".context-menu [role=menuitem]:not(.disabled)");
+    };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && (menu.get_untracked().is_some() || confirm.get_untracked().is_some()) {
             ev.stop_propagation();
@@ -267,7 +265,7 @@ fn UserAccounts() -> impl IntoView {
             <tbody>
                 {move || page.get().map(|p| p.rows.into_iter().map(|row| {
                     let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
-                    let open_at = move |x: i32, y: i32, r: UserRow| menu.set(Some(OpenMenu { row: r, x, y }));
+                    let open_at = move |x: i32, y: i32, r: UserRow| open_menu(OpenMenu { row: r, x, y });
                     view! {
                         <tr tabindex="0" data-testid="user-row" data-email=row.email.clone()
                             on:contextmenu=move |ev| { ev.prevent_default(); open_at(ev.client_x(), ev.client_y(), r1.clone()); }
@@ -362,18 +360,6 @@ fn UserAccounts() -> impl IntoView {
     }
 }
 
-/// Moves keyboard focus to the first element matching `selector`, once it is rendered.
-fn focus_first(selector: &'static str) {
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Ok(Some(element)) = document().query_selector(selector) {
-            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
-                let _ = element.focus();
-            }
-        }
-    });
-}
-
 #[component]
 fn GeneralSettings() -> impl IntoView {
     let account_wide = RwSignal::new(false);
@@ -391,7 +377,7 @@ fn GeneralSettings() -> impl IntoView {
         ip_verification.set(s.ip_verification);
     };
     spawn_local(async move {
-        match api::accounts::get_settings().await {
+        match call(api::accounts::GetSettings {}).await {
             Ok(s) => show(s),
             Err(e) => error.set(Some(e.to_string())),
         }
@@ -412,7 +398,7 @@ fn GeneralSettings() -> impl IntoView {
             ip_verification: ip_verification.get_untracked(),
         };
         spawn_local(async move {
-            match step_up.run(|| api::accounts::save_settings(settings)).await {
+            match step_up.run(|| call(api::accounts::SaveSettings { settings })).await {
                 Ok(Some(s)) => {
                     show(s);
                     status.set(Some("Settings saved.".into()));
@@ -423,26 +409,36 @@ fn GeneralSettings() -> impl IntoView {
             }
         });
     };
+    // `<Show>` spelled out (its generic children code is large): the form is built once the
+    // settings are in, not again when they are saved.
+    let ready = Memo::new(move |_| loaded.get());
     view! {
-        <Show when=move || loaded.get() fallback=|| view! { <p class="muted">"Loading…"</p> }>
-        <form class="settings" on:submit=save>
-            <label class="check">
-                <input type="checkbox" prop:checked=move || account_wide.get()
-                    on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
-                " Two-factor authentication for every user (account-wide)"
-            </label>
-            <label for="enforce-date">"2FA required for Take Control and Remote Background Management from"</label>
-            <input id="enforce-date" type="date" bind:value=date />
-            <label class="check">
-                <input type="checkbox" prop:checked=move || ip_verification.get()
-                    on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
-                " IP address verification"
-            </label>
-            <StepUpField step_up />
-            <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
-            {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
-        </form>
-        </Show>
+        {move || if ready.get() {
+            view! {
+                <form class="settings" on:submit=save>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || account_wide.get()
+                            on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
+                        " Two-factor authentication for every user (account-wide)"
+                    </label>
+                    <label for="enforce-date">"2FA required for Take Control and Remote Background Management from"</label>
+                    <input id="enforce-date" type="date"
+                        prop:value=move || date.get()
+                        on:input=move |ev| date.set(event_target_value(&ev)) />
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || ip_verification.get()
+                            on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
+                        " IP address verification"
+                    </label>
+                    <StepUpField step_up />
+                    <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
+                    {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
+                </form>
+            }
+            .into_any()
+        } else {
+            view! { <p class="muted">"Loading…"</p> }.into_any()
+        }}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }
 }
@@ -480,7 +476,7 @@ fn AuditLog() -> impl IntoView {
         let cursor = if more { next.get_untracked() } else { None };
         let (user, action) = (user_filter.get_untracked(), action_filter.get_untracked());
         spawn_local(async move {
-            match api::accounts::audit_log(Some(user), Some(action), cursor).await {
+            match call(api::accounts::AuditLog { user_id: Some(user), action: Some(action), cursor }).await {
                 Ok(AuditPage { rows: page, next: n }) => {
                     rows.update(|r| {
                         if !more {
@@ -495,10 +491,13 @@ fn AuditLog() -> impl IntoView {
         });
     };
     load(false);
+    // `<Show>` spelled out (its generic children code is large): the button stays the same
+    // element while there are older events, so it keeps focus after a click.
+    let has_older = Memo::new(move |_| next.get().is_some());
     spawn_local(async move {
         let mut all = Vec::new();
         let mut at = None;
-        while let Ok(p) = api::accounts::list_users(SortBy::Name, false, at).await {
+        while let Ok(p) = call(api::accounts::ListUsers { sort: SortBy::Name, descending: false, at }).await {
             all.extend(p.rows);
             match p.next {
                 Some(next) => at = Some(next),
@@ -534,8 +533,8 @@ fn AuditLog() -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        <Show when=move || next.get().is_some()>
+        {move || has_older.get().then(|| view! {
             <button type="button" on:click=move |_| load(true)>"Show older events"</button>
-        </Show>
+        })}
     }
 }

@@ -1,3 +1,4 @@
+use api::ApiError;
 use api::auth::{Me, TwoFactorStatus};
 use api::remote::{DeviceView, RemoteKind};
 use leptos::prelude::*;
@@ -5,6 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::Screen;
 use crate::admin::{AdminDialog, AdminView};
+use crate::call::call;
 use crate::logic::{recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
@@ -15,14 +17,17 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
-    let devices = LocalResource::new(api::remote::devices);
+    // Loaded once; `None` until the answer is in. A signal set from a task, not a LocalResource
+    // under <Suspense>: the same screens, without the async-resource machinery in the WASM.
+    let devices = RwSignal::new(None::<Result<Vec<DeviceView>, ApiError>>);
+    spawn_local(async move { devices.set(Some(call(api::remote::Devices {}).await)) });
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
     let admin = RwSignal::new(None::<AdminView>);
     let log_out = move |_| {
         spawn_local(async move {
             // Even if the call fails, leave: the cookie is cleared or the session has ended.
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };
@@ -44,7 +49,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             <button on:click=log_out>"Log out"</button>
         </header>
         {move || admin.get().map(|view| view! {
-            <AdminDialog view on_close=Callback::new(move |()| admin.set(None)) />
+            <AdminDialog view on_close=move || admin.set(None) />
         })}
         <main>
             {shown_notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
@@ -56,12 +61,11 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             }}
             {move || remote_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <h2>"Devices"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading devices…"</p> }>
-                {move || devices.get().map(|result| match result {
-                    Ok(list) => view! { <DeviceTable devices=list remote remote_error /> }.into_any(),
-                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {move || match devices.get() {
+                None => view! { <p class="muted">"Loading devices…"</p> }.into_any(),
+                Some(Ok(list)) => view! { <DeviceTable devices=list remote remote_error /> }.into_any(),
+                Some(Err(err)) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+            }}
         </main>
     }
 }
@@ -79,7 +83,7 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
         ev.prevent_default();
         error.set(None);
         spawn_local(async move {
-            match api::enroll::regenerate_recovery_codes(passcode.get_untracked()).await {
+            match call(api::enroll::RegenerateRecoveryCodes { code: passcode.get_untracked() }).await {
                 Ok(codes) => {
                     passcode.set(String::new());
                     new_codes.set(Some(codes));

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::call::call;
 use crate::logic::next_poll_ms;
 
 /// Where a login outcome leads.
@@ -29,7 +30,7 @@ fn poll(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>, previous_ms:
                 return;
             }
             spawn_local(async move {
-                match api::auth::login_status().await {
+                match call(api::auth::LoginStatus {}).await {
                     Ok(LoginOutcome::IpVerificationRequired { .. }) => poll(screen, notice, Some(delay)),
                     Ok(next) => screen.set(screen_for(next)),
                     Err(err) => {
@@ -53,7 +54,7 @@ pub fn IpWaiting(email: String) -> impl IntoView {
     let resend = move |_| {
         error.set(None);
         spawn_local(async move {
-            match api::auth::resend_ip_link().await {
+            match call(api::auth::ResendIpLink {}).await {
                 Ok(()) => message.set(Some("We sent the email again.".into())),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -61,7 +62,7 @@ pub fn IpWaiting(email: String) -> impl IntoView {
     };
     let cancel = move |_| {
         spawn_local(async move {
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };
@@ -98,7 +99,7 @@ pub fn VerifyIp(token: String) -> impl IntoView {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
     }
     spawn_local(async move {
-        result.set(Some(api::auth::verify_ip(token).await.map_err(|e| e.to_string())));
+        result.set(Some(call(api::auth::VerifyIp { token }).await.map_err(|e| e.to_string())));
     });
     view! {
         <section class="card login" aria-labelledby="verify-title">

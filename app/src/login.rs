@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::call::call;
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -20,7 +21,9 @@ pub fn Login() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::auth::login(email.get_untracked(), password.get_untracked()).await;
+            let result =
+                call(api::auth::Login { email: email.get_untracked(), password: password.get_untracked() })
+                    .await;
             busy.set(false);
             match result {
                 Ok(outcome) => screen.set(crate::ipverify::screen_for(outcome)),
@@ -32,21 +35,28 @@ pub fn Login() -> impl IntoView {
         });
     };
 
+    // `<Show>` spelled out (its generic children code is large): the alert is built when an error
+    // appears and then only its text follows the error.
+    let has_error = Memo::new(move |_| error.get().is_some());
+
     view! {
         <form class="card login" on:submit=submit novalidate>
             <h1>"Log in to the Dashboard"</h1>
             {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <label for="email">"Email"</label>
-            <input id="email" type="email" autocomplete="username" required bind:value=email />
+            <input id="email" type="email" autocomplete="username" required
+                prop:value=move || email.get()
+                on:input=move |ev| email.set(event_target_value(&ev)) />
             <label for="password">"Password"</label>
             <input id="password" type="password" autocomplete="current-password" required
-                bind:value=password />
+                prop:value=move || password.get()
+                on:input=move |ev| password.set(event_target_value(&ev)) />
             <button class="primary wide" type="submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Logging in…" } else { "Log in" }}
             </button>
-            <Show when=move || error.get().is_some()>
+            {move || has_error.get().then(|| view! {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
+            })}
         </form>
     }
 }

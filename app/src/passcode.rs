@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::Screen;
+use crate::call::call;
 
 /// The second login step for users with active 2FA.
 #[component]
@@ -20,7 +21,7 @@ pub fn Passcode() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = api::auth::submit_passcode(code.get_untracked()).await;
+            let result = call(api::auth::SubmitPasscode { code: code.get_untracked() }).await;
             busy.set(false);
             code.set(String::new());
             match result {
@@ -42,26 +43,32 @@ pub fn Passcode() -> impl IntoView {
     };
     let start_over = move |_| {
         spawn_local(async move {
-            let _ = api::auth::logout().await;
+            let _ = call(api::auth::Logout {}).await;
             screen.set(Screen::Login);
         });
     };
+
+    // `<Show>` spelled out (its generic children code is large): the alert is built when an error
+    // appears and then only its text follows the error.
+    let has_error = Memo::new(move |_| error.get().is_some());
 
     view! {
         <form class="card login" on:submit=submit novalidate>
             <h1>"Two-factor authentication"</h1>
             <p>"Enter the 6-digit passcode from your authenticator app."</p>
             <label for="passcode">"Passcode"</label>
-            <input id="passcode" autocomplete="one-time-code" required autofocus bind:value=code />
+            <input id="passcode" autocomplete="one-time-code" required autofocus
+                prop:value=move || code.get()
+                on:input=move |ev| code.set(event_target_value(&ev)) />
             <p class="muted small">
                 "Lost your phone? Enter one of your recovery codes instead, or ask a colleague with access to User Accounts to reset your 2FA."
             </p>
             <button class="primary wide" type="submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Checking…" } else { "Verify" }}
             </button>
-            <Show when=move || error.get().is_some()>
+            {move || has_error.get().then(|| view! {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
+            })}
             <button type="button" class="link" on:click=start_over>"Back to login"</button>
         </form>
     }

@@ -1,12 +1,12 @@
 //! Take Control / Remote Background Management: the prompt before a session, and the session panel.
 
 use api::remote::{DeviceView, RemoteKind, RemoteStart, StartedSession};
-use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::Screen;
+use crate::call::call;
 use crate::logic::{format_time, prompt_text};
+use crate::{Screen, focus_first};
 
 /// A start the server answered with "activation required".
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ pub fn request_start(
 ) {
     error.set(None);
     spawn_local(async move {
-        match api::remote::start_session(device.id.clone(), kind, defer).await {
+        match call(api::remote::StartSession { device_id: device.id.clone(), kind, defer }).await {
             Ok(RemoteStart::Started(session)) => state.set(RemoteState::Session { device, session }),
             Ok(RemoteStart::ActivationRequired { deferral_allowed, deferral_until }) => state
                 .set(RemoteState::Prompt(PendingStart { device, kind, deferral_allowed, deferral_until })),
@@ -55,12 +55,8 @@ pub fn Prompt(
 ) -> impl IntoView {
     let screen = expect_context::<RwSignal<Screen>>();
     let notice = expect_context::<RwSignal<Option<String>>>();
-    let default_button = NodeRef::<html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(button) = default_button.get() {
-            let _ = button.focus();
-        }
-    });
+    // "Activate Now" takes keyboard focus once the prompt is shown.
+    focus_first("[aria-labelledby=prompt-title] button.primary");
     let allowed = pending.deferral_allowed;
     let later_pending = pending.clone();
     let later = move || {
@@ -70,7 +66,7 @@ pub fn Prompt(
     let later_click = later.clone();
     let now = move |_| {
         spawn_local(async move {
-            match api::remote::activate_now().await {
+            match call(api::remote::ActivateNow {}).await {
                 Ok(()) => {
                     notice.set(Some(
                         "Log in again to set up two-factor authentication. You will be back in the dashboard right after.".into(),
@@ -97,7 +93,7 @@ pub fn Prompt(
                 <p class="muted">{format!("{} on {}", pending.kind.label(), pending.device.name)}</p>
                 <p id="prompt-text">{prompt_text(pending.deferral_allowed, pending.deferral_until)}</p>
                 <div class="row">
-                    <button class="primary" type="button" node_ref=default_button on:click=now>"Activate Now"</button>
+                    <button class="primary" type="button" on:click=now>"Activate Now"</button>
                     {if allowed {
                         view! { <button type="button" on:click=move |_| later_click()>"Activate Later"</button> }.into_any()
                     } else {
