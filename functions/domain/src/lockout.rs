@@ -26,8 +26,8 @@
 //! office or their own browser, however long it goes on; only a new place has to wait.
 //!
 //! Counters are keyed by the email as typed (normalised), whether or not an account exists, so a
-//! lockout reveals nothing about which emails have accounts. Attempts while locked are refused
-//! before the password is checked, and are not counted. Because the lock lasts until the last
+//! lockout reveals nothing about which emails have accounts. Attempts that find the login locked
+//! when they read the counters are refused before the password is checked, and are not counted. Because the lock lasts until the last
 //! failure plus `lock`, which is never before the window ends, a lock that ends also ends the window.
 //!
 //! Parallel guesses stay exact: a wrong attempt is answered only once it is counted, and one

@@ -32,16 +32,7 @@ impl Store {
     /// Every device of one account, in name order. One query per page of 1 MB.
     pub async fn list_devices(&self, account_id: &str) -> Result<Vec<Device>, StoreError> {
         let mut devices = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(account_pk(account_id)))
-            .expression_attribute_values(":prefix", s("DEVICE#"))
-            .into_paginator()
-            .items()
-            .send();
+        let mut pages = self.query_account(account_id, "DEVICE#").into_paginator().items().send();
         while let Some(item) = pages.next().await {
             devices.push(device_from_item(&item?)?);
         }

@@ -57,9 +57,13 @@ pub(crate) fn users_pk(account_id: &str) -> String {
     format!("USERS#{account_id}")
 }
 
+/// Between a column's value and the email that breaks ties: below every printable character, so
+/// "Sam" sorts before "Sam Smith" as the column alone would.
+const THEN: char = '\u{1}';
+
 /// Ties on every column are broken by the email.
 pub(crate) fn name_value(name: &str, email: &Email) -> AttributeValue {
-    s(format!("{}#{}", name.to_lowercase(), email.as_str()))
+    s(format!("{}{THEN}{}", name.to_lowercase(), email.as_str()))
 }
 
 pub(crate) fn email_value(email: &Email) -> AttributeValue {
@@ -67,7 +71,7 @@ pub(crate) fn email_value(email: &Email) -> AttributeValue {
 }
 
 pub(crate) fn role_value(role: Role, email: &Email) -> AttributeValue {
-    s(format!("{}#{}", role.label(), email.as_str()))
+    s(format!("{}{THEN}{}", role.label(), email.as_str()))
 }
 
 /// Green ticks first, then grey, then none (as stored: account-wide 2FA shows "off" users with a
@@ -78,12 +82,12 @@ pub(crate) fn status_value(status: Status, email: &Email) -> AttributeValue {
         Status::EnabledNotActivated => 1,
         Status::Off => 2,
     };
-    s(format!("{rank}#{}", email.as_str()))
+    s(format!("{rank}{THEN}{}", email.as_str()))
 }
 
 /// Never logged in sorts first, then oldest to newest.
 pub(crate) fn login_value(last_login: Option<UnixTime>, email: &Email) -> AttributeValue {
-    s(format!("{:012}#{}", last_login.map_or(0, |t| t.seconds().max(0)), email.as_str()))
+    s(format!("{:012}{THEN}{}", last_login.map_or(0, |t| t.seconds().max(0)), email.as_str()))
 }
 
 /// Every attribute a user item is listed by, for a new user (2FA off, never logged in).
@@ -176,6 +180,7 @@ mod tests {
         let (a, b) = (email("a@x.example"), email("b@x.example"));
         assert!(text(name_value("alex", &b)) < text(name_value("Bea", &a)), "case is ignored");
         assert!(text(name_value("Sam", &a)) < text(name_value("sam", &b)), "ties by email");
+        assert!(text(name_value("Sam", &b)) < text(name_value("Sam Smith", &a)), "a prefix first");
         assert!(text(status_value(Status::Active, &b)) < text(status_value(Status::EnabledNotActivated, &a)));
         assert!(text(status_value(Status::EnabledNotActivated, &b)) < text(status_value(Status::Off, &a)));
         let (day1, day2) = (Some(UnixTime(86_400)), Some(UnixTime(1_800_000_000)));

@@ -52,7 +52,7 @@ pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
         ("account_epoch".to_owned(), n(session.epochs.account)),
         ("reauth_at".to_owned(), n(session.reauth.at.seconds())),
         ("reauth_2fa".to_owned(), AttributeValue::Bool(session.reauth.two_factor)),
-        // Indexed by user, so all of a user's sessions can be ended at once.
+        // Indexed by user, so a user's sessions can be found (devkit `age-sessions`).
         (GSI1_PK.to_owned(), s(format!("SESSIONS#{}", session.user_id))),
         (GSI1_SK.to_owned(), s(session_pk(token_hash))),
     ])

@@ -121,6 +121,20 @@ pub(crate) fn claim_key(email: &Email) -> Item {
 }
 
 impl Store {
+    /// A query of an account's items whose sort key starts with `prefix` (its users, its devices).
+    pub(crate) fn query_account(
+        &self,
+        account_id: &str,
+        prefix: &str,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(account_pk(account_id)))
+            .expression_attribute_values(":prefix", s(prefix))
+    }
+
     /// An update of an existing account's item, to complete with what it sets.
     fn update_account(
         &self,
@@ -273,15 +287,15 @@ impl Store {
 
     /// Gives users stored before the grid's indexes existed their sort values, and recounts their
     /// accounts (a one-off after deploying the indexes: `devkit index-users`); returns how many
-    /// users it indexed. Running it again changes nothing. Run it before the new code serves
-    /// traffic: counts moved meanwhile would be overwritten by the recount.
+    /// users it indexed. Running it again changes nothing. The email column's value is the
+    /// marker (only creation writes it; logins and status changes write theirs, which are kept).
     pub async fn index_users(&self) -> Result<usize, StoreError> {
         let mut pages = self
             .client
             .scan()
             .table_name(&self.table)
-            .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#last)")
-            .expression_attribute_names("#last", Column::LastLogin.attribute())
+            .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#marker)")
+            .expression_attribute_names("#marker", Column::Email.attribute())
             .expression_attribute_values(":user", s("USER#"))
             .into_paginator()
             .items()
@@ -309,7 +323,13 @@ impl Store {
                 .expression_attribute_values(":pk", s(users_pk(&user.account_id)));
             let mut set = vec!["#gsi2pk = :pk".to_owned()];
             for (i, (column, value)) in values.into_iter().enumerate() {
-                set.push(format!("#c{i} = :c{i}"));
+                // A 2FA status or login written since by the new code is newer than this scan.
+                let kept_if_newer = matches!(column, Column::TwoFactor | Column::LastLogin);
+                set.push(if kept_if_newer {
+                    format!("#c{i} = if_not_exists(#c{i}, :c{i})")
+                } else {
+                    format!("#c{i} = :c{i}")
+                });
                 update = update
                     .expression_attribute_names(format!("#c{i}"), column.attribute())
                     .expression_attribute_values(format!(":c{i}"), value);
@@ -326,17 +346,19 @@ impl Store {
     }
 
     /// Sets an account's counts per 2FA status from its users as they are now.
+    /// Read from the table itself, strongly consistent: the indexes may not show the users just
+    /// indexed yet.
     async fn recount_users(&self, account_id: &str) -> Result<(), StoreError> {
+        let mut pages = self
+            .query_account(account_id, "USER#")
+            .consistent_read(true)
+            .projection_expression("tf_enabled_by, tf_enabled_at, tf_activated_at")
+            .into_paginator()
+            .items()
+            .send();
         let mut statuses = Vec::new();
-        let mut start = None;
-        loop {
-            let (page, more) =
-                self.list_users_page(account_id, Column::Name, false, start.as_ref(), false, 1000).await?;
-            statuses.extend(page.iter().map(|(user, _)| user.two_factor.status(false)));
-            start = page.last().map(|(_, key)| key.clone());
-            if !more {
-                break;
-            }
+        while let Some(item) = pages.next().await {
+            statuses.push(two_factor_from_item(&item?).status(false));
         }
         let counts = Counts::of(statuses);
         let count = |n: usize| self::n(i64::try_from(n).unwrap_or(i64::MAX));
@@ -369,7 +391,12 @@ impl Store {
             return Ok((Vec::new(), Vec::new()));
         }
         let (mut user_names, mut device_names) = (Vec::new(), Vec::new());
-        for item in self.batch_get(keys).await? {
+        let mut items = Vec::with_capacity(keys.len());
+        // A BatchGetItem takes at most 100 keys.
+        for chunk in keys.chunks(100) {
+            items.extend(self.batch_get(chunk.to_vec()).await?);
+        }
+        for item in items {
             let sk = get_s(&item, SK)?;
             match devices.iter().find(|id| crate::devices::device_sk(id) == sk) {
                 Some(device) => device_names.push((device.clone(), get_s(&item, "name")?)),

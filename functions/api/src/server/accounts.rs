@@ -151,6 +151,12 @@ pub async fn list_users(
 ) -> Result<UserPage, ApiError> {
     let ctx = ctx();
     let Admin { account, user: admin, .. } = require_admin(&ctx).await?;
+    if at
+        .as_ref()
+        .is_some_and(|c| c.sort_value.is_empty() || c.sort_value.len() > 1024 || c.user_id.len() > 64)
+    {
+        return Err(ApiError::bad_request("That page of the list does not exist. Reload the list."));
+    }
     let counts = account.user_counts.listed(account.two_factor_required);
     let (total, pages) = (counts.total(), counts.total().div_ceil(PAGE_SIZE).max(1));
     let backwards = at.as_ref().is_some_and(|c| c.backwards);

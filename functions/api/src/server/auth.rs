@@ -138,24 +138,19 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     // IP address verification comes after the password and before the 2FA step.
     let ip_setting_on = account.as_ref().is_none_or(|a| a.ip_verification);
     let status = status_of(&user, account.as_ref());
-    match ipcheck::decide(ip_setting_on, status, user.ip_verification_paused, &user.verified_ranges, &ip) {
-        IpDecision::Trusted => {}
-        IpDecision::SkippedPaused => {
-            audit::record(
-                &ctx,
-                None,
-                &user,
-                "ip_verification.skipped_paused",
-                &ip,
-                "paused by an administrator",
-            )
-            .await;
-        }
-        IpDecision::VerifyByEmail => {
-            return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &counters).await;
-        }
+    let decision =
+        ipcheck::decide(ip_setting_on, status, user.ip_verification_paused, &user.verified_ranges, &ip);
+    if decision == IpDecision::VerifyByEmail {
+        return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &counters).await;
     }
-    next_step(&ctx, &user, account.as_ref(), &counters, source, &ip, now).await
+    let next = next_step(&ctx, &user, account.as_ref(), &counters, source, &ip, now).await?;
+    // Audited once the login went on (not before its write, whose refusal must look like a
+    // wrong password's).
+    if decision == IpDecision::SkippedPaused {
+        audit::record(&ctx, None, &user, "ip_verification.skipped_paused", &ip, "paused by an administrator")
+            .await;
+    }
+    Ok(next)
 }
 
 /// After the password (and any IP verification): logged in, or on to the passcode or activation.

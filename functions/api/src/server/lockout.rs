@@ -124,9 +124,12 @@ impl Counters {
     }
 
     /// The answer to an attempt whose good outcome was refused because a counter got locked
-    /// while it was checked: counted like a wrong one, so the two answers cannot be told apart.
+    /// while it was checked: counted like a wrong one, and with the same DynamoDB calls as a
+    /// wrong one that raced the lock (its counting transaction fails on the moved counters, then
+    /// each counter is counted on its own), so neither the answer nor its timing tells them apart.
     pub async fn refuse_raced(&self, ctx: &Ctx, now: UnixTime) -> ApiError {
-        match self.count(ctx, now).await {
+        let unread = Counters { stored: None, ..self.clone() };
+        match unread.count(ctx, now).await {
             Ok(counted) => self.refused(&counted, now),
             Err(e) => e,
         }

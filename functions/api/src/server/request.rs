@@ -117,7 +117,12 @@ fn session_hint() -> Option<SessionHint> {
     let mut parts =
         value.split('.').skip(1).map(|p| hex::decode(p).ok().and_then(|b| String::from_utf8(b).ok()));
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(Some(account_id)), Some(Some(user_id)), None) => Some(SessionHint { account_id, user_id }),
+        // Ids are short; anything longer is no key the store would take.
+        (Some(Some(account_id)), Some(Some(user_id)), None)
+            if account_id.len() <= 64 && user_id.len() <= 64 =>
+        {
+            Some(SessionHint { account_id, user_id })
+        }
         _ => None,
     }
 }
