@@ -180,7 +180,7 @@ async fn throughput(system: &Arc<System>, people: &People) -> (f64, Throughput, 
     // A round of the bare verify just before each round of logins, each figure the best of its
     // rounds: the two are compared over the same stretch of the machine's speed, which drifts by
     // 10 % and more over a run on a shared machine. The verify runs on a blocking thread, where a
-    // login runs it (a worker thread measured up to 1.7 times faster on this machine).
+    // login runs it.
     let hash = hash_password(PASSWORD);
     let (mut argon2, mut c1) = (0.0f64, Throughput::default());
     for round in 0..ROUNDS {
