@@ -92,11 +92,6 @@ impl AdminAction {
         !self.lowers_security()
     }
 
-    /// The user's sessions end, so a stolen session cannot outlive the change.
-    pub fn ends_sessions(self) -> bool {
-        matches!(self, AdminAction::DisableTwoFactor | AdminAction::ResetTwoFactor)
-    }
-
     /// `Ok` when allowed; otherwise why not, in words for the administrator.
     pub fn check(self, target: Target, account_wide: bool) -> Result<(), &'static str> {
         match self {
@@ -243,9 +238,9 @@ mod tests {
 
     #[test]
     fn lowering_actions_confirm_and_the_2fa_ones_end_sessions() {
-        assert!(DisableTwoFactor.lowers_security() && DisableTwoFactor.ends_sessions());
-        assert!(ResetTwoFactor.lowers_security() && ResetTwoFactor.ends_sessions());
-        assert!(PauseIpVerification.lowers_security() && !PauseIpVerification.ends_sessions());
+        assert!(DisableTwoFactor.lowers_security());
+        assert!(ResetTwoFactor.lowers_security());
+        assert!(PauseIpVerification.lowers_security());
         assert!(!EnableTwoFactor.lowers_security() && !ResumeIpVerification.lowers_security());
     }
 

@@ -90,16 +90,30 @@ pub(crate) fn login_value(last_login: Option<UnixTime>, email: &Email) -> Attrib
     s(format!("{:012}{THEN}{}", last_login.map_or(0, |t| t.seconds().max(0)), email.as_str()))
 }
 
+/// Each column's sort value for a user.
+pub(crate) fn sort_values(
+    name: &str,
+    email: &Email,
+    role: Role,
+    status: Status,
+    last_login: Option<UnixTime>,
+) -> [(Column, AttributeValue); 5] {
+    [
+        (Column::Name, name_value(name, email)),
+        (Column::Email, email_value(email)),
+        (Column::Role, role_value(role, email)),
+        (Column::TwoFactor, status_value(status, email)),
+        (Column::LastLogin, login_value(last_login, email)),
+    ]
+}
+
 /// Every attribute a user item is listed by, for a new user (2FA off, never logged in).
 pub(crate) fn new_user_attributes(account_id: &str, name: &str, email: &Email, role: Role) -> Item {
-    Item::from([
-        (GSI2_PK.to_owned(), s(users_pk(account_id))),
-        (Column::Name.attribute().to_owned(), name_value(name, email)),
-        (Column::Email.attribute().to_owned(), email_value(email)),
-        (Column::Role.attribute().to_owned(), role_value(role, email)),
-        (Column::TwoFactor.attribute().to_owned(), status_value(Status::Off, email)),
-        (Column::LastLogin.attribute().to_owned(), login_value(None, email)),
-    ])
+    let mut item = Item::from([(GSI2_PK.to_owned(), s(users_pk(account_id)))]);
+    for (column, value) in sort_values(name, email, role, Status::Off, None) {
+        item.insert(column.attribute().to_owned(), value);
+    }
+    item
 }
 
 fn count_attribute(status: Status) -> &'static str {

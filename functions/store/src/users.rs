@@ -304,14 +304,8 @@ impl Store {
         let mut count = 0;
         while let Some(item) = pages.next().await {
             let user = user_from_item(&item?)?;
-            let email = &user.email;
-            let values = [
-                (Column::Name, listing::name_value(&user.name, email)),
-                (Column::Email, listing::email_value(email)),
-                (Column::Role, listing::role_value(user.role, email)),
-                (Column::TwoFactor, listing::status_value(user.two_factor.status(false), email)),
-                (Column::LastLogin, listing::login_value(user.last_login, email)),
-            ];
+            let status = user.two_factor.status(false);
+            let values = listing::sort_values(&user.name, &user.email, user.role, status, user.last_login);
             let mut update = self
                 .client
                 .update_item()
