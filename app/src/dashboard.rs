@@ -57,6 +57,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             {move || match remote.get() {
                 RemoteState::Session { device, session } => view! { <SessionPanel device session state=remote /> }.into_any(),
                 RemoteState::Prompt(pending) => view! { <Prompt pending state=remote error=remote_error /> }.into_any(),
+                RemoteState::Starting => "Starting…".into_any(),
                 RemoteState::Idle => ().into_any(),
             }}
             {move || remote_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

@@ -90,8 +90,12 @@ pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> Strin
     let mut text = String::from(
         "Soon you will be required to use Two-Factor Authentication (2FA) when logging into the Dashboard in order to use Take Control and Remote Background Management. Enable 2FA now or, if not convenient, defer it to another time that suits you better.",
     );
+    // `until` is the first moment 2FA is required: 00:00 UTC of that day.
     if let Some(until) = deferral_until {
-        text.push_str(&format!(" You can choose Activate Later until {}.", format_date(until)));
+        text.push_str(&format!(
+            " You can choose Activate Later until the end of {} (UTC).",
+            format_date(until - 1)
+        ));
     }
     text
 }
@@ -137,7 +141,11 @@ mod tests {
 
     #[test]
     fn the_prompt_says_how_long_deferral_remains() {
-        assert!(prompt_text(true, Some(1_798_416_000)).ends_with("Activate Later until 28 Dec 2026."));
+        // Required from 28 Dec 2026, 00:00 UTC: the last day to choose later is the 27th.
+        assert!(
+            prompt_text(true, Some(1_798_416_000))
+                .ends_with("Activate Later until the end of 27 Dec 2026 (UTC).")
+        );
         assert!(prompt_text(true, None).contains("defer it to another time that suits you better."));
         assert!(prompt_text(false, None).starts_with("Two-Factor Authentication (2FA) is now required"));
     }

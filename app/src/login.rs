@@ -26,7 +26,11 @@ pub fn Login() -> impl IntoView {
                     .await;
             busy.set(false);
             match result {
-                Ok(outcome) => screen.set(crate::ipverify::screen_for(outcome)),
+                Ok(outcome) => {
+                    // What the notice said (log in again, locked, the link expired) is over.
+                    notice.set(None);
+                    screen.set(crate::ipverify::screen_for(outcome));
+                }
                 Err(err) => {
                     password.set(String::new());
                     error.set(Some(err.to_string()));

@@ -68,7 +68,7 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await page.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('button', { name: 'Audit log' }).click();
     const log = page.getByRole('dialog', { name: 'Audit log' });
-    await expect(log.getByTestId('audit-row').filter({ hasText: '2fa.disabled_by_admin' })).toContainText('Sam Patel');
+    await expect(log.getByTestId('audit-row').filter({ hasText: '2FA disabled by an administrator' })).toContainText('Sam Patel');
     await log.getByLabel('Event').selectOption('2fa.enabled_by_admin');
     await expect(log.getByTestId('audit-row')).toHaveCount(1);
     await expect(log.getByTestId('audit-row')).toContainText('Riley Chen');
