@@ -285,7 +285,7 @@ fn UserAccounts() -> impl IntoView {
             </thead>
             <tbody aria-busy=move || page.get().is_none().to_string()>
                 {move || page.get().is_none().then(|| view! { <tr><td colspan="7" class="muted">"Loading users…"</td></tr> })}
-                {move || page.get().map(|p| p.rows.into_iter().map(|row| {
+                {move || page.get().map(|p| { let ip_on = p.info.ip_verification; p.rows.into_iter().map(move |row| {
                     let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
                     let open_at = move |x: i32, y: i32, r: UserRow| open_menu(OpenMenu { row: r, x, y });
                     view! {
@@ -303,7 +303,7 @@ fn UserAccounts() -> impl IntoView {
                             <td>{row.email.clone()}</td>
                             <td>{row.role.clone()}</td>
                             <td data-testid="two-factor">{tick(row.two_factor)}</td>
-                            <td>{if row.ip_verification_paused { "Paused" } else { "On" }}</td>
+                            <td data-testid="ip-verification">{ip_column(ip_on, row.ip_verification_paused)}</td>
                             <td>{row.last_login.map(format_time).unwrap_or_else(|| "Never".into())}</td>
                             <td>
                                 <button type="button" class="row-menu" aria-haspopup="menu"
@@ -312,7 +312,7 @@ fn UserAccounts() -> impl IntoView {
                             </td>
                         </tr>
                     }
-                }).collect_view())}
+                }).collect_view() })}
             </tbody>
         </table>
         {move || page.get().map(|p| {
@@ -330,6 +330,11 @@ fn UserAccounts() -> impl IntoView {
                     "Two-factor authentication is on for the whole account: every user must log in with 2FA."
                 } else {
                     "Two-factor authentication is set per user."
+                }}</p>
+                <p>{if p.info.ip_verification {
+                    "IP address verification is on for the account."
+                } else {
+                    "IP address verification is off for the whole account (General Settings)."
                 }}</p>
                 <p>{format!(
                     "2FA active: {} · Enabled, not yet activated: {} · Off: {}",
@@ -557,6 +562,15 @@ fn AuditLog() -> impl IntoView {
         {move || has_older.get().then(|| view! {
             <button type="button" on:click=move |_| load(true)>"Show older events"</button>
         })}
+    }
+}
+
+/// The IP verification column: a user's pause counts only while the account verifies at all.
+fn ip_column(account_on: bool, paused: bool) -> &'static str {
+    match (account_on, paused) {
+        (false, _) => "Off (account)",
+        (true, true) => "Paused",
+        (true, false) => "On",
     }
 }
 

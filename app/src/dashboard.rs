@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use crate::Screen;
 use crate::admin::{AdminDialog, AdminView};
 use crate::call::call;
-use crate::logic::{recovery_codes_text, text_download_href};
+use crate::logic::{dashboard_2fa_text, recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
 #[component]
@@ -108,7 +108,7 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     } else {
         let email = email.clone();
         view! {
-            <p>"Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management."</p>
+            <p data-testid="two-factor-advice">{dashboard_2fa_text(me.remote_2fa)}</p>
             <button type="button" class="primary"
                 on:click=move |_| screen.set(Screen::Activation { email: email.clone(), signed_in: true })>
                 "Set up two-factor authentication"

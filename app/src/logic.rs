@@ -1,5 +1,7 @@
 //! The app's small rules, as plain functions tested without a browser.
 
+use api::auth::RemoteRequirement;
+
 /// The recovery codes as a text file the user keeps.
 pub fn recovery_codes_text(account_email: &str, codes: &[String]) -> String {
     let mut text = format!(
@@ -100,6 +102,18 @@ pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> Strin
     text
 }
 
+/// What the dashboard says to a user without active 2FA about Take Control and RBM.
+pub fn dashboard_2fa_text(rule: RemoteRequirement) -> String {
+    match rule {
+        RemoteRequirement::Recommended => "Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management.".into(),
+        RemoteRequirement::RequiredFrom(from) => format!(
+            "Protect your login with two-factor authentication: it is required for Take Control and Remote Background Management from {} (00:00 UTC).",
+            format_date(from)
+        ),
+        RemoteRequirement::Required => "Two-factor authentication is now required for Take Control and Remote Background Management. Set it up to start these sessions.".into(),
+    }
+}
+
 /// How long the IP-verification waiting screen waits before asking again, after waiting
 /// `previous_ms`: 2 s at first, then half as long again each time, at most 15 s. The link is
 /// usually opened within a minute, and a login that waits two hours asks about 500 times instead
@@ -148,6 +162,14 @@ mod tests {
         );
         assert!(prompt_text(true, None).contains("defer it to another time that suits you better."));
         assert!(prompt_text(false, None).starts_with("Two-Factor Authentication (2FA) is now required"));
+    }
+
+    #[test]
+    fn the_dashboard_says_whether_2fa_is_required_yet() {
+        use RemoteRequirement::*;
+        assert!(dashboard_2fa_text(Recommended).contains("it will soon be required"));
+        assert!(dashboard_2fa_text(RequiredFrom(1_798_416_000)).ends_with("from 28 Dec 2026 (00:00 UTC)."));
+        assert!(dashboard_2fa_text(Required).starts_with("Two-factor authentication is now required"));
     }
 
     #[test]

@@ -1,9 +1,5 @@
 const { test, expect } = require('./fixtures');
-const path = require('path');
 const { mailTo, logIn, logOut, ageSessions, PASSWORD } = require('./helpers');
-
-// Screenshots kept as test artifacts.
-const SHOTS = path.join(__dirname, '..', 'artifacts', 'screenshots');
 
 function userRow(page, email) {
   return page.locator(`tr[data-email="${email}"]`);
@@ -27,7 +23,6 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await expect(userRow(page, 'admin@northwind.example').getByRole('img', { name: '2FA off' })).toBeVisible();
     await expect(dialog.getByText('2FA column:')).toBeVisible();
     await expect(dialog.getByTestId('info')).toContainText('set per user');
-    await page.screenshot({ path: path.join(SHOTS, 'user-accounts-grid.png') });
   });
 
   await test.step('right-click a user, Enable 2FA: a grey tick, and the user is told by email', async () => {
@@ -36,7 +31,6 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await expect(menu).toBeVisible();
     // Pause IP verification is offered only for users with active 2FA.
     await expect(menu.getByRole('menuitem', { name: 'Pause IP verification' })).toHaveCount(0);
-    await page.screenshot({ path: path.join(SHOTS, 'user-accounts-context-menu.png') });
     await menu.getByRole('menuitem', { name: 'Enable 2FA' }).click();
     await expect(userRow(page, 'riley@northwind.example').getByRole('img', { name: '2FA enabled, not yet activated' })).toBeVisible();
     await expect.poll(async () => (await mailTo('riley@northwind.example')).map((m) => m.subject).join('|')).toContain('Two-factor authentication was enabled for your MSP Dashboard login');

@@ -48,6 +48,9 @@ pub const DEMO_USERS: &[DemoUser] = &[
     demo(NORTHWIND, "riley@northwind.example", "Riley Chen", Role::Technician, Status::Off),
     demo(NORTHWIND, "kim@northwind.example", "Kim Ortiz", Role::Technician, Status::Active),
     demo(NORTHWIND, "quinn@northwind.example", "Quinn Walsh", Role::Technician, Status::Active),
+    demo(NORTHWIND, "avery@northwind.example", "Avery Fox", Role::Technician, Status::Off),
+    demo(NORTHWIND, "drew@northwind.example", "Drew Hale", Role::Technician, Status::Active),
+    demo(NORTHWIND, "morgan@northwind.example", "Morgan Blake", Role::Technician, Status::Off),
     demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
 ];
 
