@@ -20,7 +20,7 @@ enum Step {
 
 #[component]
 pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = crate::nav().screen;
     let step = RwSignal::new(Step::Loading);
     let error = RwSignal::new(None::<String>);
 
@@ -199,7 +199,7 @@ fn AuthenticatorStep(
 
 #[component]
 fn RecoveryStep(me: Me, codes: Vec<String>) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = crate::nav().screen;
     let saved = RwSignal::new(false);
     let text = recovery_codes_text(&me.email, &codes);
     let href = text_download_href(&text);

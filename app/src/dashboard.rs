@@ -12,8 +12,7 @@ use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
 #[component]
 pub fn Dashboard(me: Me) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
@@ -74,7 +73,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
 /// The user's own 2FA: set it up, or get new recovery codes.
 #[component]
 fn TwoFactorPanel(me: Me) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = crate::nav().screen;
     let new_codes = RwSignal::new(None::<Vec<String>>);
     let error = RwSignal::new(None::<String>);
     let email = me.email.clone();

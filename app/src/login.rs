@@ -1,13 +1,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::Screen;
 use crate::call::call;
 
 #[component]
 pub fn Login() -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);

@@ -3,8 +3,9 @@
 //!
 //! Written for a small WASM download (scripts/sizes): text inputs spell out `bind:value` as
 //! `prop:value` + `on:input`, conditional parts use a `Memo` and a closure instead of `<Show>`,
-//! and server functions go through [`call::call`]. Each does what the generic version does, with
-//! less code per use.
+//! server functions go through [`call::call`], and screens reach the navigation through [`nav`]
+//! rather than Leptos contexts (whose lookup machinery was 6.7 KB of the gzipped download). Each
+//! does what the generic version does, with less code.
 
 mod activation;
 mod admin;
@@ -134,34 +135,39 @@ pub fn popup_anchor(x: i32, y: i32) -> [String; 4] {
     [left, right, top, bottom]
 }
 
+/// Where the app is: the screen it shows, and a one-off message for the next screen (e.g. "a
+/// recovery code was used"). Set once by [`App`]; read with [`nav`].
+#[derive(Clone, Copy)]
+pub struct Nav {
+    pub screen: RwSignal<Screen>,
+    pub notice: RwSignal<Option<String>>,
+}
+
 thread_local! {
-    /// The screen and its notice, for answers that end the session whichever call gets them.
-    static SCREEN: std::cell::OnceCell<(RwSignal<Screen>, RwSignal<Option<String>>)> =
-        const { std::cell::OnceCell::new() };
+    static NAV: std::cell::OnceCell<Nav> = const { std::cell::OnceCell::new() };
+}
+
+/// The app's navigation. A thread-local rather than a Leptos context: any code may need it,
+/// including answers that end the session whichever call gets them.
+pub fn nav() -> Nav {
+    NAV.with(|cell| *cell.get().expect("App sets the navigation before any screen"))
 }
 
 /// A call on a signed-in screen (or in activation) answered that the session or login has ended:
 /// back to the login screen, saying why. On the login and passcode screens the same answer means a
 /// wrong password or code, and those screens show it themselves.
 pub fn session_ended(message: &str) {
-    SCREEN.with(|cell| {
-        if let Some((screen, notice)) = cell.get() {
-            if matches!(screen.get_untracked(), Screen::Dashboard(_) | Screen::Activation { .. }) {
-                notice.set(Some(message.to_owned()));
-                screen.set(Screen::Login);
-            }
-        }
-    });
+    let Nav { screen, notice } = nav();
+    if matches!(screen.get_untracked(), Screen::Dashboard(_) | Screen::Activation { .. }) {
+        notice.set(Some(message.to_owned()));
+        screen.set(Screen::Login);
+    }
 }
 
 #[component]
 fn App() -> impl IntoView {
     let screen = RwSignal::new(Screen::Checking);
-    // A one-off message for the next screen, e.g. "a recovery code was used".
-    let notice = RwSignal::new(None::<String>);
-    provide_context(screen);
-    provide_context(notice);
-    SCREEN.with(|cell| cell.set((screen, notice)).ok());
+    NAV.with(|cell| cell.set(Nav { screen, notice: RwSignal::new(None) }).ok());
     if let Some(token) = ipverify::link_token() {
         screen.set(Screen::VerifyIp(token));
     } else {

@@ -62,8 +62,7 @@ pub fn Prompt(
     state: RwSignal<RemoteState>,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     // "Activate Now" takes keyboard focus once the prompt is shown.
     focus_first("[aria-labelledby=prompt-title] button.primary");
     let allowed = pending.deferral_allowed;

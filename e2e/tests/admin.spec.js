@@ -4,7 +4,7 @@
 // user setting up 2FA from the dashboard.
 const { test, expect } = require('./fixtures');
 const {
-  totp, mailTo, latestEmailCode, logIn, logOut, PASSWORD, keepScreenshot, expectAccessible,
+  totp, mailTo, latestEmailCode, logIn, logOut, ageEmailCode, PASSWORD, keepScreenshot, expectAccessible,
 } = require('./helpers');
 
 const ADMIN = 'admin@northwind.example';
@@ -255,7 +255,19 @@ test('a user sets up 2FA from the dashboard and is not prompted again', async ({
     .toHaveText(/required for Take Control and Remote Background Management from \d{1,2} [A-Z][a-z]{2} \d{4} \(00:00 UTC\)\.$/);
   await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
   await expect(page.getByText(`Signed in as ${MORGAN}`)).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText(`We sent a 6-digit code to ${MORGAN}.`);
+
+  // A minute later the first email has not come: a double click on "Send a new code" sends one.
+  const codeEmails = async () => (await mailTo(MORGAN)).filter((m) => /verification code/.test(m.subject)).length;
+  const sent = await codeEmails();
+  ageEmailCode(MORGAN);
+  await page.getByRole('button', { name: 'Send a new code' }).dblclick();
+  await expect(page.getByRole('status')).toHaveText(`We sent a new code to ${MORGAN}.`);
+  await expect.poll(codeEmails).toBe(sent + 1);
+  await expect(page.getByRole('alert')).toHaveCount(0);
   await activate(page, MORGAN, 'Morgan Blake');
+  // Only the newest code was valid, and it was used: exactly one email was sent for the double click.
+  expect(await codeEmails()).toBe(sent + 1);
   await expect(page.getByText('Two-factor authentication is active on your login.')).toBeVisible();
   await page.getByTestId('device-row').first().getByRole('button', { name: 'Take Control' }).click();
   await expect(page.getByTestId('session-kind')).toHaveText('Take Control');

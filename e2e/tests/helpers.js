@@ -61,30 +61,36 @@ async function logOut(page, button = 'Log out') {
 
 module.exports = { totp, mailTo, latestEmailCode, logIn, logOut, PASSWORD: 'Demo-Passw0rd!' };
 
-// The audit events about `email` (newest first), read through devkit from the local table.
-function auditOf(email) {
+// Runs a devkit command against the local table and answers what it printed.
+function devkit(...args) {
   const { execFileSync } = require('child_process');
   const path = require('path');
   const target = process.env.CARGO_TARGET_DIR || path.join(__dirname, '..', '..', 'target');
-  const out = execFileSync(path.join(target, 'debug', 'devkit'), ['audit', email], { env: process.env });
-  return out.toString().split('\n').filter(Boolean).map((line) => {
+  return execFileSync(path.join(target, 'debug', 'devkit'), args, { env: process.env }).toString();
+}
+
+// The audit events about `email` (newest first), read through devkit from the local table.
+function auditOf(email) {
+  return devkit('audit', email).split('\n').filter(Boolean).map((line) => {
     const [action, detail] = line.split('\t');
     return { action, detail };
   });
 }
 
-module.exports.auditOf = auditOf;
-
 // Makes the sessions of `email` look as if they last proved who they are long ago, so the next
 // action that lowers security asks for a step-up.
 function ageSessions(email) {
-  const { execFileSync } = require('child_process');
-  const path = require('path');
-  const target = process.env.CARGO_TARGET_DIR || path.join(__dirname, '..', '..', 'target');
-  execFileSync(path.join(target, 'debug', 'devkit'), ['age-sessions', email], { env: process.env });
+  devkit('age-sessions', email);
 }
 
+// Makes the last activation email to `email` look a minute old, past the resend cool-down.
+function ageEmailCode(email) {
+  expect(devkit('age-email-code', email).trim()).toBe('code aged');
+}
+
+module.exports.auditOf = auditOf;
 module.exports.ageSessions = ageSessions;
+module.exports.ageEmailCode = ageEmailCode;
 
 // Keeps a screenshot of the current screen under e2e/artifacts/screenshots/<name>.png.
 async function keepScreenshot(page, name) {
