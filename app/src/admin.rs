@@ -163,8 +163,13 @@ fn UserAccounts() -> impl IntoView {
         })
     };
     reload();
+    // Closing the confirmation, like the menu, gives the keyboard back to the user's row (so
+    // Escape then closes the dialog).
     let close_confirm = move || {
-        confirm.set(None);
+        if let Some((row, _)) = confirm.get_untracked() {
+            confirm.set(None);
+            focus_row(&row.email);
+        }
         confirm_error.set(None);
         step_up.reset();
     };
@@ -574,15 +579,9 @@ fn ip_column(account_on: bool, paused: bool) -> &'static str {
     }
 }
 
-/// Gives the keyboard to the grid row of `email`.
+/// Gives the keyboard to the grid row of `email`, once the grid is rendered again.
 fn focus_row(email: &str) {
-    use wasm_bindgen::JsCast;
-    let selector = format!("tr[data-email=\"{email}\"]");
-    if let Ok(Some(row)) = document().query_selector(&selector) {
-        if let Ok(row) = row.dyn_into::<web_sys::HtmlElement>() {
-            let _ = row.focus();
-        }
-    }
+    focus_first(&format!("tr[data-email=\"{email}\"]"));
 }
 
 /// Arrow keys, Home and End move through a menu's items, as in a desktop menu.

@@ -70,10 +70,11 @@ pub fn copy_to_clipboard(text: &str) {
 }
 
 /// Moves keyboard focus to the first element matching `selector`, once it is rendered.
-pub fn focus_first(selector: &'static str) {
+pub fn focus_first(selector: &str) {
+    let selector = selector.to_owned();
     request_animation_frame(move || {
         use wasm_bindgen::JsCast;
-        if let Ok(Some(element)) = document().query_selector(selector) {
+        if let Ok(Some(element)) = document().query_selector(&selector) {
             if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
                 let _ = element.focus();
             }
