@@ -1,7 +1,7 @@
 // The journeys' edges: keyboard and focus in the admin dialogs, a menu that stays in the window,
 // a modal confirmation, an ended session, and an audit log and settings that read in words.
 const { test, expect } = require('./fixtures');
-const { logIn, PASSWORD, keepScreenshot, expectAccessible } = require('./helpers');
+const { logIn, PASSWORD, keepScreenshot, expectAccessible, expectTabStaysInside } = require('./helpers');
 
 const ADMIN = 'admin@northwind.example';
 
@@ -12,11 +12,6 @@ async function openUserAccounts(page) {
   return dialog;
 }
 
-// Whether the focused element is inside `selector`.
-function focusInside(page, selector) {
-  return page.evaluate((s) => document.activeElement?.closest(s) !== null, selector);
-}
-
 test('the admin dialogs keep the keyboard, the menu stays in the window, the confirmation is modal', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await logIn(page, ADMIN, PASSWORD);
@@ -25,10 +20,7 @@ test('the admin dialogs keep the keyboard, the menu stays in the window, the con
 
   await test.step('the dialog takes focus, Tab stays inside it', async () => {
     await expect(dialog.getByRole('button', { name: 'Close' })).toBeFocused();
-    for (let i = 0; i < 40; i++) {
-      await page.keyboard.press(i % 5 === 4 ? 'Shift+Tab' : 'Tab');
-      expect(await focusInside(page, '#admin-dialog')).toBe(true);
-    }
+    await expectTabStaysInside(page, '#admin-dialog', 40);
     await expectAccessible(page, 'User Accounts');
     await keepScreenshot(page, 'user-accounts-grid');
   });
@@ -82,10 +74,7 @@ test('the admin dialogs keep the keyboard, the menu stays in the window, the con
     // A backdrop covers the grid: a click on it reaches no row.
     const hit = await page.evaluate(() => document.elementFromPoint(20, 20)?.closest('.confirm-backdrop') !== null);
     expect(hit).toBe(true);
-    for (let i = 0; i < 6; i++) {
-      await page.keyboard.press('Tab');
-      expect(await focusInside(page, '.confirm')).toBe(true);
-    }
+    await expectTabStaysInside(page, '.confirm', 6);
     await page.keyboard.press('Escape');
     await expect(confirm).toHaveCount(0);
     await expect(page.locator('tr[data-email="quinn@northwind.example"]').getByRole('img', { name: '2FA active' })).toBeVisible();
@@ -114,6 +103,9 @@ test('the audit log reads in words and names devices as the dashboard does', asy
   await expect(row.locator('[data-code="remote.started"]')).toHaveAttribute('title', 'remote.started');
   await expectAccessible(page, 'audit log');
   await keepScreenshot(page, 'audit-log');
+  await expectTabStaysInside(page, '#admin-dialog');
+  await page.keyboard.press('Escape');
+  await expect(log).toHaveCount(0);
 });
 
 test('General Settings says when enforcement starts and warns before account-wide 2FA', async ({ page }) => {
@@ -128,6 +120,9 @@ test('General Settings says when enforcement starts and warns before account-wid
   await keepScreenshot(page, 'general-settings');
   await wide.uncheck();
   await expect(settings.getByRole('note')).toHaveCount(0);
+  await expectTabStaysInside(page, '#admin-dialog');
+  await page.keyboard.press('Escape');
+  await expect(settings).toHaveCount(0);
 });
 
 test('a session ended elsewhere returns the user to the login screen, saying why', async ({ page, browser }) => {

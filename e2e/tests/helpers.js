@@ -110,3 +110,14 @@ async function expectAccessible(page, screen) {
 
 module.exports.keepScreenshot = keepScreenshot;
 module.exports.expectAccessible = expectAccessible;
+
+// Presses Tab (and now and then Shift+Tab) `presses` times: focus never leaves `selector`.
+async function expectTabStaysInside(page, selector, presses = 12) {
+  for (let i = 0; i < presses; i++) {
+    await page.keyboard.press(i % 5 === 4 ? 'Shift+Tab' : 'Tab');
+    const inside = await page.evaluate((s) => document.activeElement?.closest(s) != null, selector);
+    expect(inside, `focus inside ${selector} after ${i + 1} presses`).toBe(true);
+  }
+}
+
+module.exports.expectTabStaysInside = expectTabStaysInside;

@@ -1,5 +1,7 @@
 const { test, expect } = require('./fixtures');
-const { totp, latestEmailCode, logIn, auditOf, PASSWORD, keepScreenshot, expectAccessible } = require('./helpers');
+const {
+  totp, latestEmailCode, logIn, auditOf, PASSWORD, keepScreenshot, expectAccessible, expectTabStaysInside,
+} = require('./helpers');
 
 function firstDevice(page) {
   return page.getByTestId('device-row').first();
@@ -23,6 +25,7 @@ test('the prompt says what activation needs; Activate Later starts one session, 
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeVisible();
   await expectAccessible(page, 'the prompt');
   await keepScreenshot(page, 'prompt');
+  await expectTabStaysInside(page, '[role=dialog]');
 
   // Escape and Cancel close it without a session.
   await page.keyboard.press('Escape');
