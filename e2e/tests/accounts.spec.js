@@ -1,16 +1,5 @@
 const { test, expect } = require('./fixtures');
-const { mailTo, logIn, logOut, ageSessions, PASSWORD } = require('./helpers');
-
-function userRow(page, email) {
-  return page.locator(`tr[data-email="${email}"]`);
-}
-
-async function openUserAccounts(page) {
-  await page.getByRole('button', { name: 'User Accounts' }).click();
-  const dialog = page.getByRole('dialog', { name: 'User Accounts' });
-  await expect(dialog.getByTestId('user-row').first()).toBeVisible();
-  return dialog;
-}
+const { logIn, logOut, ageSessions, PASSWORD, userRow, openUserAccounts, subjectsTo } = require('./helpers');
 
 test('administrators manage 2FA from User Accounts and General Settings', async ({ page }) => {
   await logIn(page, 'admin@northwind.example', PASSWORD);
@@ -33,7 +22,7 @@ test('administrators manage 2FA from User Accounts and General Settings', async 
     await expect(menu.getByRole('menuitem', { name: 'Pause IP verification' })).toHaveCount(0);
     await menu.getByRole('menuitem', { name: 'Enable 2FA' }).click();
     await expect(userRow(page, 'riley@northwind.example').getByRole('img', { name: '2FA enabled, not yet activated' })).toBeVisible();
-    await expect.poll(async () => (await mailTo('riley@northwind.example')).map((m) => m.subject).join('|')).toContain('Two-factor authentication was enabled for your MSP Dashboard login');
+    await expect.poll(() => subjectsTo('riley@northwind.example')).toContain('Two-factor authentication was enabled for your MSP Dashboard login');
   });
 
   await test.step('from the keyboard, a colleague disables 2FA for a user who lost their phone', async () => {

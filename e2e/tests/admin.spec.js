@@ -4,27 +4,12 @@
 // user setting up 2FA from the dashboard.
 const { test, expect } = require('./fixtures');
 const {
-  totp, mailTo, latestEmailCode, logIn, logOut, ageEmailCode, PASSWORD, keepScreenshot, expectAccessible,
+  mailTo, logIn, logOut, ageEmailCode, PASSWORD, keepScreenshot, expectAccessible,
+  userRow, openUserAccounts, closeDialog, chooseAndConfirm, subjectsTo, activate,
 } = require('./helpers');
 
 const ADMIN = 'admin@northwind.example';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-function userRow(page, email) {
-  return page.locator(`tr[data-email="${email}"]`);
-}
-
-async function openUserAccounts(page) {
-  await page.getByRole('button', { name: 'User Accounts' }).click();
-  const dialog = page.getByRole('dialog', { name: 'User Accounts' });
-  await expect(dialog.getByTestId('user-row').first()).toBeVisible();
-  return dialog;
-}
-
-async function closeDialog(page) {
-  await page.getByRole('button', { name: 'Close' }).click();
-  await expect(page.getByRole('dialog')).toHaveCount(0);
-}
 
 // Opens General Settings, lets `change` edit the form, saves it and closes the dialog.
 async function changeSettings(page, change) {
@@ -50,19 +35,6 @@ async function gridCounts(dialog) {
 
 function infoText({ active, grey, off }) {
   return `2FA active: ${active} · Enabled, not yet activated: ${grey} · Off: ${off}`;
-}
-
-// Runs the activation flow from its first screen (the email step) to the dashboard.
-async function activate(page, email, name) {
-  await expect(page.getByRole('heading', { name: 'Turn on two-factor authentication' })).toBeVisible();
-  await page.getByLabel('Code from the email').fill(await latestEmailCode(email));
-  await page.getByRole('button', { name: 'Verify email' }).click();
-  const key = await page.getByTestId('manual-key').innerText();
-  await page.getByLabel('6-digit code from the app').fill(totp(key));
-  await page.getByRole('button', { name: 'Activate' }).click();
-  await page.getByLabel('I have saved my recovery codes').check();
-  await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
-  await expect(page.getByTestId('user-name')).toHaveText(name);
 }
 
 // `28 Dec 2026` for a Date, in UTC, as the dashboard writes dates.
@@ -129,18 +101,13 @@ test('IP verification: the column follows the account setting; Pause, Resume, th
   await expect(column).toHaveText('On');
 
   await test.step('Pause asks first, Resume does not; both are told by email', async () => {
-    await userRow(page, DREW).click({ button: 'right' });
-    await page.getByRole('menu').getByRole('menuitem', { name: 'Pause IP verification' }).click();
-    const confirm = page.getByRole('alertdialog', { name: 'Pause IP verification for Drew Hale?' });
-    await confirm.getByRole('button', { name: 'Pause IP verification' }).click();
-    await expect(confirm).toHaveCount(0);
+    await chooseAndConfirm(page, DREW, 'Pause IP verification', 'Drew Hale');
     await expect(column).toHaveText('Paused');
 
     await userRow(page, DREW).click({ button: 'right' });
     await page.getByRole('menu').getByRole('menuitem', { name: 'Resume IP verification' }).click();
     await expect(column).toHaveText('On');
-    await expect.poll(async () => (await mailTo(DREW)).map((m) => m.subject).join('|'))
-      .toContain('IP address verification was resumed');
+    await expect.poll(() => subjectsTo(DREW)).toContain('IP address verification was resumed');
     await closeDialog(page);
   });
 
@@ -157,14 +124,9 @@ test('IP verification: the column follows the account setting; Pause, Resume, th
   });
 
   await test.step('Reset 2FA: a grey tick, an email, and activation again at the next login', async () => {
-    await userRow(page, DREW).click({ button: 'right' });
-    await page.getByRole('menu').getByRole('menuitem', { name: 'Reset 2FA' }).click();
-    const confirm = page.getByRole('alertdialog', { name: 'Reset 2FA for Drew Hale?' });
-    await confirm.getByRole('button', { name: 'Reset 2FA' }).click();
-    await expect(confirm).toHaveCount(0);
+    await chooseAndConfirm(page, DREW, 'Reset 2FA', 'Drew Hale');
     await expect(userRow(page, DREW).getByRole('img', { name: '2FA enabled, not yet activated' })).toBeVisible();
-    await expect.poll(async () => (await mailTo(DREW)).map((m) => m.subject).join('|'))
-      .toContain('Two-factor authentication was reset');
+    await expect.poll(() => subjectsTo(DREW)).toContain('Two-factor authentication was reset');
 
     const other = await browser.newContext();
     const drew = await other.newPage();
@@ -234,14 +196,9 @@ test('a colleague disables 2FA for a user stuck in activation, who then logs in 
 
   await logIn(page, ADMIN, PASSWORD);
   await openUserAccounts(page);
-  await userRow(page, CASEY).click({ button: 'right' });
-  await page.getByRole('menu').getByRole('menuitem', { name: 'Disable 2FA' }).click();
-  const confirm = page.getByRole('alertdialog', { name: 'Disable 2FA for Casey Brooks?' });
-  await confirm.getByRole('button', { name: 'Disable 2FA' }).click();
-  await expect(confirm).toHaveCount(0);
+  await chooseAndConfirm(page, CASEY, 'Disable 2FA', 'Casey Brooks');
   await expect(userRow(page, CASEY).getByRole('img', { name: '2FA off' })).toBeVisible();
-  await expect.poll(async () => (await mailTo(CASEY)).map((m) => m.subject).join('|'))
-    .toContain('Two-factor authentication was disabled');
+  await expect.poll(() => subjectsTo(CASEY)).toContain('Two-factor authentication was disabled');
 
   await logIn(casey, CASEY, PASSWORD);
   await expect(casey.getByTestId('user-name')).toHaveText('Casey Brooks');

@@ -1,16 +1,11 @@
 // The journeys' edges: keyboard and focus in the admin dialogs, a menu that stays in the window,
 // a modal confirmation, an ended session, and an audit log and settings that read in words.
 const { test, expect } = require('./fixtures');
-const { logIn, PASSWORD, keepScreenshot, expectAccessible, expectTabStaysInside } = require('./helpers');
+const {
+  logIn, PASSWORD, keepScreenshot, expectAccessible, expectTabStaysInside, openUserAccounts,
+} = require('./helpers');
 
 const ADMIN = 'admin@northwind.example';
-
-async function openUserAccounts(page) {
-  await page.getByRole('button', { name: 'User Accounts' }).click();
-  const dialog = page.getByRole('dialog', { name: 'User Accounts' });
-  await expect(dialog.getByTestId('user-row').first()).toBeVisible();
-  return dialog;
-}
 
 test('the admin dialogs keep the keyboard, the menu stays in the window, the confirmation is modal', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });

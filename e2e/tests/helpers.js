@@ -121,3 +121,49 @@ async function expectTabStaysInside(page, selector, presses = 12) {
 }
 
 module.exports.expectTabStaysInside = expectTabStaysInside;
+
+// User Accounts: a user's row, opening and closing the dialog, and an action that asks first.
+function userRow(page, email) {
+  return page.locator(`tr[data-email="${email}"]`);
+}
+
+async function openUserAccounts(page) {
+  await page.getByRole('button', { name: 'User Accounts' }).click();
+  const dialog = page.getByRole('dialog', { name: 'User Accounts' });
+  await expect(dialog.getByTestId('user-row').first()).toBeVisible();
+  return dialog;
+}
+
+async function closeDialog(page) {
+  await page.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+}
+
+// Right-clicks the row of `email`, chooses `action` and confirms it for `name`.
+async function chooseAndConfirm(page, email, action, name) {
+  await userRow(page, email).click({ button: 'right' });
+  await page.getByRole('menu').getByRole('menuitem', { name: action }).click();
+  const confirm = page.getByRole('alertdialog', { name: `${action} for ${name}?` });
+  await confirm.getByRole('button', { name: action }).click();
+  await expect(confirm).toHaveCount(0);
+}
+
+// The subjects of every email to `email`, for polling until one arrives.
+async function subjectsTo(email) {
+  return (await mailTo(email)).map((m) => m.subject).join('|');
+}
+
+// Runs the activation flow from its email step to the dashboard, where `name` is signed in.
+async function activate(page, email, name) {
+  await expect(page.getByRole('heading', { name: 'Turn on two-factor authentication' })).toBeVisible();
+  await page.getByLabel('Code from the email').fill(await latestEmailCode(email));
+  await page.getByRole('button', { name: 'Verify email' }).click();
+  const key = await page.getByTestId('manual-key').innerText();
+  await page.getByLabel('6-digit code from the app').fill(totp(key));
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.getByLabel('I have saved my recovery codes').check();
+  await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText(name);
+}
+
+Object.assign(module.exports, { userRow, openUserAccounts, closeDialog, chooseAndConfirm, subjectsTo, activate });
