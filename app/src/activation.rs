@@ -20,7 +20,7 @@ enum Step {
 
 #[component]
 pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = crate::nav().screen;
     let step = RwSignal::new(Step::Loading);
     let error = RwSignal::new(None::<String>);
 
@@ -68,7 +68,7 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
     view! {
         <section class="card wizard" aria-labelledby="activation-title">
             <h1 id="activation-title">"Turn on two-factor authentication"</h1>
-            <p class="muted">"Signed in as " <strong>{email.clone()}</strong></p>
+            <p class="muted">{if signed_in { "Signed in as " } else { "Logging in as " }} <strong>{email.clone()}</strong></p>
             {move || match step.get() {
                 Step::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Step::Email(view) => view! { <EmailStep view error on_verified=move || show_authenticator() /> }.into_any(),
@@ -81,6 +81,7 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             })}
             {move || (!finished.get()).then(|| view! {
+                <p class="muted small">"Stuck? Ask a colleague with access to User Accounts to disable 2FA for your login for now. If a colleague isn't able to help, then our customer support team will be able to help you out too."</p>
                 <button type="button" class="link" on:click=cancel>
                     {if signed_in { "Not now" } else { "Cancel and log out" }}
                 </button>
@@ -98,11 +99,19 @@ fn EmailStep(
     let code = RwSignal::new(String::new());
     let sent_note =
         RwSignal::new(view.code_sent.then(|| format!("We sent a 6-digit code to {}.", view.email)));
+    // One request at a time: a double click verifies once and sends one email.
+    let busy = RwSignal::new(false);
     let verify = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match call(api::enroll::VerifyEmailCode { code: code.get_untracked() }).await {
+            let result = call(api::enroll::VerifyEmailCode { code: code.get_untracked() }).await;
+            busy.set(false);
+            match result {
                 Ok(view) if view.email_verified => on_verified(),
                 Ok(_) => error.set(Some("That code did not verify. Try again.".into())),
                 Err(err) => error.set(Some(err.to_string())),
@@ -110,9 +119,15 @@ fn EmailStep(
         });
     };
     let resend = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match call(api::enroll::SendEmailCode {}).await {
+            let result = call(api::enroll::SendEmailCode {}).await;
+            busy.set(false);
+            match result {
                 Ok(view) => sent_note.set(Some(format!("We sent a new code to {}.", view.email))),
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -131,8 +146,8 @@ fn EmailStep(
                 prop:value=move || code.get()
                 on:input=move |ev| code.set(event_target_value(&ev)) />
             <div class="row">
-                <button class="primary" type="submit">"Verify email"</button>
-                <button type="button" on:click=resend>"Send a new code"</button>
+                <button class="primary" type="submit" disabled=move || busy.get()>"Verify email"</button>
+                <button type="button" on:click=resend disabled=move || busy.get()>"Send a new code"</button>
             </div>
         </form>
     }
@@ -165,7 +180,7 @@ fn AuthenticatorStep(
     };
     view! {
         <h2>"Step 2 of 2: Set up your authenticator app"</h2>
-        <p>"Scan this QR code with an authenticator app (such as Microsoft Authenticator, Google Authenticator or Authy)."</p>
+        <p>"Install an authenticator app on your smartphone if you have none yet: they are freely available in the app stores for iOS, Android, Windows Phone and any other mobile OS (for example Microsoft Authenticator, Google Authenticator or Authy). Then scan this QR code with it."</p>
         <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=setup.qr_svg.clone()></div>
         <p>"Can't scan it? Enter this key in the app instead:"</p>
         <p class="key-row">
@@ -184,7 +199,7 @@ fn AuthenticatorStep(
 
 #[component]
 fn RecoveryStep(me: Me, codes: Vec<String>) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = crate::nav().screen;
     let saved = RwSignal::new(false);
     let text = recovery_codes_text(&me.email, &codes);
     let href = text_download_href(&text);

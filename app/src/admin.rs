@@ -2,14 +2,16 @@
 //! The server decides what is allowed; the menu shows its answer, disabled items with the reason.
 
 use api::ApiError;
-use api::accounts::{AuditPage, MenuItem, PageCursor, Settings, SortBy, UserAction, UserPage, UserRow};
+use api::accounts::{
+    AUDIT_EVENTS, AuditPage, MenuItem, PageCursor, Settings, SortBy, UserAction, UserPage, UserRow,
+};
 use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::call::call;
-use crate::focus_first;
 use crate::logic::{date_input_value, format_time, parse_date};
+use crate::{focus_first, keep_tab_inside, popup_anchor};
 
 /// A step-up asked for by the server: what to ask for, and what was typed.
 #[derive(Clone, Copy)]
@@ -100,10 +102,13 @@ pub fn AdminDialog(view: AdminView, on_close: impl Fn() + Copy + Send + Sync + '
         if ev.key() == "Escape" {
             on_close();
         }
+        keep_tab_inside(&ev);
     };
+    // The dialog takes the keyboard at once, so Escape closes it and Tab stays inside.
+    focus_first("#admin-dialog .dialog-head button");
     view! {
         <div class="backdrop">
-            <div class="dialog wide-dialog" role="dialog" aria-modal="true" aria-labelledby="admin-title" on:keydown=on_key>
+            <div class="dialog wide-dialog" id="admin-dialog" role="dialog" aria-modal="true" aria-labelledby="admin-title" on:keydown=on_key>
                 <div class="dialog-head">
                     <h2 id="admin-title">{title}</h2>
                     <button type="button" aria-label="Close" on:click=move |_| on_close()>"✕"</button>
@@ -158,18 +163,31 @@ fn UserAccounts() -> impl IntoView {
         })
     };
     reload();
+    // Closing the confirmation, like the menu, gives the keyboard back to the user's row (so
+    // Escape then closes the dialog).
     let close_confirm = move || {
-        confirm.set(None);
+        if let Some((row, _)) = confirm.get_untracked() {
+            confirm.set(None);
+            focus_row(&row.email);
+        }
         confirm_error.set(None);
         step_up.reset();
     };
+    // One action at a time: a double click changes the user once.
+    let busy = RwSignal::new(false);
     let run = move |row: UserRow, action: UserAction| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         menu.set(None);
         error.set(None);
         confirm_error.set(None);
         spawn_local(async move {
             let id = row.id.clone();
-            match step_up.run(|| call(api::accounts::ActOnUser { user_id: id, action })).await {
+            let result = step_up.run(|| call(api::accounts::ActOnUser { user_id: id, action })).await;
+            busy.set(false);
+            match result {
                 // The confirmation now asks for a password or passcode.
                 Ok(None) => {}
                 Err(e)
@@ -204,7 +222,8 @@ fn UserAccounts() -> impl IntoView {
         if item.confirm {
             menu.set(None);
             confirm.set(Some((row, item.action)));
-            focus_first(".confirm button");
+            // The safe choice has the focus: Enter does not lower anyone's security by accident.
+            focus_first(".confirm button.safe");
         } else {
             run(row, item.action);
         }
@@ -236,10 +255,17 @@ fn UserAccounts() -> impl IntoView {
         menu.set(Some(open));
         focus_first(".context-menu [role=menuitem]:not(.disabled)");
     };
+    // Closing the menu gives the keyboard back to its row.
+    let close_menu = move || {
+        if let Some(open) = menu.get_untracked() {
+            menu.set(None);
+            focus_row(&open.row.email);
+        }
+    };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && (menu.get_untracked().is_some() || confirm.get_untracked().is_some()) {
             ev.stop_propagation();
-            menu.set(None);
+            close_menu();
             close_confirm();
         }
     };
@@ -262,8 +288,9 @@ fn UserAccounts() -> impl IntoView {
                     <th><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
-            <tbody>
-                {move || page.get().map(|p| p.rows.into_iter().map(|row| {
+            <tbody aria-busy=move || page.get().is_none().to_string()>
+                {move || page.get().is_none().then(|| view! { <tr><td colspan="7" class="muted">"Loading users…"</td></tr> })}
+                {move || page.get().map(|p| { let ip_on = p.info.ip_verification; p.rows.into_iter().map(move |row| {
                     let (r1, r2, r3) = (row.clone(), row.clone(), row.clone());
                     let open_at = move |x: i32, y: i32, r: UserRow| open_menu(OpenMenu { row: r, x, y });
                     view! {
@@ -272,14 +299,16 @@ fn UserAccounts() -> impl IntoView {
                             on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                                 if ev.key() == "ContextMenu" || (ev.shift_key() && ev.key() == "F10") {
                                     ev.prevent_default();
-                                    open_at(200, 200, r2.clone());
+                                    // At the row, as a right-click there would open it.
+                                    let at = event_target::<web_sys::Element>(&ev).get_bounding_client_rect();
+                                    open_at(at.left() as i32 + 40, at.bottom() as i32, r2.clone());
                                 }
                             }>
                             <td>{row.name.clone()}</td>
                             <td>{row.email.clone()}</td>
                             <td>{row.role.clone()}</td>
                             <td data-testid="two-factor">{tick(row.two_factor)}</td>
-                            <td>{if row.ip_verification_paused { "Paused" } else { "On" }}</td>
+                            <td data-testid="ip-verification">{ip_column(ip_on, row.ip_verification_paused)}</td>
                             <td>{row.last_login.map(format_time).unwrap_or_else(|| "Never".into())}</td>
                             <td>
                                 <button type="button" class="row-menu" aria-haspopup="menu"
@@ -288,7 +317,7 @@ fn UserAccounts() -> impl IntoView {
                             </td>
                         </tr>
                     }
-                }).collect_view())}
+                }).collect_view() })}
             </tbody>
         </table>
         {move || page.get().map(|p| {
@@ -307,6 +336,11 @@ fn UserAccounts() -> impl IntoView {
                 } else {
                     "Two-factor authentication is set per user."
                 }}</p>
+                <p>{if p.info.ip_verification {
+                    "IP address verification is on for the account."
+                } else {
+                    "IP address verification is off for the whole account (General Settings)."
+                }}</p>
                 <p>{format!(
                     "2FA active: {} · Enabled, not yet activated: {} · Off: {}",
                     p.info.active, p.info.enabled_not_activated, p.info.off
@@ -316,10 +350,12 @@ fn UserAccounts() -> impl IntoView {
         })}
         {move || menu.get().map(|open| {
             let row = open.row.clone();
+            let [left, right, top, bottom] = popup_anchor(open.x, open.y);
             view! {
                 <div class="menu-backdrop" on:click=move |_| menu.set(None)></div>
                 <ul class="context-menu" role="menu" aria-label=format!("Actions for {}", row.name)
-                    style:left=format!("{}px", open.x) style:top=format!("{}px", open.y)>
+                    style:left=left style:right=right style:top=top style:bottom=bottom
+                    on:keydown=move_in_menu>
                     {row.menu.clone().into_iter().map(|item| {
                         let (r, i) = (row.clone(), item.clone());
                         let disabled = item.unavailable_because.is_some();
@@ -344,16 +380,19 @@ fn UserAccounts() -> impl IntoView {
                 run(r.clone(), action);
             };
             view! {
-                <form class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" on:submit=submit>
+                <div class="backdrop confirm-backdrop">
+                <form class="dialog confirm" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title"
+                    on:submit=submit on:keydown=move |ev| keep_tab_inside(&ev)>
                     <h3 id="confirm-title">{format!("{} for {}?", action.label(), row.name)}</h3>
                     <p>"This lowers the security of their login. They will be told by email, and the change is written to the audit log."</p>
                     <StepUpField step_up />
                     {move || confirm_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <div class="row">
-                        <button type="submit" class="primary">{action.label()}</button>
-                        <button type="button" on:click=move |_| close_confirm()>"Cancel"</button>
+                        <button type="submit" class="primary" disabled=move || busy.get()>{action.label()}</button>
+                        <button type="button" class="safe" on:click=move |_| close_confirm()>"Cancel"</button>
                     </div>
                 </form>
+                </div>
             }
         })}
         </div>
@@ -370,9 +409,12 @@ fn GeneralSettings() -> impl IntoView {
     let step_up = StepUp::new();
     // The form appears once the current settings are in, so nothing typed is overwritten.
     let loaded = RwSignal::new(false);
+    // Account-wide 2FA as saved, to warn before it is switched on.
+    let saved_wide = RwSignal::new(false);
     let show = move |s: Settings| {
         loaded.set(true);
         account_wide.set(s.account_wide_2fa);
+        saved_wide.set(s.account_wide_2fa);
         date.set(s.remote_2fa_required_from.map(date_input_value).unwrap_or_default());
         ip_verification.set(s.ip_verification);
     };
@@ -382,8 +424,12 @@ fn GeneralSettings() -> impl IntoView {
             Err(e) => error.set(Some(e.to_string())),
         }
     });
+    let busy = RwSignal::new(false);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         error.set(None);
         status.set(None);
         let raw = date.get_untracked();
@@ -397,8 +443,11 @@ fn GeneralSettings() -> impl IntoView {
             remote_2fa_required_from: from,
             ip_verification: ip_verification.get_untracked(),
         };
+        busy.set(true);
         spawn_local(async move {
-            match step_up.run(|| call(api::accounts::SaveSettings { settings })).await {
+            let result = step_up.run(|| call(api::accounts::SaveSettings { settings })).await;
+            busy.set(false);
+            match result {
                 Ok(Some(s)) => {
                     show(s);
                     status.set(Some("Settings saved.".into()));
@@ -421,7 +470,10 @@ fn GeneralSettings() -> impl IntoView {
                             on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
                         " Two-factor authentication for every user (account-wide)"
                     </label>
-                    <label for="enforce-date">"2FA required for Take Control and Remote Background Management from"</label>
+                    {move || (account_wide.get() && !saved_wide.get()).then(|| view! {
+                        <p class="warning" role="note">"When you save, every user who has not activated 2FA is logged out and must set it up at their next login, you too if you have not."</p>
+                    })}
+                    <label for="enforce-date">"2FA required for Take Control and Remote Background Management from (00:00 UTC on that day)"</label>
                     <input id="enforce-date" type="date"
                         prop:value=move || date.get()
                         on:input=move |ev| date.set(event_target_value(&ev)) />
@@ -431,7 +483,7 @@ fn GeneralSettings() -> impl IntoView {
                         " IP address verification"
                     </label>
                     <StepUpField step_up />
-                    <div class="row"><button class="primary" type="submit">"Save settings"</button></div>
+                    <div class="row"><button class="primary" type="submit" disabled=move || busy.get()>"Save settings"</button></div>
                     {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
                 </form>
             }
@@ -442,27 +494,6 @@ fn GeneralSettings() -> impl IntoView {
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }
 }
-
-const EVENT_TYPES: &[&str] = &[
-    "login.success",
-    "login.failure",
-    "login.lockout",
-    "login.passcode_failure",
-    "login.recovery_code",
-    "2fa.activated",
-    "2fa.activate_now",
-    "2fa.enabled_by_admin",
-    "2fa.disabled_by_admin",
-    "2fa.reset_by_admin",
-    "ip_verification.paused",
-    "ip_verification.resumed",
-    "remote.deferred",
-    "remote.started",
-    "remote.refused",
-    "settings.changed",
-    "session.step_up",
-    "session.step_up_failure",
-];
 
 #[component]
 fn AuditLog() -> impl IntoView {
@@ -517,7 +548,7 @@ fn AuditLog() -> impl IntoView {
             <label>"Event "
                 <select on:change=move |ev| { action_filter.set(event_target_value(&ev)); load(false); }>
                     <option value="">"All events"</option>
-                    {EVENT_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                    {AUDIT_EVENTS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
                 </select>
             </label>
         </div>
@@ -527,7 +558,7 @@ fn AuditLog() -> impl IntoView {
             <tbody>
                 {move || rows.get().into_iter().map(|r| view! {
                     <tr data-testid="audit-row">
-                        <td>{format_time(r.at)}</td><td>{r.action}</td><td>{r.actor}</td>
+                        <td>{format_time(r.at)}</td><td title=r.action.clone() data-code=r.action>{r.label}</td><td>{r.actor}</td>
                         <td>{r.subject}</td><td>{r.client_ip}</td><td>{r.detail}</td>
                     </tr>
                 }).collect_view()}
@@ -536,5 +567,36 @@ fn AuditLog() -> impl IntoView {
         {move || has_older.get().then(|| view! {
             <button type="button" on:click=move |_| load(true)>"Show older events"</button>
         })}
+    }
+}
+
+/// The IP verification column: a user's pause counts only while the account verifies at all.
+fn ip_column(account_on: bool, paused: bool) -> &'static str {
+    match (account_on, paused) {
+        (false, _) => "Off (account)",
+        (true, true) => "Paused",
+        (true, false) => "On",
+    }
+}
+
+/// Gives the keyboard to the grid row of `email`, once the grid is rendered again.
+fn focus_row(email: &str) {
+    focus_first(&format!("tr[data-email=\"{email}\"]"));
+}
+
+/// Arrow keys, Home and End move through a menu's items, as in a desktop menu.
+fn move_in_menu(ev: leptos::ev::KeyboardEvent) {
+    let (items, at) = crate::focus_ring(&ev, "[role=menuitem]");
+    let last = items.len().saturating_sub(1);
+    let next = match (ev.key().as_str(), at) {
+        ("ArrowDown", Some(i)) => (i + 1).min(last),
+        ("ArrowUp", Some(i)) => i.saturating_sub(1),
+        ("ArrowDown", None) | ("Home", _) => 0,
+        ("ArrowUp", None) | ("End", _) => last,
+        _ => return,
+    };
+    ev.prevent_default();
+    if let Some(item) = items.get(next) {
+        let _ = item.focus();
     }
 }

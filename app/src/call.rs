@@ -19,8 +19,11 @@ where
     F::Output: DeserializeOwned,
 {
     let body = serde_json::to_string(&args).map_err(|_| ApiError::internal())?;
-    let answer = post_json(F::PATH, body).await?;
-    from_js(answer).map_err(|_| ApiError::internal())
+    let answer = post_json(F::PATH, body).await;
+    if let Err(ApiError::Unauthenticated { message }) = &answer {
+        crate::session_ended(message);
+    }
+    from_js(answer?).map_err(|_| ApiError::internal())
 }
 
 /// POSTs `body` as JSON to `path`; answers the JSON of a successful answer, already parsed by the

@@ -7,13 +7,12 @@ use leptos::task::spawn_local;
 use crate::Screen;
 use crate::admin::{AdminDialog, AdminView};
 use crate::call::call;
-use crate::logic::{recovery_codes_text, text_download_href};
+use crate::logic::{dashboard_2fa_text, recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
 
 #[component]
 pub fn Dashboard(me: Me) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
@@ -57,6 +56,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             {move || match remote.get() {
                 RemoteState::Session { device, session } => view! { <SessionPanel device session state=remote /> }.into_any(),
                 RemoteState::Prompt(pending) => view! { <Prompt pending state=remote error=remote_error /> }.into_any(),
+                RemoteState::Starting => "Starting…".into_any(),
                 RemoteState::Idle => ().into_any(),
             }}
             {move || remote_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -73,7 +73,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
 /// The user's own 2FA: set it up, or get new recovery codes.
 #[component]
 fn TwoFactorPanel(me: Me) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
+    let screen = crate::nav().screen;
     let new_codes = RwSignal::new(None::<Vec<String>>);
     let error = RwSignal::new(None::<String>);
     let email = me.email.clone();
@@ -107,7 +107,7 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     } else {
         let email = email.clone();
         view! {
-            <p>"Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management."</p>
+            <p data-testid="two-factor-advice">{dashboard_2fa_text(me.remote_2fa)}</p>
             <button type="button" class="primary"
                 on:click=move |_| screen.set(Screen::Activation { email: email.clone(), signed_in: true })>
                 "Set up two-factor authentication"

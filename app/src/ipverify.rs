@@ -46,8 +46,7 @@ fn poll(screen: RwSignal<Screen>, notice: RwSignal<Option<String>>, previous_ms:
 
 #[component]
 pub fn IpWaiting(email: String) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     let message = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     poll(screen, notice, None);

@@ -1,5 +1,7 @@
 //! The app's small rules, as plain functions tested without a browser.
 
+use api::auth::RemoteRequirement;
+
 /// The recovery codes as a text file the user keeps.
 pub fn recovery_codes_text(account_email: &str, codes: &[String]) -> String {
     let mut text = format!(
@@ -90,10 +92,26 @@ pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> Strin
     let mut text = String::from(
         "Soon you will be required to use Two-Factor Authentication (2FA) when logging into the Dashboard in order to use Take Control and Remote Background Management. Enable 2FA now or, if not convenient, defer it to another time that suits you better.",
     );
+    // `until` is the first moment 2FA is required: 00:00 UTC of that day.
     if let Some(until) = deferral_until {
-        text.push_str(&format!(" You can choose Activate Later until {}.", format_date(until)));
+        text.push_str(&format!(
+            " You can choose Activate Later until the end of {} (UTC).",
+            format_date(until - 1)
+        ));
     }
     text
+}
+
+/// What the dashboard says to a user without active 2FA about Take Control and RBM.
+pub fn dashboard_2fa_text(rule: RemoteRequirement) -> String {
+    match rule {
+        RemoteRequirement::Recommended => "Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management.".into(),
+        RemoteRequirement::RequiredFrom(from) => format!(
+            "Protect your login with two-factor authentication: it is required for Take Control and Remote Background Management from {} (00:00 UTC).",
+            format_date(from)
+        ),
+        RemoteRequirement::Required => "Two-factor authentication is now required for Take Control and Remote Background Management. Set it up to start these sessions.".into(),
+    }
 }
 
 /// How long the IP-verification waiting screen waits before asking again, after waiting
@@ -137,9 +155,21 @@ mod tests {
 
     #[test]
     fn the_prompt_says_how_long_deferral_remains() {
-        assert!(prompt_text(true, Some(1_798_416_000)).ends_with("Activate Later until 28 Dec 2026."));
+        // Required from 28 Dec 2026, 00:00 UTC: the last day to choose later is the 27th.
+        assert!(
+            prompt_text(true, Some(1_798_416_000))
+                .ends_with("Activate Later until the end of 27 Dec 2026 (UTC).")
+        );
         assert!(prompt_text(true, None).contains("defer it to another time that suits you better."));
         assert!(prompt_text(false, None).starts_with("Two-Factor Authentication (2FA) is now required"));
+    }
+
+    #[test]
+    fn the_dashboard_says_whether_2fa_is_required_yet() {
+        use RemoteRequirement::*;
+        assert!(dashboard_2fa_text(Recommended).contains("it will soon be required"));
+        assert!(dashboard_2fa_text(RequiredFrom(1_798_416_000)).ends_with("from 28 Dec 2026 (00:00 UTC)."));
+        assert!(dashboard_2fa_text(Required).starts_with("Two-factor authentication is now required"));
     }
 
     #[test]

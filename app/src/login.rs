@@ -1,13 +1,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::Screen;
 use crate::call::call;
 
 #[component]
 pub fn Login() -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -26,7 +24,11 @@ pub fn Login() -> impl IntoView {
                     .await;
             busy.set(false);
             match result {
-                Ok(outcome) => screen.set(crate::ipverify::screen_for(outcome)),
+                Ok(outcome) => {
+                    // What the notice said (log in again, locked, the link expired) is over.
+                    notice.set(None);
+                    screen.set(crate::ipverify::screen_for(outcome));
+                }
                 Err(err) => {
                     password.set(String::new());
                     error.set(Some(err.to_string()));

@@ -7,8 +7,7 @@ use crate::call::call;
 /// The second login step for users with active 2FA.
 #[component]
 pub fn Passcode() -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

@@ -21,8 +21,13 @@ pub struct PendingStart {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RemoteState {
     Idle,
+    /// Waiting for the server's answer: further clicks start nothing.
+    Starting,
     Prompt(PendingStart),
-    Session { device: DeviceView, session: StartedSession },
+    Session {
+        device: DeviceView,
+        session: StartedSession,
+    },
 }
 
 /// Asks the server to start a session; it decides whether the prompt comes first.
@@ -33,6 +38,10 @@ pub fn request_start(
     kind: RemoteKind,
     defer: bool,
 ) {
+    if state.get_untracked() == RemoteState::Starting {
+        return;
+    }
+    state.set(RemoteState::Starting);
     error.set(None);
     spawn_local(async move {
         match call(api::remote::StartSession { device_id: device.id.clone(), kind, defer }).await {
@@ -53,18 +62,24 @@ pub fn Prompt(
     state: RwSignal<RemoteState>,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let screen = expect_context::<RwSignal<Screen>>();
-    let notice = expect_context::<RwSignal<Option<String>>>();
+    let crate::Nav { screen, notice } = crate::nav();
     // "Activate Now" takes keyboard focus once the prompt is shown.
     focus_first("[aria-labelledby=prompt-title] button.primary");
     let allowed = pending.deferral_allowed;
-    let later_pending = pending.clone();
-    let later = move || {
-        let p = later_pending.clone();
-        request_start(state, error, p.device, p.kind, true);
+    // One choice at a time: a double click starts one session, or one logout.
+    let busy = RwSignal::new(false);
+    let (device, kind) = (pending.device.clone(), pending.kind);
+    let later = move |_| {
+        if !busy.get_untracked() {
+            busy.set(true);
+            request_start(state, error, device.clone(), kind, true);
+        }
     };
-    let later_click = later.clone();
     let now = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         spawn_local(async move {
             match call(api::remote::ActivateNow {}).await {
                 Ok(()) => {
@@ -73,17 +88,21 @@ pub fn Prompt(
                     ));
                     screen.set(Screen::Login);
                 }
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => {
+                    busy.set(false);
+                    error.set(Some(err.to_string()));
+                }
             }
         });
     };
-    let close = move || state.set(RemoteState::Idle);
+    // Cancel, the neutral choice: no session and nothing changes. Escape means the same.
+    let close = move |_| state.set(RemoteState::Idle);
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             ev.prevent_default();
-            // Escape means "later" only where later is allowed; otherwise it just closes.
-            if allowed { later() } else { close() }
+            state.set(RemoteState::Idle);
         }
+        crate::keep_tab_inside(&ev);
     };
     view! {
         <div class="backdrop">
@@ -92,13 +111,13 @@ pub fn Prompt(
                 <h2 id="prompt-title">"Enable Two-Factor Authentication"</h2>
                 <p class="muted">{format!("{} on {}", pending.kind.label(), pending.device.name)}</p>
                 <p id="prompt-text">{prompt_text(pending.deferral_allowed, pending.deferral_until)}</p>
+                <p class="warning" role="note">"Important! To activate 2FA, you need to be logging into the Dashboard with a valid email address, and you need your smartphone to install an ‘authenticator’ app. Activate Now logs you out so that you can set it up."</p>
                 <div class="row">
-                    <button class="primary" type="button" on:click=now>"Activate Now"</button>
-                    {if allowed {
-                        view! { <button type="button" on:click=move |_| later_click()>"Activate Later"</button> }.into_any()
-                    } else {
-                        view! { <button type="button" on:click=move |_| close()>"Cancel"</button> }.into_any()
-                    }}
+                    <button class="primary" type="button" on:click=now disabled=move || busy.get()>"Activate Now"</button>
+                    {allowed.then(|| view! {
+                        <button type="button" on:click=later disabled=move || busy.get()>"Activate Later"</button>
+                    })}
+                    <button type="button" on:click=close>"Cancel"</button>
                 </div>
             </div>
         </div>

@@ -61,30 +61,36 @@ async function logOut(page, button = 'Log out') {
 
 module.exports = { totp, mailTo, latestEmailCode, logIn, logOut, PASSWORD: 'Demo-Passw0rd!' };
 
-// The audit events about `email` (newest first), read through devkit from the local table.
-function auditOf(email) {
+// Runs a devkit command against the local table and answers what it printed.
+function devkit(...args) {
   const { execFileSync } = require('child_process');
   const path = require('path');
   const target = process.env.CARGO_TARGET_DIR || path.join(__dirname, '..', '..', 'target');
-  const out = execFileSync(path.join(target, 'debug', 'devkit'), ['audit', email], { env: process.env });
-  return out.toString().split('\n').filter(Boolean).map((line) => {
+  return execFileSync(path.join(target, 'debug', 'devkit'), args, { env: process.env }).toString();
+}
+
+// The audit events about `email` (newest first), read through devkit from the local table.
+function auditOf(email) {
+  return devkit('audit', email).split('\n').filter(Boolean).map((line) => {
     const [action, detail] = line.split('\t');
     return { action, detail };
   });
 }
 
-module.exports.auditOf = auditOf;
-
 // Makes the sessions of `email` look as if they last proved who they are long ago, so the next
 // action that lowers security asks for a step-up.
 function ageSessions(email) {
-  const { execFileSync } = require('child_process');
-  const path = require('path');
-  const target = process.env.CARGO_TARGET_DIR || path.join(__dirname, '..', '..', 'target');
-  execFileSync(path.join(target, 'debug', 'devkit'), ['age-sessions', email], { env: process.env });
+  devkit('age-sessions', email);
 }
 
+// Makes the last activation email to `email` look a minute old, past the resend cool-down.
+function ageEmailCode(email) {
+  expect(devkit('age-email-code', email).trim()).toBe('code aged');
+}
+
+module.exports.auditOf = auditOf;
 module.exports.ageSessions = ageSessions;
+module.exports.ageEmailCode = ageEmailCode;
 
 // Keeps a screenshot of the current screen under e2e/artifacts/screenshots/<name>.png.
 async function keepScreenshot(page, name) {
@@ -104,3 +110,60 @@ async function expectAccessible(page, screen) {
 
 module.exports.keepScreenshot = keepScreenshot;
 module.exports.expectAccessible = expectAccessible;
+
+// Presses Tab (and now and then Shift+Tab) `presses` times: focus never leaves `selector`.
+async function expectTabStaysInside(page, selector, presses = 12) {
+  for (let i = 0; i < presses; i++) {
+    await page.keyboard.press(i % 5 === 4 ? 'Shift+Tab' : 'Tab');
+    const inside = await page.evaluate((s) => document.activeElement?.closest(s) != null, selector);
+    expect(inside, `focus inside ${selector} after ${i + 1} presses`).toBe(true);
+  }
+}
+
+module.exports.expectTabStaysInside = expectTabStaysInside;
+
+// User Accounts: a user's row, opening and closing the dialog, and an action that asks first.
+function userRow(page, email) {
+  return page.locator(`tr[data-email="${email}"]`);
+}
+
+async function openUserAccounts(page) {
+  await page.getByRole('button', { name: 'User Accounts' }).click();
+  const dialog = page.getByRole('dialog', { name: 'User Accounts' });
+  await expect(dialog.getByTestId('user-row').first()).toBeVisible();
+  return dialog;
+}
+
+async function closeDialog(page) {
+  await page.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+}
+
+// Right-clicks the row of `email`, chooses `action` and confirms it for `name`.
+async function chooseAndConfirm(page, email, action, name) {
+  await userRow(page, email).click({ button: 'right' });
+  await page.getByRole('menu').getByRole('menuitem', { name: action }).click();
+  const confirm = page.getByRole('alertdialog', { name: `${action} for ${name}?` });
+  await confirm.getByRole('button', { name: action }).click();
+  await expect(confirm).toHaveCount(0);
+}
+
+// The subjects of every email to `email`, for polling until one arrives.
+async function subjectsTo(email) {
+  return (await mailTo(email)).map((m) => m.subject).join('|');
+}
+
+// Runs the activation flow from its email step to the dashboard, where `name` is signed in.
+async function activate(page, email, name) {
+  await expect(page.getByRole('heading', { name: 'Turn on two-factor authentication' })).toBeVisible();
+  await page.getByLabel('Code from the email').fill(await latestEmailCode(email));
+  await page.getByRole('button', { name: 'Verify email' }).click();
+  const key = await page.getByTestId('manual-key').innerText();
+  await page.getByLabel('6-digit code from the app').fill(totp(key));
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.getByLabel('I have saved my recovery codes').check();
+  await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText(name);
+}
+
+Object.assign(module.exports, { userRow, openUserAccounts, closeDialog, chooseAndConfirm, subjectsTo, activate });

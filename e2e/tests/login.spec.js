@@ -1,6 +1,5 @@
 const { test, expect } = require('./fixtures');
-
-const { logOut, PASSWORD } = require('./helpers');
+const { logOut, PASSWORD, keepScreenshot, expectAccessible } = require('./helpers');
 
 async function logIn(page, email, password) {
   await page.goto('/');
@@ -10,6 +9,10 @@ async function logIn(page, email, password) {
 }
 
 test('a technician logs in and sees the dashboard with the devices', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+  await expectAccessible(page, 'login');
+  await keepScreenshot(page, 'login');
   await logIn(page, 'tech@northwind.example', PASSWORD);
   await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
   await expect(page.getByTestId('user-role')).toContainText('Technician');

@@ -1,11 +1,13 @@
 const { test, expect } = require('./fixtures');
-const { totp, latestEmailCode, logIn, auditOf, PASSWORD } = require('./helpers');
+const {
+  logIn, auditOf, PASSWORD, keepScreenshot, expectAccessible, expectTabStaysInside, activate,
+} = require('./helpers');
 
 function firstDevice(page) {
   return page.getByTestId('device-row').first();
 }
 
-test('Activate Later twice: the prompt comes both times and both sessions start', async ({ page }) => {
+test('the prompt says what activation needs; Activate Later starts one session, Cancel and Escape none', async ({ page }) => {
   const email = 'tech@northwind.example';
   await logIn(page, email, PASSWORD);
   await expect(page.getByTestId('user-name')).toHaveText('Taylor Reed');
@@ -14,21 +16,41 @@ test('Activate Later twice: the prompt comes both times and both sessions start'
   const dialog = page.getByRole('dialog', { name: 'Enable Two-Factor Authentication' });
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText('Take Control and Remote Background Management');
-  await expect(dialog).toContainText(/You can choose Activate Later until \d{1,2} \w{3} \d{4}\./);
+  // Required from 00:00 UTC on a date: the last day to choose later is the day before, in UTC.
+  await expect(dialog).toContainText(/You can choose Activate Later until the end of \d{1,2} \w{3} \d{4} \(UTC\)\./);
+  await expect(dialog.getByRole('note')).toContainText(
+    'Important! To activate 2FA, you need to be logging into the Dashboard with a valid email address, and you need your smartphone to install an ‘authenticator’ app.',
+  );
   await expect(dialog.getByRole('button', { name: 'Activate Now' })).toBeFocused();
-  await dialog.getByRole('button', { name: 'Activate Later' }).click();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await expectAccessible(page, 'the prompt');
+  await keepScreenshot(page, 'prompt');
+  await expectTabStaysInside(page, '[role=dialog]');
+
+  // Escape and Cancel close it without a session.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole('status', { name: 'Remote session' })).toHaveCount(0);
+
+  // A double click on Activate Later starts one session.
+  await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
+  await dialog.getByRole('button', { name: 'Activate Later' }).dblclick();
   await expect(dialog).toHaveCount(0);
   await expect(page.getByRole('status', { name: 'Remote session' })).toContainText('Take Control session');
   await expect(page.getByTestId('session-device')).toContainText('ACCT-LAPTOP-07');
 
-  // The prompt comes back on the next start; Escape means "later" here.
-  await firstDevice(page).getByRole('button', { name: 'Remote Background Management' }).click();
-  await expect(dialog).toBeVisible();
-  await page.keyboard.press('Escape');
+  // The prompt comes back on the next start.
+  await firstDevice(page).getByRole('button', { name: 'Remote Background Management' }).dblclick();
+  await dialog.getByRole('button', { name: 'Activate Later' }).click();
   await expect(page.getByTestId('session-kind')).toHaveText('Remote Background Management');
 
-  const deferrals = auditOf(email).filter((e) => e.action === 'remote.deferred');
+  const events = auditOf(email);
+  const deferrals = events.filter((e) => e.action === 'remote.deferred');
   expect(deferrals).toHaveLength(2);
+  expect(events.filter((e) => e.action === 'remote.started')).toHaveLength(2);
   expect(deferrals.map((e) => e.detail).join(' ')).toContain('Take Control');
   expect(deferrals.map((e) => e.detail).join(' ')).toContain('Remote Background Management');
 });
@@ -45,14 +67,9 @@ test('Activate Now leads through activation back to a session with no prompt', a
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByLabel('Code from the email').fill(await latestEmailCode(email));
-  await page.getByRole('button', { name: 'Verify email' }).click();
-  const key = await page.getByTestId('manual-key').innerText();
-  await page.getByLabel('6-digit code from the app').fill(totp(key));
-  await page.getByRole('button', { name: 'Activate' }).click();
-  await page.getByLabel('I have saved my recovery codes').check();
-  await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
-  await expect(page.getByTestId('user-name')).toHaveText('Jordan Lee');
+  await activate(page, email, 'Jordan Lee');
+  // The "log in again" notice belonged to the login; it is gone.
+  await expect(page.getByText('Log in again to set up two-factor authentication')).toHaveCount(0);
 
   await firstDevice(page).getByRole('button', { name: 'Take Control' }).click();
   await expect(page.getByTestId('session-kind')).toHaveText('Take Control');

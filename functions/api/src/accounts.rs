@@ -63,6 +63,8 @@ pub struct UserRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Info {
     pub account_wide: bool,
+    /// General Settings: IP address verification for the whole account.
+    pub ip_verification: bool,
     pub active: usize,
     pub enabled_not_activated: usize,
     pub off: usize,

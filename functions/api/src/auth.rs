@@ -24,6 +24,17 @@ pub struct Me {
     pub two_factor: TwoFactorStatus,
     /// May open User Accounts, General Settings and the audit log.
     pub is_administrator: bool,
+    /// Whether 2FA is required for Take Control and RBM (shown to users without active 2FA).
+    pub remote_2fa: RemoteRequirement,
+}
+
+/// 2FA for Take Control and RBM, as the account's General Settings make it today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RemoteRequirement {
+    Recommended,
+    /// From this Unix time (00:00 UTC of the chosen day).
+    RequiredFrom(i64),
+    Required,
 }
 
 /// What the password step leads to.

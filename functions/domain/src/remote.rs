@@ -59,7 +59,26 @@ pub enum Decision {
     ActivationRequired,
 }
 
+/// What the dashboard tells a user without active 2FA about Take Control and RBM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// No enforcement date: 2FA is recommended.
+    Recommended,
+    /// Required from this time (00:00 UTC of the day General Settings chose).
+    RequiredFrom(UnixTime),
+    /// Required now: the date has passed, or account-wide 2FA is on.
+    Required,
+}
+
 impl RemotePolicy {
+    pub fn requirement(&self, now: UnixTime) -> Requirement {
+        match self.required_from {
+            _ if self.enforced(now) => Requirement::Required,
+            Some(from) => Requirement::RequiredFrom(from),
+            None => Requirement::Recommended,
+        }
+    }
+
     fn enforced(&self, now: UnixTime) -> bool {
         self.account_wide_2fa || self.required_from.is_some_and(|from| now >= from)
     }
@@ -88,6 +107,16 @@ mod tests {
 
     fn policy(account_wide_2fa: bool, required_from: Option<UnixTime>) -> RemotePolicy {
         RemotePolicy { account_wide_2fa, required_from }
+    }
+
+    #[test]
+    fn requirement_follows_the_date_and_the_account_wide_switch() {
+        assert_eq!(policy(false, None).requirement(NOW), Requirement::Recommended);
+        assert_eq!(policy(false, Some(BEFORE)).requirement(NOW), Requirement::RequiredFrom(BEFORE));
+        assert_eq!(policy(false, Some(NOW)).requirement(NOW), Requirement::Required);
+        assert_eq!(policy(false, Some(PAST)).requirement(NOW), Requirement::Required);
+        assert_eq!(policy(true, None).requirement(NOW), Requirement::Required);
+        assert_eq!(policy(true, Some(BEFORE)).requirement(NOW), Requirement::Required);
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use lockout::{CounterKey, Settle};
 pub use remote::{RemoteSession, StartError};
 pub use rotation::SealedSecret;
 pub use sessions::{Session, SessionHint, SpentPasscode};
-pub use twofactor::{Activation, Binding, Enrollment, FinishLogin};
+pub use twofactor::{Activation, Binding, Enrollment, FinishLogin, enroll_key};
 pub use users::{Account, NewUser, User, UserListing};
 
 /// Attribute names shared with `infra/template.yaml` (checked by the infra tests).

@@ -78,7 +78,8 @@ pub struct Enrollment {
     pub codes_sent: u32,
 }
 
-fn enroll_key(user: &User) -> Item {
+/// The key of `user`'s enrollment item (the activation in progress).
+pub fn enroll_key(user: &User) -> Item {
     Item::from([
         (PK.to_owned(), s(account_pk(&user.account_id))),
         (SK.to_owned(), s(format!("ENROLL#{}", user.id))),

@@ -61,6 +61,12 @@ async fn main() {
             Some(email) => seed::age_sessions(&store, &email).await.map(|n| println!("{n} sessions aged")),
             None => Err("usage: devkit age-sessions EMAIL".into()),
         },
+        Some("age-email-code") => match std::env::args().nth(2) {
+            Some(email) => seed::age_email_code(&store, &email).await.map(|aged| {
+                println!("{}", if aged { "code aged" } else { "no code sent" })
+            }),
+            None => Err("usage: devkit age-email-code EMAIL".into()),
+        },
         Some("logins") => {
             for user in seed::DEMO_USERS {
                 let state = label(user.two_factor);
@@ -83,7 +89,7 @@ async fn main() {
             Ok(())
         }
         _ => {
-            Err("usage: devkit create-table | seed | logins | totp | audit EMAIL | age-sessions EMAIL | index-users".into())
+            Err("usage: devkit create-table | seed | logins | totp | audit EMAIL | age-sessions EMAIL | age-email-code EMAIL | index-users".into())
         }
     };
     if let Err(e) = result {

@@ -48,6 +48,9 @@ pub const DEMO_USERS: &[DemoUser] = &[
     demo(NORTHWIND, "riley@northwind.example", "Riley Chen", Role::Technician, Status::Off),
     demo(NORTHWIND, "kim@northwind.example", "Kim Ortiz", Role::Technician, Status::Active),
     demo(NORTHWIND, "quinn@northwind.example", "Quinn Walsh", Role::Technician, Status::Active),
+    demo(NORTHWIND, "avery@northwind.example", "Avery Fox", Role::Technician, Status::Off),
+    demo(NORTHWIND, "drew@northwind.example", "Drew Hale", Role::Technician, Status::Active),
+    demo(NORTHWIND, "morgan@northwind.example", "Morgan Blake", Role::Technician, Status::Off),
     demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
 ];
 
@@ -216,5 +219,32 @@ mod tests {
             assert!(recovery::looks_like_recovery_code(code), "{code}");
         }
         assert_eq!(demo_code_now().len(), 6);
+    }
+}
+
+/// Makes the last activation email to `email` look sent a minute and a second ago, past the
+/// resend cool-down and still valid (for the browser journeys). Returns whether there was one.
+pub async fn age_email_code(store: &Store, email: &str) -> Result<bool, Error> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
+    let aged = store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(store::enroll_key(&user)))
+        .condition_expression("attribute_exists(sent_at)")
+        .update_expression("SET sent_at = sent_at - :age")
+        .expression_attribute_values(
+            ":age",
+            AttributeValue::N((domain::email_code::RESEND_COOLDOWN_SECONDS + 1).to_string()),
+        )
+        .send()
+        .await;
+    match aged {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }

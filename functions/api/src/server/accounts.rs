@@ -188,6 +188,7 @@ pub async fn list_users(
         total,
         info: Info {
             account_wide: account.two_factor_required,
+            ip_verification: account.ip_verification,
             active: counts.active,
             enabled_not_activated: counts.enabled_not_activated,
             off: counts.off,

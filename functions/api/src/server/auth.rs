@@ -18,7 +18,7 @@ use super::request::{self, ctx, store_failure};
 use super::shared::{me_from, status_of};
 use super::{Ctx, audit, now};
 use crate::ApiError;
-use crate::auth::{LoginOutcome, Me, PasscodeAccepted, TwoFactorStatus};
+use crate::auth::{LoginOutcome, Me, PasscodeAccepted, RemoteRequirement, TwoFactorStatus};
 
 const WRONG_CREDENTIALS: &str = "The email address or password is incorrect.";
 /// Failed logins with an email that has no account are kept this long (for looking into abuse),
@@ -181,7 +181,7 @@ async fn next_step(
             request::set_device_cookie(ctx.config.totp_keys()?, &user.id);
             request::clear_login_cookie();
             tracing::info!(user = %user.id, %ip, "login succeeded");
-            Ok(LoginOutcome::SignedIn(me_from(user, account)))
+            Ok(LoginOutcome::SignedIn(me_from(user, account, now)))
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
@@ -479,6 +479,8 @@ fn me_from_challenge(c: &Challenge) -> Me {
         account_name: c.display.account_name.clone(),
         two_factor: TwoFactorStatus::Active,
         is_administrator: Role::from_code(&c.display.role_code).is_some_and(Role::can_manage_users),
+        // Shown only to users without active 2FA, which this one has.
+        remote_2fa: RemoteRequirement::Recommended,
     }
 }
 
@@ -664,7 +666,7 @@ async fn second_factor_failed(
 pub async fn me() -> Result<Option<Me>, ApiError> {
     let ctx = ctx();
     match request::require_signed_in(&ctx).await {
-        Ok(signed_in) => Ok(Some(me_from(&signed_in.user, signed_in.account.as_ref()))),
+        Ok(signed_in) => Ok(Some(me_from(&signed_in.user, signed_in.account.as_ref(), now()))),
         Err(ApiError::Unauthenticated { .. }) => Ok(None),
         Err(other) => Err(other),
     }

@@ -300,7 +300,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     }
     let mut user = user.clone();
     user.two_factor.activated_at = Some(now);
-    Ok(Activated { me: me_from(&user, enroller.account()), recovery_codes: codes })
+    Ok(Activated { me: me_from(&user, enroller.account(), now), recovery_codes: codes })
 }
 
 /// A new set of recovery codes, for a current passcode from the authenticator app (a stolen

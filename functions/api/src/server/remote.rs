@@ -2,11 +2,11 @@
 //! (which says it was a 2FA login) and one transaction (device check, record, audit).
 
 use domain::UnixTime;
-use domain::remote::{Decision, RemotePolicy, SessionKind};
+use domain::remote::{Decision, SessionKind};
 use store::{AuditEvent, RemoteSession, StartError};
 
 use super::request::{self, ctx, require_signed_in, require_user, store_failure, stored_session};
-use super::shared::status_of;
+use super::shared::{remote_policy, status_of};
 use super::{audit, now};
 use crate::ApiError;
 use crate::remote::{DeviceView, RemoteKind, RemoteStart, StartedSession};
@@ -43,11 +43,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
     } else {
         let request::SignedIn { user, account, .. } =
             request::check_session(&ctx, token_hash.clone(), session.clone()).await?;
-        let policy = RemotePolicy {
-            account_wide_2fa: account.as_ref().is_some_and(|a| a.two_factor_required),
-            required_from: account.as_ref().and_then(|a| a.remote_2fa_required_from),
-        };
-        policy.decide(status_of(&user, account.as_ref()), now, defer)
+        remote_policy(account.as_ref()).decide(status_of(&user, account.as_ref()), now, defer)
     };
     let kind_label = domain_kind(kind).label();
     // `{device}`: the audit log names the device as the dashboard does when it is read.

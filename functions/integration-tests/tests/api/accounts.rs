@@ -438,3 +438,28 @@ async fn users_stored_before_the_grid_index_are_listed_once_indexed() {
     assert_eq!(page["info"]["off"], 3);
     assert_eq!(page["total"], 3);
 }
+
+#[tokio::test]
+async fn the_dashboard_and_the_info_section_follow_general_settings() {
+    let app = spawn_app().await;
+    log_in_admin(&app).await;
+    let save = |from: Value, ip_verification: bool| {
+        let settings = json!({ "settings": {
+            "account_wide_2fa": false, "remote_2fa_required_from": from, "ip_verification": ip_verification,
+        } });
+        async { assert_eq!(app.call("accounts/save-settings", settings).await.status, 200) }
+    };
+
+    // 00:00 UTC on a day in 2030.
+    save(json!(1_899_936_000), true).await;
+    assert_eq!(app.me().await.body["remote_2fa"], json!({ "RequiredFrom": 1_899_936_000 }));
+    assert_eq!(users(&app).await["info"]["ip_verification"], true);
+
+    // 00:00 UTC on a day in the past: required now.
+    save(json!(1_699_920_000), false).await;
+    assert_eq!(app.me().await.body["remote_2fa"], "Required");
+    assert_eq!(users(&app).await["info"]["ip_verification"], false);
+
+    save(Value::Null, true).await;
+    assert_eq!(app.me().await.body["remote_2fa"], "Recommended");
+}
