@@ -16,7 +16,8 @@ pub fn recovery_codes_text(account_email: &str, codes: &[String]) -> String {
     text
 }
 
-/// A `data:` URL so the codes download without any script.
+/// A `data:` URL so the codes download without any script. Written out: the `percent-encoding`
+/// crate added 0.7 KB to the gzipped download for these few lines.
 pub fn text_download_href(text: &str) -> String {
     let mut href = String::from("data:text/plain;charset=utf-8,");
     for b in text.bytes() {

@@ -1,25 +1,24 @@
 //! TOTP (RFC 6238): HMAC-SHA-1, 6 digits, 30-second steps, one step of clock drift either way.
+//! `totp-rs` computes the codes, generates the secrets and writes the otpauth URL.
 //!
-//! Replay rule: the store keeps the last accepted step per user; a code is accepted only for a
-//! step strictly later than it, so a code can never be used twice, nor an older one after a newer.
+//! Replay rule: [`TotpSecret::verify`] answers the time step a code matched; the store keeps the
+//! last accepted step per user and writes a new one only if it is strictly later (a conditional
+//! write), so a code can never be used twice, nor an older one after a newer.
 
 use std::fmt;
 
-use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha1::Sha1;
+use data_encoding::BASE32_NOPAD;
 use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::UnixTime;
 
 pub const STEP_SECONDS: i64 = 30;
-pub const DIGITS: u32 = 6;
+pub const DIGITS: usize = 6;
 /// Steps accepted either side of now: phones' clocks drift.
 pub const DRIFT_STEPS: i64 = 1;
-/// 160 bits, as RFC 4226 recommends.
-pub const SECRET_BYTES: usize = 20;
 
-/// A TOTP shared secret. Never printed: `Debug` is redacted.
+/// A TOTP shared secret of 160 bits, as RFC 4226 recommends. Never printed: `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TotpSecret(Vec<u8>);
 
@@ -43,9 +42,10 @@ pub enum TotpError {
 
 impl TotpSecret {
     pub fn generate() -> Self {
-        let mut bytes = vec![0u8; SECRET_BYTES];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        TotpSecret(bytes)
+        match Secret::generate_secret() {
+            Secret::Raw(bytes) => TotpSecret(bytes),
+            Secret::Encoded(_) => unreachable!("totp-rs generates raw secrets"),
+        }
     }
 
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
@@ -58,26 +58,14 @@ impl TotpSecret {
 
     /// Reads a base32 key as typed (spaces, case and padding do not matter).
     pub fn from_base32(key: &str) -> Option<Self> {
-        let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
-        for c in key.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-            let value = match c.to_ascii_uppercase() {
-                c @ 'A'..='Z' => c as u32 - 'A' as u32,
-                c @ '2'..='7' => c as u32 - '2' as u32 + 26,
-                _ => return None,
-            };
-            buffer = (buffer << 5) | value;
-            bits += 5;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((buffer >> bits) as u8);
-            }
-        }
-        (!out.is_empty()).then_some(TotpSecret(out))
+        let key: String =
+            key.chars().filter(|c| !c.is_whitespace() && *c != '=').map(|c| c.to_ascii_uppercase()).collect();
+        BASE32_NOPAD.decode(key.as_bytes()).ok().filter(|b| !b.is_empty()).map(TotpSecret)
     }
 
     /// RFC 4648 base32 without padding: what authenticator apps take.
     pub fn to_base32(&self) -> String {
-        base32(&self.0)
+        BASE32_NOPAD.encode(&self.0)
     }
 
     /// The manual-entry key in groups of four, for reading aloud or typing.
@@ -90,84 +78,54 @@ impl TotpSecret {
             .join(" ")
     }
 
-    /// `otpauth://totp/Issuer:account?secret=...&issuer=Issuer&...`
+    /// `otpauth://totp/Issuer:account?secret=...&issuer=Issuer` (SHA-1, 6 digits and 30 s are the
+    /// URL's defaults, so it leaves them out).
     pub fn otpauth_uri(&self, issuer: &str, account: &str) -> String {
-        let issuer_enc = percent_encode(issuer);
-        format!(
-            "otpauth://totp/{issuer_enc}:{}?secret={}&issuer={issuer_enc}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
-            percent_encode(account),
-            self.to_base32()
-        )
+        self.totp(DIGITS, Some(issuer), account).get_url()
     }
 
-    /// The code for one time step (RFC 4226 dynamic truncation).
-    pub fn code_at_step(&self, step: i64, digits: u32) -> String {
-        let mut mac = Hmac::<Sha1>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(&step.to_be_bytes());
-        let hash = mac.finalize().into_bytes();
-        let offset = (hash[19] & 0x0f) as usize;
-        let binary =
-            u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
-        let code = binary % 10u32.pow(digits);
-        format!("{code:0width$}", width = digits as usize)
+    /// The `digits`-digit code for one time step.
+    pub fn code_at_step(&self, step: i64, digits: usize) -> String {
+        self.totp(digits, None, "").generate(step.max(0) as u64 * STEP_SECONDS as u64)
     }
 
-    /// Checks `code` at `now`. Returns the step it matched, which must then be stored as the last
-    /// used step (conditionally: only if still later than the stored one).
-    pub fn verify(&self, code: &str, now: UnixTime, last_used_step: Option<i64>) -> Result<i64, TotpError> {
+    /// Checks `code` at `now` and answers the step it matched, which the store then accepts only
+    /// if it is later than the last one used (the replay rule).
+    pub fn verify(&self, code: &str, now: UnixTime) -> Result<i64, TotpError> {
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
+        if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(TotpError::Malformed);
         }
         let current = step_of(now);
         let mut matched = None;
-        // Check every candidate step, so the time taken does not depend on which one matched.
+        // Every candidate step is checked (unlike `TOTP::check`, which also does not say which
+        // step matched), so the time taken does not depend on which one matched.
         for step in current - DRIFT_STEPS..=current + DRIFT_STEPS {
             let ok: bool = self.code_at_step(step, DIGITS).as_bytes().ct_eq(code.as_bytes()).into();
             if ok && matched.is_none() {
                 matched = Some(step);
             }
         }
-        let step = matched.ok_or(TotpError::Wrong)?;
-        match last_used_step {
-            Some(last) if step <= last => Err(TotpError::Replayed),
-            _ => Ok(step),
-        }
+        matched.ok_or(TotpError::Wrong)
+    }
+
+    /// Our parameters for totp-rs. Unchecked: it would refuse RFC 6238's own 8-digit test key
+    /// (shorter than 128 bits) and an issuer with a colon; ours are 160 bits and "MSP Dashboard".
+    fn totp(&self, digits: usize, issuer: Option<&str>, account: &str) -> TOTP {
+        TOTP::new_unchecked(
+            Algorithm::SHA1,
+            digits,
+            0,
+            STEP_SECONDS as u64,
+            self.0.clone(),
+            issuer.map(str::to_owned),
+            account.to_owned(),
+        )
     }
 }
 
 pub fn step_of(now: UnixTime) -> i64 {
     now.seconds().div_euclid(STEP_SECONDS)
-}
-
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
-
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -202,39 +160,23 @@ mod tests {
         let now = UnixTime(1_111_111_111);
         let step = step_of(now);
         for s in [step - 1, step, step + 1] {
-            assert_eq!(secret.verify(&secret.code_at_step(s, 6), now, None), Ok(s));
+            assert_eq!(secret.verify(&secret.code_at_step(s, 6), now), Ok(s));
         }
         for s in [step - 2, step + 2] {
-            assert_eq!(secret.verify(&secret.code_at_step(s, 6), now, None), Err(TotpError::Wrong));
+            assert_eq!(secret.verify(&secret.code_at_step(s, 6), now), Err(TotpError::Wrong));
         }
-    }
-
-    #[test]
-    fn a_step_not_newer_than_the_last_used_is_refused() {
-        let secret = rfc_secret();
-        let now = UnixTime(1_111_111_111);
-        let step = step_of(now);
-        let code = secret.code_at_step(step, 6);
-        assert_eq!(secret.verify(&code, now, Some(step - 1)), Ok(step));
-        assert_eq!(secret.verify(&code, now, Some(step)), Err(TotpError::Replayed));
-        // An older code after a newer one was used is refused too.
-        let older = secret.code_at_step(step - 1, 6);
-        assert_eq!(secret.verify(&older, now, Some(step)), Err(TotpError::Replayed));
-        // The next step's code is still fine.
-        let next = secret.code_at_step(step + 1, 6);
-        assert_eq!(secret.verify(&next, now, Some(step)), Ok(step + 1));
     }
 
     #[test]
     fn malformed_codes_are_refused_before_any_check() {
         let secret = rfc_secret();
         for code in ["", "12345", "1234567", "12a456", "１２３４５６"] {
-            assert_eq!(secret.verify(code, UnixTime(59), None), Err(TotpError::Malformed), "{code}");
+            assert_eq!(secret.verify(code, UnixTime(59)), Err(TotpError::Malformed), "{code}");
         }
         let step = step_of(UnixTime(59));
         let spaced = secret.code_at_step(step, 6);
         let spaced = format!("{} {}", &spaced[..3], &spaced[3..]);
-        assert_eq!(secret.verify(&spaced, UnixTime(59), None), Ok(step));
+        assert_eq!(secret.verify(&spaced, UnixTime(59)), Ok(step));
     }
 
     #[test]
@@ -255,7 +197,7 @@ mod tests {
         let uri = rfc_secret().otpauth_uri("MSP Dashboard", "sam@example.com");
         assert_eq!(
             uri,
-            "otpauth://totp/MSP%20Dashboard:sam@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=MSP%20Dashboard&algorithm=SHA1&digits=6&period=30"
+            "otpauth://totp/MSP%20Dashboard:sam%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=MSP%20Dashboard"
         );
     }
 }

@@ -520,7 +520,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
                     tracing::error!(error = %err, "cannot decrypt a TOTP secret");
                     ApiError::internal()
                 })?;
-            match secret.verify(&code, now, None) {
+            match secret.verify(&code, now) {
                 Ok(step) => Proof::Passcode { step, sealed_secret: &sealed },
                 Err(TotpError::Malformed) => {
                     return Err(ApiError::bad_request(
@@ -724,7 +724,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
                     tracing::error!(error = %e, "cannot decrypt a TOTP secret");
                     ApiError::internal()
                 })?;
-            match totp.verify(&secret, now, None) {
+            match totp.verify(&secret, now) {
                 Ok(step) => {
                     let spent = SpentPasscode { user: &user, sealed_secret: sealed, step };
                     step_up.record(&ctx, Reauth { at: now, two_factor: true }, Some(spent)).await?

@@ -240,7 +240,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
             tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
             ApiError::internal()
         })?;
-    let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let step = secret.verify(&code, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     let keys = ctx.config.totp_keys()?;
     let codes = recovery::generate();
@@ -318,7 +318,7 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiE
         tracing::error!(error = %e, "cannot decrypt a TOTP secret");
         ApiError::internal()
     })?;
-    let step = secret.verify(&code, now, None).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let step = secret.verify(&code, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let codes = recovery::generate();
     let hashes = codes.iter().filter_map(|c| recovery::hash(keys, c)).collect();
     match ctx.store.replace_recovery_codes(&user, hashes, sealed, step).await {

@@ -3,6 +3,7 @@
 
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
+use cookie::{Cookie, SameSite};
 use domain::crypto::Keyring;
 use domain::secret::SessionToken;
 use domain::session::{self as sessions, Epochs, Reauth};
@@ -65,10 +66,10 @@ fn cookie_value(name: &str) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 fn cookie(name: &str) -> Option<SessionToken> {
@@ -91,9 +92,7 @@ fn device_cookie_data(user_id: &str, nonce: &str) -> Vec<u8> {
 pub fn set_device_cookie(keys: &Keyring, user_id: &str) {
     let nonce = SessionToken::generate().expose()[..32].to_owned();
     let mac = keys.mac(&device_cookie_data(user_id, &nonce));
-    set_cookie(&format!(
-        "{DEVICE_COOKIE}={nonce}.{mac}; Path=/; Max-Age={DEVICE_COOKIE_SECONDS}; HttpOnly; Secure; SameSite=Strict"
-    ));
+    set_cookie(DEVICE_COOKIE, format!("{nonce}.{mac}"), DEVICE_COOKIE_SECONDS);
 }
 
 /// Whether this browser holds a valid device cookie of `user_id`.
@@ -133,32 +132,34 @@ pub fn login_token() -> Option<SessionToken> {
 }
 
 pub fn set_login_cookie(token: &SessionToken, max_age_seconds: i64) {
-    set_cookie(&format!(
-        "{LOGIN_COOKIE}={}; Path=/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=Strict",
-        token.expose()
-    ));
+    set_cookie(LOGIN_COOKIE, token.expose().to_owned(), max_age_seconds);
 }
 
 pub fn clear_login_cookie() {
-    set_cookie(&format!("{LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
+    set_cookie(LOGIN_COOKIE, String::new(), 0);
 }
 
-fn set_cookie(value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
+/// Every cookie of ours: host-only (`__Host-` names), sent over HTTPS only, never to scripts, and
+/// never on requests from other sites.
+fn set_cookie(name: &'static str, value: String, max_age_seconds: i64) {
+    let cookie = Cookie::build((name, value))
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age_seconds))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict);
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         expect_context::<ResponseOptions>().append_header(header::SET_COOKIE, value);
     }
 }
 
 pub fn set_session_cookie(token: &SessionToken, session: &Session) {
     let (account, user) = (hex::encode(&session.account_id), hex::encode(&session.user_id));
-    set_cookie(&format!(
-        "{SESSION_COOKIE}={}.{account}.{user}; Path=/; Max-Age={SESSION_TTL_SECONDS}; HttpOnly; Secure; SameSite=Strict",
-        token.expose()
-    ));
+    set_cookie(SESSION_COOKIE, format!("{}.{account}.{user}", token.expose()), SESSION_TTL_SECONDS);
 }
 
 pub fn clear_session_cookie() {
-    set_cookie(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
+    set_cookie(SESSION_COOKIE, String::new(), 0);
 }
 
 /// A session for a login that just proved itself; `two_factor`: with 2FA (a passcode, a
