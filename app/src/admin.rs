@@ -147,6 +147,8 @@ fn UserAccounts() -> impl IntoView {
     let confirm = RwSignal::new(None::<(UserRow, UserAction)>);
     let confirm_error = RwSignal::new(None::<String>);
     let step_up = StepUp::new();
+    // The row to give the keyboard back to once the grid is drawn again (after an action).
+    let refocus = RwSignal::new(None::<String>);
 
     let reload = move || {
         spawn_local(async move {
@@ -157,7 +159,14 @@ fn UserAccounts() -> impl IntoView {
             })
             .await
             {
-                Ok(p) => page.set(Some(p)),
+                Ok(p) => {
+                    page.set(Some(p));
+                    // The dialog may have closed meanwhile: nothing to focus then.
+                    if let Some(email) = refocus.try_get_untracked().flatten() {
+                        refocus.set(None);
+                        focus_row(&email);
+                    }
+                }
                 Err(e) => error.set(Some(e.to_string())),
             }
         })
@@ -166,7 +175,7 @@ fn UserAccounts() -> impl IntoView {
     // Closing the confirmation, like the menu, gives the keyboard back to the user's row (so
     // Escape then closes the dialog).
     let close_confirm = move || {
-        if let Some((row, _)) = confirm.get_untracked() {
+        if let Some((row, _)) = confirm.try_get_untracked().flatten() {
             confirm.set(None);
             focus_row(&row.email);
         }
@@ -181,6 +190,7 @@ fn UserAccounts() -> impl IntoView {
         }
         busy.set(true);
         menu.set(None);
+        refocus.set(Some(row.email.clone()));
         error.set(None);
         confirm_error.set(None);
         spawn_local(async move {
@@ -191,8 +201,8 @@ fn UserAccounts() -> impl IntoView {
                 // The confirmation now asks for a password or passcode.
                 Ok(None) => {}
                 Err(e)
-                    if confirm.get_untracked().is_some()
-                        && matches!(e, ApiError::BadRequest { .. } | ApiError::LockedOut { .. }) =>
+                    if matches!(e, ApiError::BadRequest { .. } | ApiError::LockedOut { .. })
+                        && confirm.try_get_untracked().flatten().is_some() =>
                 {
                     confirm_error.set(Some(e.to_string()));
                 }
@@ -209,6 +219,7 @@ fn UserAccounts() -> impl IntoView {
                     reload();
                 }
                 Err(e) => {
+                    refocus.set(None);
                     close_confirm();
                     error.set(Some(e.to_string()));
                 }
@@ -352,7 +363,7 @@ fn UserAccounts() -> impl IntoView {
             let row = open.row.clone();
             let [left, right, top, bottom] = popup_anchor(open.x, open.y);
             view! {
-                <div class="menu-backdrop" on:click=move |_| menu.set(None)></div>
+                <div class="menu-backdrop" on:click=move |_| close_menu()></div>
                 <ul class="context-menu" role="menu" aria-label=format!("Actions for {}", row.name)
                     style:left=left style:right=right style:top=top style:bottom=bottom
                     on:keydown=move_in_menu>
@@ -471,7 +482,7 @@ fn GeneralSettings() -> impl IntoView {
                         " Two-factor authentication for every user (account-wide)"
                     </label>
                     {move || (account_wide.get() && !saved_wide.get()).then(|| view! {
-                        <p class="warning" role="note">"When you save, every user who has not activated 2FA is logged out and must set it up at their next login, you too if you have not."</p>
+                        <p class="warning" role="note">"When you save, every other user who has not activated 2FA is logged out, and everyone who has not, you included, must set it up at their next login."</p>
                     })}
                     <label for="enforce-date">"2FA required for Take Control and Remote Background Management from (00:00 UTC on that day)"</label>
                     <input id="enforce-date" type="date"

@@ -103,11 +103,16 @@ pub fn focus_ring(
 }
 
 /// Keeps Tab and Shift+Tab inside the dialog the key was pressed in.
+/// A dialog inside another (the confirmation in User Accounts) handles the key first; the outer
+/// one then leaves it alone.
 pub fn keep_tab_inside(ev: &leptos::ev::KeyboardEvent) {
-    if ev.key() != "Tab" {
+    if ev.key() != "Tab" || ev.default_prevented() {
         return;
     }
-    let (items, at) = focus_ring(ev, "button:not([disabled]), input, select, a[href], [tabindex='0']");
+    let (items, at) = focus_ring(
+        ev,
+        "button:not([disabled]), input:not([disabled]), select:not([disabled]), a[href], [tabindex='0']",
+    );
     let last = items.len().saturating_sub(1);
     let wrap_to = match (ev.shift_key(), at) {
         (true, Some(0)) => last,

@@ -38,7 +38,8 @@ pub fn request_start(
     kind: RemoteKind,
     defer: bool,
 ) {
-    if state.get_untracked() == RemoteState::Starting {
+    let before = state.get_untracked();
+    if before == RemoteState::Starting {
         return;
     }
     state.set(RemoteState::Starting);
@@ -49,7 +50,8 @@ pub fn request_start(
             Ok(RemoteStart::ActivationRequired { deferral_allowed, deferral_until }) => state
                 .set(RemoteState::Prompt(PendingStart { device, kind, deferral_allowed, deferral_until })),
             Err(err) => {
-                state.set(RemoteState::Idle);
+                // A session already running stays on screen; a prompt closes.
+                state.set(if let RemoteState::Session { .. } = before { before } else { RemoteState::Idle });
                 error.set(Some(err.to_string()));
             }
         }
@@ -117,7 +119,7 @@ pub fn Prompt(
                     {allowed.then(|| view! {
                         <button type="button" on:click=later disabled=move || busy.get()>"Activate Later"</button>
                     })}
-                    <button type="button" on:click=close>"Cancel"</button>
+                    <button type="button" on:click=close disabled=move || busy.get()>"Cancel"</button>
                 </div>
             </div>
         </div>

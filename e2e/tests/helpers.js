@@ -111,15 +111,35 @@ async function expectAccessible(page, screen) {
 module.exports.keepScreenshot = keepScreenshot;
 module.exports.expectAccessible = expectAccessible;
 
-// Presses Tab (and now and then Shift+Tab) `presses` times: focus never leaves `selector`.
-async function expectTabStaysInside(page, selector, presses = 12) {
-  for (let i = 0; i < presses; i++) {
-    await page.keyboard.press(i % 5 === 4 ? 'Shift+Tab' : 'Tab');
-    const inside = await page.evaluate((s) => document.activeElement?.closest(s) != null, selector);
-    expect(inside, `focus inside ${selector} after ${i + 1} presses`).toBe(true);
+// Tabs forward, then backward, past every focusable element of `selector` and two more, so focus
+// has to wrap both ways: it never leaves `selector`.
+async function expectTabStaysInside(page, selector) {
+  const focusable = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), a[href], [tabindex="0"]';
+  const count = await page.locator(selector).locator(focusable).count();
+  for (const key of ['Tab', 'Shift+Tab']) {
+    for (let i = 0; i < count + 2; i++) {
+      await page.keyboard.press(key);
+      const inside = await page.evaluate((s) => document.activeElement?.closest(s) != null, selector);
+      expect(inside, `focus inside ${selector} after ${key} ${i + 1} of ${count + 2}`).toBe(true);
+    }
   }
 }
 
+// Opens General Settings, lets `change` edit the form, saves it and closes the dialog. From a
+// fresh dashboard, so it also puts settings back after a journey failed halfway: the page must
+// be signed in already (a login still in flight would be cut off by the navigation).
+async function changeSettings(page, change) {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'General Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'General Settings' });
+  await expect(settings.getByRole('button', { name: 'Save settings' })).toBeVisible();
+  await change(settings);
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(settings.getByRole('status')).toHaveText('Settings saved.');
+  await closeDialog(page);
+}
+
+module.exports.changeSettings = changeSettings;
 module.exports.expectTabStaysInside = expectTabStaysInside;
 
 // User Accounts: a user's row, opening and closing the dialog, and an action that asks first.

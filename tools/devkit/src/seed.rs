@@ -54,7 +54,7 @@ pub const DEMO_USERS: &[DemoUser] = &[
     demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
 ];
 
-/// 2FA becomes required for Take Control and RBM 30 days after seeding.
+/// 2FA becomes required for Take Control and RBM 30 days after the day of seeding.
 pub const NORTHWIND: &str = "Northwind IT";
 /// 2FA has been required for Take Control and RBM since the day before seeding.
 pub const CONTOSO: &str = "Contoso Support";
@@ -77,9 +77,11 @@ fn now() -> UnixTime {
 /// Seeds one account with its users and devices. `keys` encrypts the active user's secret.
 pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
     let northwind = store.create_account(NORTHWIND).await?;
-    store.set_account_policy(&northwind.id, false, Some(now().plus_seconds(30 * 86_400))).await?;
+    // Dates start at 00:00 UTC, as General Settings sets them.
+    let today = UnixTime(now().seconds() - now().seconds().rem_euclid(86_400));
+    store.set_account_policy(&northwind.id, false, Some(today.plus_seconds(30 * 86_400))).await?;
     let contoso = store.create_account(CONTOSO).await?;
-    store.set_account_policy(&contoso.id, false, Some(now().plus_seconds(-86_400))).await?;
+    store.set_account_policy(&contoso.id, false, Some(today.plus_seconds(-86_400))).await?;
     let account_id = |name: &str| {
         if name == CONTOSO { contoso.id.clone() } else { northwind.id.clone() }
     };

@@ -293,8 +293,9 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
     let admin = require_admin(&ctx).await?;
     let account = &admin.account;
     if let Some(from) = settings.remote_2fa_required_from {
-        // Between 2000 and 2200: anything else is a typo.
-        if !(946_684_800..7_258_118_400).contains(&from) {
+        // A day between 2000 and 2200, from 00:00 UTC (what the dashboard tells users): anything
+        // else is a typo or not from the date field.
+        if !(946_684_800..7_258_118_400).contains(&from) || from % 86_400 != 0 {
             return Err(ApiError::bad_request("Choose a valid date for the 2FA requirement."));
         }
     }

@@ -200,7 +200,7 @@ async fn account_wide_2fa_overrides_per_user_choices_and_gives_them_back() {
 
     app.call(
         "accounts/save-settings",
-        json!({ "settings": { "account_wide_2fa": false, "remote_2fa_required_from": 1900000000, "ip_verification": true } }),
+        json!({ "settings": { "account_wide_2fa": false, "remote_2fa_required_from": 1_899_936_000, "ip_verification": true } }),
     )
     .await;
     let page = users(&app).await;
@@ -461,5 +461,12 @@ async fn the_dashboard_and_the_info_section_follow_general_settings() {
     assert_eq!(users(&app).await["info"]["ip_verification"], false);
 
     save(Value::Null, true).await;
+    assert_eq!(app.me().await.body["remote_2fa"], "Recommended");
+
+    // The date field gives days: a time of day is refused, and nothing changes.
+    let noon = json!({ "settings": {
+        "account_wide_2fa": false, "remote_2fa_required_from": 1_899_936_000 + 43_200, "ip_verification": true,
+    } });
+    assert_eq!(app.call("accounts/save-settings", noon).await.status, 400);
     assert_eq!(app.me().await.body["remote_2fa"], "Recommended");
 }

@@ -176,9 +176,9 @@ async fn every_lowering_needs_a_step_up_and_raising_does_not() {
     assert_eq!(admin.call("accounts/save-settings", settings(true, true)).await.status, 200);
     age_session(&admin).await;
     // Raising needs none.
-    let later = json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": 4_000_000_000i64, "ip_verification": true } });
+    let later = json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": 3_999_974_400i64, "ip_verification": true } });
     assert_eq!(admin.call("accounts/save-settings", later).await.status, 200);
-    let earlier = json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": 3_000_000_000i64, "ip_verification": true } });
+    let earlier = json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": 2_999_980_800i64, "ip_verification": true } });
     assert_eq!(admin.call("accounts/save-settings", earlier).await.status, 200);
     // Each lowering is refused unchanged without one.
     let lowerings = [
@@ -190,7 +190,7 @@ async fn every_lowering_needs_a_step_up_and_raising_does_not() {
         ),
         (
             "accounts/save-settings",
-            json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": 3_500_000_000i64, "ip_verification": true } }),
+            json!({ "settings": { "account_wide_2fa": true, "remote_2fa_required_from": 3_499_977_600i64, "ip_verification": true } }),
         ),
         ("accounts/user-action", json!({ "user_id": active.id, "action": "PauseIpVerification" })),
         ("accounts/user-action", json!({ "user_id": active.id, "action": "ResetTwoFactor" })),
