@@ -32,13 +32,8 @@ impl Role {
         }
     }
 
-    /// May open User Accounts and change other users' 2FA.
+    /// May open User Accounts and General Settings, and change other users' 2FA.
     pub fn can_manage_users(self) -> bool {
-        matches!(self, Role::Administrator)
-    }
-
-    /// May change General Settings.
-    pub fn can_manage_settings(self) -> bool {
         matches!(self, Role::Administrator)
     }
 }
@@ -58,8 +53,6 @@ mod tests {
     #[test]
     fn only_administrators_manage() {
         assert!(Role::Administrator.can_manage_users());
-        assert!(Role::Administrator.can_manage_settings());
         assert!(!Role::Technician.can_manage_users());
-        assert!(!Role::Technician.can_manage_settings());
     }
 }

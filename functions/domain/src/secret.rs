@@ -1,25 +1,26 @@
-//! Bearer secrets (session tokens): 256 random bits, given to the browser once, stored only as a
-//! SHA-256 hash. The database lookup is by hash, so no comparison of the secret itself happens.
+//! Bearer secrets (the session and login cookies, IP verification links): 256 random bits, given
+//! to the browser once, stored only as a SHA-256 hash. The database lookup is by hash, so no
+//! comparison of the secret itself happens.
 
 use std::fmt;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub struct SessionToken(String);
+pub struct BearerToken(String);
 
-impl SessionToken {
+impl BearerToken {
     /// 32 random bytes from the OS, hex-encoded for the cookie.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        SessionToken(hex::encode(bytes))
+        BearerToken(hex::encode(bytes))
     }
 
     /// Accepts a token from a cookie only if it has the shape we issue.
     pub fn parse(raw: &str) -> Option<Self> {
         (raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-            .then(|| SessionToken(raw.to_owned()))
+            .then(|| BearerToken(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
@@ -32,9 +33,9 @@ impl SessionToken {
     }
 }
 
-impl fmt::Debug for SessionToken {
+impl fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
+        f.write_str("BearerToken(<redacted>)")
     }
 }
 
@@ -48,20 +49,20 @@ mod tests {
 
     #[test]
     fn tokens_are_256_bits_unique_and_redacted() {
-        let a = SessionToken::generate();
-        let b = SessionToken::generate();
+        let a = BearerToken::generate();
+        let b = BearerToken::generate();
         assert_eq!(a.expose().len(), 64);
         assert_ne!(a.expose(), b.expose());
-        assert_eq!(format!("{a:?}"), "SessionToken(<redacted>)");
+        assert_eq!(format!("{a:?}"), "BearerToken(<redacted>)");
         assert_ne!(a.hash(), a.expose());
-        assert_eq!(a.hash(), SessionToken::parse(a.expose()).unwrap().hash());
+        assert_eq!(a.hash(), BearerToken::parse(a.expose()).unwrap().hash());
     }
 
     #[test]
     fn malformed_tokens_are_refused() {
-        assert!(SessionToken::parse("").is_none());
-        assert!(SessionToken::parse(&"g".repeat(64)).is_none());
-        assert!(SessionToken::parse(&"A".repeat(64)).is_none());
-        assert!(SessionToken::parse(&"a".repeat(63)).is_none());
+        assert!(BearerToken::parse("").is_none());
+        assert!(BearerToken::parse(&"g".repeat(64)).is_none());
+        assert!(BearerToken::parse(&"A".repeat(64)).is_none());
+        assert!(BearerToken::parse(&"a".repeat(63)).is_none());
     }
 }

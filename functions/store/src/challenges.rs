@@ -51,7 +51,7 @@ pub struct Challenge {
     /// Copy of the user's encrypted TOTP secret (passcode challenges).
     pub totp_secret: Option<String>,
     /// What the dashboard shows once logged in, copied so the passcode step needs no more reads.
-    pub display: Display,
+    pub greeting: Greeting,
     /// IP verification: the range the login came from.
     pub range: Option<String>,
     /// IP verification: the hash of the one link that can end the wait (earlier ones are revoked).
@@ -70,7 +70,7 @@ pub struct Challenge {
 
 /// The user and account as the dashboard greets them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Display {
+pub struct Greeting {
     pub name: String,
     pub email: String,
     pub role_code: String,
@@ -127,10 +127,10 @@ fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
         ("purpose".to_owned(), s(c.purpose.code())),
         ("client_ip".to_owned(), s(&c.client_ip)),
         ("failures".to_owned(), n(i64::from(c.failures))),
-        ("name".to_owned(), s(&c.display.name)),
-        ("email".to_owned(), s(&c.display.email)),
-        ("role".to_owned(), s(&c.display.role_code)),
-        ("account_name".to_owned(), s(&c.display.account_name)),
+        ("name".to_owned(), s(&c.greeting.name)),
+        ("email".to_owned(), s(&c.greeting.email)),
+        ("role".to_owned(), s(&c.greeting.role_code)),
+        ("account_name".to_owned(), s(&c.greeting.account_name)),
         (EXPIRES_AT.to_owned(), n(c.expires_at.seconds())),
         ("user_epoch".to_owned(), n(c.epochs.user)),
         ("account_epoch".to_owned(), n(c.epochs.account)),
@@ -248,7 +248,7 @@ impl Store {
             expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
             failures: get_opt_n(&item, "failures").unwrap_or(0) as u32,
             totp_secret: get_opt_s(&item, "totp_secret"),
-            display: Display {
+            greeting: Greeting {
                 name: get_s(&item, "name")?,
                 email: get_s(&item, "email")?,
                 role_code: get_s(&item, "role")?,
@@ -492,6 +492,6 @@ impl Store {
 
 /// The email of the user a login is for, as the challenge shows it.
 fn login_email(challenge: &Challenge) -> Result<domain::Email, FinishError> {
-    domain::Email::parse(&challenge.display.email)
+    domain::Email::parse(&challenge.greeting.email)
         .map_err(|_| FinishError::Store(StoreError::Malformed("challenge email".into())))
 }

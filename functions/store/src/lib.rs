@@ -35,7 +35,7 @@ mod users;
 
 pub use admin::Settings;
 pub use audit::AuditEvent;
-pub use challenges::{Challenge, Display, FinishError, Proof, Purpose};
+pub use challenges::{Challenge, FinishError, Greeting, Proof, Purpose};
 pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use iplinks::IpLink;

@@ -72,7 +72,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
         Decision::Start | Decision::StartDeferred => {
             let deferred = decision == Decision::StartDeferred;
             let record = RemoteSession {
-                id: uuid_v4(),
+                id: random_id(),
                 account_id: session.account_id.clone(),
                 user_id: session.user_id.clone(),
                 device_id: device_id.clone(),
@@ -113,8 +113,9 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
     }
 }
 
-fn uuid_v4() -> String {
-    domain::secret::SessionToken::generate().expose()[..32].to_owned()
+/// A random 128-bit id (32 hex digits) for a remote session.
+fn random_id() -> String {
+    domain::secret::BearerToken::generate().expose()[..32].to_owned()
 }
 
 pub async fn activate_now() -> Result<(), ApiError> {

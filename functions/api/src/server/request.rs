@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use cookie::{Cookie, SameSite};
 use domain::crypto::Keyring;
-use domain::secret::SessionToken;
+use domain::secret::BearerToken;
 use domain::session::{self as sessions, Epochs, Reauth};
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
@@ -72,8 +72,8 @@ fn cookie_value(name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-fn cookie(name: &str) -> Option<SessionToken> {
-    cookie_value(name).and_then(|value| SessionToken::parse(&value))
+fn cookie(name: &str) -> Option<BearerToken> {
+    cookie_value(name).and_then(|value| BearerToken::parse(&value))
 }
 
 /// Marks a browser that completed a login of a user: the lockout counts its failures apart from
@@ -90,7 +90,7 @@ fn device_cookie_data(user_id: &str, nonce: &str) -> Vec<u8> {
 
 /// Gives this browser the device cookie of `user_id`: a random nonce and its keyed hash.
 pub fn set_device_cookie(keys: &Keyring, user_id: &str) {
-    let nonce = SessionToken::generate().expose()[..32].to_owned();
+    let nonce = BearerToken::generate().expose()[..32].to_owned();
     let mac = keys.mac(&device_cookie_data(user_id, &nonce));
     set_cookie(DEVICE_COOKIE, format!("{nonce}.{mac}"), DEVICE_COOKIE_SECONDS);
 }
@@ -104,9 +104,9 @@ pub fn known_device(keys: &Keyring, user_id: &str) -> bool {
 
 /// The session cookie holds the token, then the account and user the session belongs to
 /// (hex, after dots), so that one read finds the session with both: `token.account.user`.
-pub fn session_token() -> Option<SessionToken> {
+pub fn session_token() -> Option<BearerToken> {
     let value = cookie_value(SESSION_COOKIE)?;
-    SessionToken::parse(value.split('.').next()?)
+    BearerToken::parse(value.split('.').next()?)
 }
 
 /// The account and user the session cookie names, if it names them (cookies set before the
@@ -127,11 +127,11 @@ fn session_hint() -> Option<SessionHint> {
 }
 
 /// The token of the login waiting for its second step.
-pub fn login_token() -> Option<SessionToken> {
+pub fn login_token() -> Option<BearerToken> {
     cookie(LOGIN_COOKIE)
 }
 
-pub fn set_login_cookie(token: &SessionToken, max_age_seconds: i64) {
+pub fn set_login_cookie(token: &BearerToken, max_age_seconds: i64) {
     set_cookie(LOGIN_COOKIE, token.expose().to_owned(), max_age_seconds);
 }
 
@@ -153,7 +153,7 @@ fn set_cookie(name: &'static str, value: String, max_age_seconds: i64) {
     }
 }
 
-pub fn set_session_cookie(token: &SessionToken, session: &Session) {
+pub fn set_session_cookie(token: &BearerToken, session: &Session) {
     let (account, user) = (hex::encode(&session.account_id), hex::encode(&session.user_id));
     set_cookie(SESSION_COOKIE, format!("{}.{account}.{user}", token.expose()), SESSION_TTL_SECONDS);
 }
@@ -169,7 +169,7 @@ pub fn new_session(
     user_id: &str,
     epochs: Epochs,
     two_factor: bool,
-) -> (SessionToken, Session) {
+) -> (BearerToken, Session) {
     let now = now();
     let session = Session {
         user_id: user_id.to_owned(),
@@ -179,7 +179,7 @@ pub fn new_session(
         epochs,
         reauth: Reauth { at: now, two_factor },
     };
-    (SessionToken::generate(), session)
+    (BearerToken::generate(), session)
 }
 
 /// The session epochs of a user and their account as stored now.

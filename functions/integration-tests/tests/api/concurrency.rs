@@ -7,7 +7,7 @@ use domain::session::{Epochs, Reauth};
 use domain::{Email, Role};
 use futures::future::join_all;
 use serde_json::{Value, json};
-use store::{Activation, Challenge, CounterKey, Display, FinishError, Proof, Purpose, Session, Store, User};
+use store::{Activation, Challenge, CounterKey, FinishError, Greeting, Proof, Purpose, Session, Store, User};
 
 use crate::{PASSWORD, Reply, TestApp, active_user, code_now, now, spawn_app};
 
@@ -300,7 +300,7 @@ fn challenge(user: &User) -> Challenge {
         expires_at: now().plus_seconds(600),
         failures: 0,
         totp_secret: Some("sealed".into()),
-        display: Display {
+        greeting: Greeting {
             name: "n".into(),
             email: "e@x.example".into(),
             role_code: "technician".into(),

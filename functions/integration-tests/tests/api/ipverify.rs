@@ -68,7 +68,7 @@ async fn forged_expired_and_other_users_links_verify_nothing() {
     }
     // An expired link: move its expiry into the past.
     let token = app.latest_ip_link_token(&email).await;
-    let hash = domain::secret::SessionToken::parse(&token).unwrap().hash();
+    let hash = domain::secret::BearerToken::parse(&token).unwrap().hash();
     app.store
         .client()
         .update_item()

@@ -203,7 +203,7 @@ async fn devices_need_a_session_and_show_only_the_users_account() {
 #[tokio::test]
 async fn an_expired_or_forged_session_is_refused() {
     let app = spawn_app().await;
-    let token = domain::secret::SessionToken::generate();
+    let token = domain::secret::BearerToken::generate();
     app.store
         .create_session(
             &token.hash(),

@@ -210,7 +210,7 @@ impl TestApp {
     /// `CHALLENGE`) to long ago.
     pub async fn set_long_ago(&self, cookie: &str, kind: &str, attribute: &str) {
         let value = self.cookie(cookie).unwrap();
-        let token = domain::secret::SessionToken::parse(value.split('.').next().unwrap()).unwrap();
+        let token = domain::secret::BearerToken::parse(value.split('.').next().unwrap()).unwrap();
         self.store
             .client()
             .update_item()

@@ -1,87 +1,17 @@
-//! Administrators: User Accounts (grid, context menu, Info section), General Settings, audit log.
-//! The server decides what is allowed; the menu shows its answer, disabled items with the reason.
+//! User Accounts: the grid with its 2FA column, the context menu, the confirmation that asks
+//! first, and the Info section.
 
 use api::ApiError;
-use api::accounts::{
-    AUDIT_EVENTS, AuditPage, MenuItem, PageCursor, Settings, SortBy, UserAction, UserPage, UserRow,
-};
+use api::accounts::{MenuItem, PageCursor, SortBy, UserAction, UserPage, UserRow};
 use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::call::call;
-use crate::logic::{date_input_value, format_time, parse_date};
+use crate::logic::format_time;
 use crate::{focus_first, keep_tab_inside, popup_anchor};
 
-/// A step-up asked for by the server: what to ask for, and what was typed.
-#[derive(Clone, Copy)]
-struct StepUp {
-    /// `Some((message, passcode))` once the server asked for a re-authentication.
-    asked: RwSignal<Option<(String, bool)>>,
-    typed: RwSignal<String>,
-}
-
-impl StepUp {
-    fn new() -> Self {
-        StepUp { asked: RwSignal::new(None), typed: RwSignal::new(String::new()) }
-    }
-
-    fn reset(self) {
-        self.asked.set(None);
-        self.typed.set(String::new());
-    }
-
-    /// Sends the step-up first if one was asked for, then `action`. When the server asks for a
-    /// step-up, keeps the question and answers `Ok(None)`: the caller leaves its form open.
-    async fn run<T, F>(self, action: impl FnOnce() -> F) -> Result<Option<T>, ApiError>
-    where
-        F: std::future::Future<Output = Result<T, ApiError>>,
-    {
-        if self.asked.get_untracked().is_some() {
-            call(api::auth::StepUp { secret: self.typed.get_untracked() }).await?;
-            self.typed.set(String::new());
-        }
-        match action().await {
-            Ok(value) => {
-                self.reset();
-                Ok(Some(value))
-            }
-            Err(ApiError::StepUpRequired { message, passcode }) => {
-                self.asked.set(Some((message, passcode)));
-                focus_first("#step-up");
-                Ok(None)
-            }
-            Err(other) => Err(other),
-        }
-    }
-}
-
-/// The password or passcode field of a step-up, shown once the server asked for one.
-#[component]
-fn StepUpField(step_up: StepUp) -> impl IntoView {
-    move || {
-        step_up.asked.get().map(|(message, passcode)| {
-            let (kind, mode, complete) = if passcode {
-                ("text", "numeric", "one-time-code")
-            } else {
-                ("password", "text", "current-password")
-            };
-            view! {
-                <label for="step-up">{message}</label>
-                <input id="step-up" type=kind inputmode=mode autocomplete=complete required
-                    prop:value=move || step_up.typed.get()
-                    on:input=move |ev| step_up.typed.set(event_target_value(&ev)) />
-            }
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AdminView {
-    UserAccounts,
-    GeneralSettings,
-    AuditLog,
-}
+use super::{StepUp, StepUpField};
 
 /// A context menu open for one user, at a screen position.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,38 +19,6 @@ struct OpenMenu {
     row: UserRow,
     x: i32,
     y: i32,
-}
-
-#[component]
-pub fn AdminDialog(view: AdminView, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let title = match view {
-        AdminView::UserAccounts => "User Accounts",
-        AdminView::GeneralSettings => "General Settings",
-        AdminView::AuditLog => "Audit log",
-    };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            on_close();
-        }
-        keep_tab_inside(&ev);
-    };
-    // The dialog takes the keyboard at once, so Escape closes it and Tab stays inside.
-    focus_first("#admin-dialog .dialog-head button");
-    view! {
-        <div class="backdrop">
-            <div class="dialog wide-dialog" id="admin-dialog" role="dialog" aria-modal="true" aria-labelledby="admin-title" on:keydown=on_key>
-                <div class="dialog-head">
-                    <h2 id="admin-title">{title}</h2>
-                    <button type="button" aria-label="Close" on:click=move |_| on_close()>"✕"</button>
-                </div>
-                {match view {
-                    AdminView::UserAccounts => view! { <UserAccounts /> }.into_any(),
-                    AdminView::GeneralSettings => view! { <GeneralSettings /> }.into_any(),
-                    AdminView::AuditLog => view! { <AuditLog /> }.into_any(),
-                }}
-            </div>
-        </div>
-    }
 }
 
 fn tick(status: TwoFactorStatus) -> AnyView {
@@ -137,7 +35,7 @@ fn tick(status: TwoFactorStatus) -> AnyView {
 }
 
 #[component]
-fn UserAccounts() -> impl IntoView {
+pub(super) fn UserAccounts() -> impl IntoView {
     let sort = RwSignal::new(SortBy::Name);
     let descending = RwSignal::new(false);
     let at = RwSignal::new(None::<PageCursor>);
@@ -407,177 +305,6 @@ fn UserAccounts() -> impl IntoView {
             }
         })}
         </div>
-    }
-}
-
-#[component]
-fn GeneralSettings() -> impl IntoView {
-    let account_wide = RwSignal::new(false);
-    let date = RwSignal::new(String::new());
-    let ip_verification = RwSignal::new(true);
-    let status = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let step_up = StepUp::new();
-    // The form appears once the current settings are in, so nothing typed is overwritten.
-    let loaded = RwSignal::new(false);
-    // Account-wide 2FA as saved, to warn before it is switched on.
-    let saved_wide = RwSignal::new(false);
-    let show = move |s: Settings| {
-        loaded.set(true);
-        account_wide.set(s.account_wide_2fa);
-        saved_wide.set(s.account_wide_2fa);
-        date.set(s.remote_2fa_required_from.map(date_input_value).unwrap_or_default());
-        ip_verification.set(s.ip_verification);
-    };
-    spawn_local(async move {
-        match call(api::accounts::GetSettings {}).await {
-            Ok(s) => show(s),
-            Err(e) => error.set(Some(e.to_string())),
-        }
-    });
-    let busy = RwSignal::new(false);
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        error.set(None);
-        status.set(None);
-        let raw = date.get_untracked();
-        let from = if raw.is_empty() { None } else { parse_date(&raw) };
-        if !raw.is_empty() && from.is_none() {
-            error.set(Some("Choose a valid date.".into()));
-            return;
-        }
-        let settings = Settings {
-            account_wide_2fa: account_wide.get_untracked(),
-            remote_2fa_required_from: from,
-            ip_verification: ip_verification.get_untracked(),
-        };
-        busy.set(true);
-        spawn_local(async move {
-            let result = step_up.run(|| call(api::accounts::SaveSettings { settings })).await;
-            busy.set(false);
-            match result {
-                Ok(Some(s)) => {
-                    show(s);
-                    status.set(Some("Settings saved.".into()));
-                }
-                // The form now asks for a password or passcode before it saves.
-                Ok(None) => {}
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
-    // `<Show>` spelled out (its generic children code is large): the form is built once the
-    // settings are in, not again when they are saved.
-    let ready = Memo::new(move |_| loaded.get());
-    view! {
-        {move || if ready.get() {
-            view! {
-                <form class="settings" on:submit=save>
-                    <label class="check">
-                        <input type="checkbox" prop:checked=move || account_wide.get()
-                            on:change=move |ev| account_wide.set(event_target_checked(&ev)) />
-                        " Two-factor authentication for every user (account-wide)"
-                    </label>
-                    {move || (account_wide.get() && !saved_wide.get()).then(|| view! {
-                        <p class="warning" role="note">"When you save, every other user who has not activated 2FA is logged out, and everyone who has not, you included, must set it up at their next login."</p>
-                    })}
-                    <label for="enforce-date">"2FA required for Take Control and Remote Background Management from (00:00 UTC on that day)"</label>
-                    <input id="enforce-date" type="date"
-                        prop:value=move || date.get()
-                        on:input=move |ev| date.set(event_target_value(&ev)) />
-                    <label class="check">
-                        <input type="checkbox" prop:checked=move || ip_verification.get()
-                            on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
-                        " IP address verification"
-                    </label>
-                    <StepUpField step_up />
-                    <div class="row"><button class="primary" type="submit" disabled=move || busy.get()>"Save settings"</button></div>
-                    {move || status.get().map(|s| view! { <p role="status">{s}</p> })}
-                </form>
-            }
-            .into_any()
-        } else {
-            view! { <p class="muted">"Loading…"</p> }.into_any()
-        }}
-        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-    }
-}
-
-#[component]
-fn AuditLog() -> impl IntoView {
-    let users = RwSignal::new(Vec::<UserRow>::new());
-    let user_filter = RwSignal::new(String::new());
-    let action_filter = RwSignal::new(String::new());
-    let rows = RwSignal::new(Vec::new());
-    let next = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let load = move |more: bool| {
-        let cursor = if more { next.get_untracked() } else { None };
-        let (user, action) = (user_filter.get_untracked(), action_filter.get_untracked());
-        spawn_local(async move {
-            match call(api::accounts::AuditLog { user_id: Some(user), action: Some(action), cursor }).await {
-                Ok(AuditPage { rows: page, next: n }) => {
-                    rows.update(|r| {
-                        if !more {
-                            r.clear();
-                        }
-                        r.extend(page);
-                    });
-                    next.set(n);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
-    load(false);
-    // `<Show>` spelled out (its generic children code is large): the button stays the same
-    // element while there are older events, so it keeps focus after a click.
-    let has_older = Memo::new(move |_| next.get().is_some());
-    spawn_local(async move {
-        let mut all = Vec::new();
-        let mut at = None;
-        while let Ok(p) = call(api::accounts::ListUsers { sort: SortBy::Name, descending: false, at }).await {
-            all.extend(p.rows);
-            match p.next {
-                Some(next) => at = Some(next),
-                None => break,
-            }
-        }
-        users.set(all);
-    });
-    view! {
-        <div class="row filters">
-            <label>"User "
-                <select on:change=move |ev| { user_filter.set(event_target_value(&ev)); load(false); }>
-                    <option value="">"Everyone"</option>
-                    {move || users.get().into_iter().map(|u| view! { <option value=u.id.clone()>{u.name.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-            <label>"Event "
-                <select on:change=move |ev| { action_filter.set(event_target_value(&ev)); load(false); }>
-                    <option value="">"All events"</option>
-                    {AUDIT_EVENTS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
-                </select>
-            </label>
-        </div>
-        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        <table class="grid" aria-label="Audit log">
-            <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"About"</th><th>"IP address"</th><th>"Detail"</th></tr></thead>
-            <tbody>
-                {move || rows.get().into_iter().map(|r| view! {
-                    <tr data-testid="audit-row">
-                        <td>{format_time(r.at)}</td><td title=r.action.clone() data-code=r.action>{r.label}</td><td>{r.actor}</td>
-                        <td>{r.subject}</td><td>{r.client_ip}</td><td>{r.detail}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-        {move || has_older.get().then(|| view! {
-            <button type="button" on:click=move |_| load(true)>"Show older events"</button>
-        })}
     }
 }
 

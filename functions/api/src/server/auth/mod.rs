@@ -1,0 +1,42 @@
+//! Logging in and being signed in, one module per flow: the password step (`login`), the
+//! wait for an emailed IP verification link (`ipverify`), the passcode step (`passcode`), and
+//! the signed-in session (`session`: who is signed in, logout, step-up).
+
+mod ipverify;
+mod login;
+mod passcode;
+mod session;
+
+pub use ipverify::{login_status, resend_ip_link, verify_ip};
+pub use login::login;
+pub use passcode::submit_passcode;
+pub use session::{logout, me, step_up};
+
+use domain::UnixTime;
+use domain::lockout::Source;
+use domain::time::format_utc;
+use store::User;
+
+use crate::ApiError;
+use crate::server::Ctx;
+use crate::server::request;
+
+pub(super) fn login_expired() -> ApiError {
+    ApiError::unauthenticated("Your login has expired or was already completed. Please log in again.")
+}
+
+/// Where the lockout counts an attempt at `user` from `ip` (`domain::lockout`): an email without
+/// an account always counts as an unknown source.
+pub(super) fn source_of(ctx: &Ctx, user: Option<&User>, ip: &str) -> Result<Source, ApiError> {
+    let Some(user) = user else { return Ok(Source::Unknown) };
+    let known_device = request::known_device(ctx.config.totp_keys()?, &user.id);
+    Ok(Source::of(&user.verified_ranges, ip, known_device))
+}
+
+/// Tells the user that failures from unknown places locked their email (best effort).
+pub(super) async fn mail_lockout(ctx: &Ctx, name: &str, email: &str, until: UnixTime) {
+    let mail = mail::Email::logins_from_new_places_locked(name, &format_utc(until));
+    if let Err(e) = ctx.mailer.send(email, &mail).await {
+        tracing::error!(error = %e, "could not send the lockout notice");
+    }
+}
