@@ -29,60 +29,43 @@ pub fn text_download_href(text: &str) -> String {
     href
 }
 
-/// `(year, month, day, hour, minute)` in UTC for epoch seconds.
-fn civil(epoch: i64) -> (i64, usize, i64, i64, i64) {
-    let days = epoch.div_euclid(86_400);
-    let secs = epoch.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month as usize, day, secs / 3600, secs % 3600 / 60)
+/// The UTC date and time of epoch seconds (the epoch itself if out of range).
+fn utc(epoch: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(epoch).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Epoch seconds of midnight UTC on `yyyy-mm-dd` (an `<input type=date>` value); `None` for
+/// anything that is not a day of the calendar.
+pub fn parse_date(value: &str) -> Option<i64> {
+    let mut parts = value.split('-');
+    let (y, m, d): (i32, u8, u8) =
+        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
+}
+
+/// `yyyy-mm-dd` for an `<input type=date>`.
+pub fn date_input_value(epoch: i64) -> String {
+    let date = utc(epoch).date();
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
 const MONTHS: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/// Epoch seconds of midnight UTC on `yyyy-mm-dd` (an `<input type=date>` value).
-pub fn parse_date(value: &str) -> Option<i64> {
-    let mut parts = value.split('-');
-    let (y, m, d): (i64, i64, i64) =
-        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Howard Hinnant's days-from-civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
-}
-
-/// `yyyy-mm-dd` for an `<input type=date>`.
-pub fn date_input_value(epoch: i64) -> String {
-    let (year, month, day, _, _) = civil(epoch);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 /// `28 Dec 2026`, for "Activate Later is possible until ...".
 pub fn format_date(epoch: i64) -> String {
-    let (year, month, day, _, _) = civil(epoch);
-    format!("{day} {} {year}", MONTHS[month - 1])
+    let date = utc(epoch).date();
+    format!("{} {} {}", date.day(), MONTHS[usize::from(u8::from(date.month())) - 1], date.year())
 }
 
 /// `28 Nov 2026, 22:53 UTC`, for when a session started.
 pub fn format_time(epoch: i64) -> String {
-    let (_, _, _, hour, minute) = civil(epoch);
-    format!("{}, {hour:02}:{minute:02} UTC", format_date(epoch))
+    let at = utc(epoch);
+    format!("{}, {:02}:{:02} UTC", format_date(epoch), at.hour(), at.minute())
 }
 
 /// The prompt's text, in the announcement's words.
@@ -151,6 +134,8 @@ mod tests {
         assert_eq!(date_input_value(1_798_416_000), "2026-12-28");
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("2026-02-31"), None);
+        assert_eq!(parse_date("2028-02-29"), Some(1_835_395_200));
         assert_eq!(parse_date("soon"), None);
     }
 

@@ -152,18 +152,10 @@ async fn status_from_error(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// JSON logs where `LOG_FORMAT=json` (the template sets it for Lambda), readable lines otherwise.
-/// `RUST_LOG` sets the level.
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().without_time().init();
-    } else {
-        builder.init();
-    }
-}
+/// lambda_http's log set-up: JSON lines where Lambda's logging config asks for them
+/// (`AWS_LAMBDA_LOG_FORMAT`, set by the template's `LoggingConfig`), readable lines otherwise; the
+/// level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else info.
+pub use lambda_http::tracing::init_default_subscriber as init_tracing;
 
 /// Runs `router` as a Lambda function (also under `cargo lambda watch`).
 pub async fn run_lambda(router: Router) -> Result<(), lambda_http::Error> {
