@@ -1,6 +1,6 @@
 //! The app's small rules, as plain functions tested without a browser.
 
-use api::auth::RemoteRequirement;
+use api::auth::Requirement;
 
 /// The recovery codes as a text file the user keeps.
 pub fn recovery_codes_text(account_email: &str, codes: &[String]) -> String {
@@ -87,14 +87,14 @@ pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> Strin
 }
 
 /// What the dashboard says to a user without active 2FA about Take Control and RBM.
-pub fn dashboard_2fa_text(rule: RemoteRequirement) -> String {
+pub fn dashboard_2fa_text(rule: Requirement) -> String {
     match rule {
-        RemoteRequirement::Recommended => "Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management.".into(),
-        RemoteRequirement::RequiredFrom(from) => format!(
+        Requirement::Recommended => "Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management.".into(),
+        Requirement::RequiredFrom(from) => format!(
             "Protect your login with two-factor authentication: it is required for Take Control and Remote Background Management from {} (00:00 UTC).",
-            format_date(from)
+            format_date(from.seconds())
         ),
-        RemoteRequirement::Required => "Two-factor authentication is now required for Take Control and Remote Background Management. Set it up to start these sessions.".into(),
+        Requirement::Required => "Two-factor authentication is now required for Take Control and Remote Background Management. Set it up to start these sessions.".into(),
     }
 }
 
@@ -152,9 +152,12 @@ mod tests {
 
     #[test]
     fn the_dashboard_says_whether_2fa_is_required_yet() {
-        use RemoteRequirement::*;
+        use Requirement::*;
         assert!(dashboard_2fa_text(Recommended).contains("it will soon be required"));
-        assert!(dashboard_2fa_text(RequiredFrom(1_798_416_000)).ends_with("from 28 Dec 2026 (00:00 UTC)."));
+        assert!(
+            dashboard_2fa_text(RequiredFrom(domain::UnixTime(1_798_416_000)))
+                .ends_with("from 28 Dec 2026 (00:00 UTC).")
+        );
         assert!(dashboard_2fa_text(Required).starts_with("Two-factor authentication is now required"));
     }
 

@@ -2,7 +2,7 @@
 //! first, and the Info section.
 
 use api::ApiError;
-use api::accounts::{MenuItem, PageCursor, SortBy, UserAction, UserPage, UserRow};
+use api::accounts::{AdminAction, MenuItem, PageCursor, SortBy, UserPage, UserRow};
 use api::auth::TwoFactorStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -42,7 +42,7 @@ pub(super) fn UserAccounts() -> impl IntoView {
     let page = RwSignal::new(None::<UserPage>);
     let error = RwSignal::new(None::<String>);
     let menu = RwSignal::new(None::<OpenMenu>);
-    let confirm = RwSignal::new(None::<(UserRow, UserAction)>);
+    let confirm = RwSignal::new(None::<(UserRow, AdminAction)>);
     let confirm_error = RwSignal::new(None::<String>);
     let step_up = StepUp::new();
     // The row to give the keyboard back to once the grid is drawn again (after an action).
@@ -82,7 +82,7 @@ pub(super) fn UserAccounts() -> impl IntoView {
     };
     // One action at a time: a double click changes the user once.
     let busy = RwSignal::new(false);
-    let run = move |row: UserRow, action: UserAction| {
+    let run = move |row: UserRow, action: AdminAction| {
         if busy.get_untracked() {
             return;
         }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
 use crate::auth::TwoFactorStatus;
+pub use domain::admin::AdminAction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortBy {
@@ -16,31 +17,10 @@ pub enum SortBy {
     LastLogin,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UserAction {
-    EnableTwoFactor,
-    DisableTwoFactor,
-    ResetTwoFactor,
-    PauseIpVerification,
-    ResumeIpVerification,
-}
-
-impl UserAction {
-    pub fn label(self) -> &'static str {
-        match self {
-            UserAction::EnableTwoFactor => "Enable 2FA",
-            UserAction::DisableTwoFactor => "Disable 2FA",
-            UserAction::ResetTwoFactor => "Reset 2FA",
-            UserAction::PauseIpVerification => "Pause IP verification",
-            UserAction::ResumeIpVerification => "Resume IP verification",
-        }
-    }
-}
-
 /// One menu item for one user: offered, and if not available, why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MenuItem {
-    pub action: UserAction,
+    pub action: AdminAction,
     pub unavailable_because: Option<String>,
     /// Ask "are you sure?" first.
     pub confirm: bool,
@@ -172,7 +152,7 @@ pub async fn list_users(
 
 /// One context-menu action on a colleague; answers the updated row.
 #[server(prefix = "/api/accounts", endpoint = "user-action", input = Json)]
-pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow, ApiError> {
+pub async fn act_on_user(user_id: String, action: AdminAction) -> Result<UserRow, ApiError> {
     crate::server::accounts::act_on_user(user_id, action).await
 }
 

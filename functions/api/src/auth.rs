@@ -5,14 +5,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
-
-/// The 2FA column's three states (green tick, grey tick, no tick).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TwoFactorStatus {
-    Active,
-    EnabledNotActivated,
-    Off,
-}
+pub use domain::remote::Requirement;
+pub use domain::twofactor::TwoFactorStatus;
 
 /// The signed-in user as the dashboard shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,16 +19,7 @@ pub struct Me {
     /// May open User Accounts, General Settings and the audit log.
     pub is_administrator: bool,
     /// Whether 2FA is required for Take Control and RBM (shown to users without active 2FA).
-    pub remote_2fa: RemoteRequirement,
-}
-
-/// 2FA for Take Control and RBM, as the account's General Settings make it today.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RemoteRequirement {
-    Recommended,
-    /// From this Unix time (00:00 UTC of the chosen day).
-    RequiredFrom(i64),
-    Required,
+    pub remote_2fa: Requirement,
 }
 
 /// What the password step leads to.

@@ -6,6 +6,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
+pub use domain::remote::RemoteKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceView {
@@ -13,21 +14,6 @@ pub struct DeviceView {
     pub name: String,
     pub customer: String,
     pub os: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RemoteKind {
-    TakeControl,
-    RemoteBackgroundManagement,
-}
-
-impl RemoteKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            RemoteKind::TakeControl => "Take Control",
-            RemoteKind::RemoteBackgroundManagement => "Remote Background Management",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

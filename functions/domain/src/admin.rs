@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::twofactor::Status;
+use crate::twofactor::TwoFactorStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminAction {
@@ -27,7 +27,7 @@ pub enum AdminAction {
 /// The target user as the rules need them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Target {
-    pub status: Status,
+    pub status: TwoFactorStatus,
     /// Their own (per-user) choice, independent of the account-wide switch.
     pub enabled_for_user: bool,
     pub ip_verification_paused: bool,
@@ -71,7 +71,7 @@ impl AdminAction {
     pub fn offered(self, target: Target) -> bool {
         match self {
             AdminAction::PauseIpVerification => {
-                target.status == Status::Active && !target.ip_verification_paused
+                target.status == TwoFactorStatus::Active && !target.ip_verification_paused
             }
             AdminAction::ResumeIpVerification => target.ip_verification_paused,
             _ => true,
@@ -98,16 +98,18 @@ impl AdminAction {
             AdminAction::EnableTwoFactor | AdminAction::DisableTwoFactor if account_wide => Err(
                 "Two-factor authentication is on for the whole account (General Settings), so it cannot be changed per user.",
             ),
-            AdminAction::EnableTwoFactor if target.enabled_for_user || target.status == Status::Active => {
+            AdminAction::EnableTwoFactor
+                if target.enabled_for_user || target.status == TwoFactorStatus::Active =>
+            {
                 Err("Two-factor authentication is already enabled for this user.")
             }
-            AdminAction::DisableTwoFactor if target.status == Status::Off => {
+            AdminAction::DisableTwoFactor if target.status == TwoFactorStatus::Off => {
                 Err("Two-factor authentication is already off for this user.")
             }
-            AdminAction::ResetTwoFactor if target.status != Status::Active => {
+            AdminAction::ResetTwoFactor if target.status != TwoFactorStatus::Active => {
                 Err("This user has no authenticator app set up, so there is nothing to reset.")
             }
-            AdminAction::PauseIpVerification if target.status != Status::Active => {
+            AdminAction::PauseIpVerification if target.status != TwoFactorStatus::Active => {
                 Err("IP verification can be paused only for users whose 2FA is active.")
             }
             AdminAction::PauseIpVerification if target.ip_verification_paused => {
@@ -154,12 +156,12 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of(statuses: impl IntoIterator<Item = Status>) -> Self {
+    pub fn of(statuses: impl IntoIterator<Item = TwoFactorStatus>) -> Self {
         statuses.into_iter().fold(Counts::default(), |mut c, s| {
             match s {
-                Status::Active => c.active += 1,
-                Status::EnabledNotActivated => c.enabled_not_activated += 1,
-                Status::Off => c.off += 1,
+                TwoFactorStatus::Active => c.active += 1,
+                TwoFactorStatus::EnabledNotActivated => c.enabled_not_activated += 1,
+                TwoFactorStatus::Off => c.off += 1,
             }
             c
         })
@@ -192,14 +194,14 @@ mod tests {
         assert_eq!(stored.listed(true).total(), 9);
     }
 
-    fn target(status: Status, enabled_for_user: bool, paused: bool) -> Target {
+    fn target(status: TwoFactorStatus, enabled_for_user: bool, paused: bool) -> Target {
         Target { status, enabled_for_user, ip_verification_paused: paused }
     }
 
     #[test]
     fn account_wide_2fa_disables_per_user_enable_and_disable_but_not_reset() {
-        let active = target(Status::Active, true, false);
-        let off = target(Status::EnabledNotActivated, false, false);
+        let active = target(TwoFactorStatus::Active, true, false);
+        let off = target(TwoFactorStatus::EnabledNotActivated, false, false);
         assert!(EnableTwoFactor.check(off, true).is_err());
         assert!(DisableTwoFactor.check(active, true).is_err());
         assert_eq!(ResetTwoFactor.check(active, true), Ok(()));
@@ -208,10 +210,10 @@ mod tests {
 
     #[test]
     fn per_user_rules_without_the_switch() {
-        let off = target(Status::Off, false, false);
-        let grey = target(Status::EnabledNotActivated, true, false);
-        let green = target(Status::Active, true, false);
-        let paused = target(Status::Active, true, true);
+        let off = target(TwoFactorStatus::Off, false, false);
+        let grey = target(TwoFactorStatus::EnabledNotActivated, true, false);
+        let green = target(TwoFactorStatus::Active, true, false);
+        let paused = target(TwoFactorStatus::Active, true, true);
         assert_eq!(EnableTwoFactor.check(off, false), Ok(()));
         assert!(EnableTwoFactor.check(grey, false).is_err());
         assert!(EnableTwoFactor.check(green, false).is_err());
@@ -229,11 +231,11 @@ mod tests {
 
     #[test]
     fn ip_items_are_offered_only_where_they_apply() {
-        assert!(!PauseIpVerification.offered(target(Status::EnabledNotActivated, true, false)));
-        assert!(PauseIpVerification.offered(target(Status::Active, true, false)));
-        assert!(ResumeIpVerification.offered(target(Status::Off, false, true)));
-        assert!(!ResumeIpVerification.offered(target(Status::Active, true, false)));
-        assert!(DisableTwoFactor.offered(target(Status::Off, false, false)));
+        assert!(!PauseIpVerification.offered(target(TwoFactorStatus::EnabledNotActivated, true, false)));
+        assert!(PauseIpVerification.offered(target(TwoFactorStatus::Active, true, false)));
+        assert!(ResumeIpVerification.offered(target(TwoFactorStatus::Off, false, true)));
+        assert!(!ResumeIpVerification.offered(target(TwoFactorStatus::Active, true, false)));
+        assert!(DisableTwoFactor.offered(target(TwoFactorStatus::Off, false, false)));
     }
 
     #[test]

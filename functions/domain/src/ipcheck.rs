@@ -15,7 +15,7 @@
 use std::net::IpAddr;
 
 use crate::UnixTime;
-use crate::twofactor::Status;
+use crate::twofactor::TwoFactorStatus;
 
 /// How long an emailed verification link works.
 pub const LINK_VALID_SECONDS: i64 = 2 * 60 * 60;
@@ -62,7 +62,7 @@ pub fn link_valid(expires_at: UnixTime, now: UnixTime) -> bool {
 
 pub fn decide(
     account_setting_on: bool,
-    status: Status,
+    status: TwoFactorStatus,
     paused: bool,
     verified_ranges: &[String],
     ip: &str,
@@ -72,7 +72,7 @@ pub fn decide(
     }
     match range_of(ip) {
         Some(range) if verified_ranges.contains(&range) => IpDecision::Trusted,
-        _ if paused && status == Status::Active => IpDecision::SkippedPaused,
+        _ if paused && status == TwoFactorStatus::Active => IpDecision::SkippedPaused,
         _ => IpDecision::VerifyByEmail,
     }
 }
@@ -101,21 +101,33 @@ mod tests {
     #[test]
     fn verified_ranges_are_trusted_and_new_ones_need_email() {
         let known = vec!["203.0.113.0/24".to_owned(), "2001:db8:1:2::/64".to_owned()];
-        assert_eq!(decide(true, Status::Off, false, &known, "203.0.113.200"), IpDecision::Trusted);
-        assert_eq!(decide(true, Status::Off, false, &known, "2001:db8:1:2::99"), IpDecision::Trusted);
-        assert_eq!(decide(true, Status::Off, false, &known, "203.0.114.1"), IpDecision::VerifyByEmail);
-        assert_eq!(decide(true, Status::Active, false, &known, "2001:db8:1:3::1"), IpDecision::VerifyByEmail);
-        assert_eq!(decide(true, Status::Off, false, &known, "not an ip"), IpDecision::VerifyByEmail);
+        assert_eq!(decide(true, TwoFactorStatus::Off, false, &known, "203.0.113.200"), IpDecision::Trusted);
+        assert_eq!(
+            decide(true, TwoFactorStatus::Off, false, &known, "2001:db8:1:2::99"),
+            IpDecision::Trusted
+        );
+        assert_eq!(
+            decide(true, TwoFactorStatus::Off, false, &known, "203.0.114.1"),
+            IpDecision::VerifyByEmail
+        );
+        assert_eq!(
+            decide(true, TwoFactorStatus::Active, false, &known, "2001:db8:1:3::1"),
+            IpDecision::VerifyByEmail
+        );
+        assert_eq!(decide(true, TwoFactorStatus::Off, false, &known, "not an ip"), IpDecision::VerifyByEmail);
     }
 
     #[test]
     fn a_pause_applies_only_with_active_2fa() {
-        assert_eq!(decide(true, Status::Active, true, &[], "198.51.100.1"), IpDecision::SkippedPaused);
         assert_eq!(
-            decide(true, Status::EnabledNotActivated, true, &[], "198.51.100.1"),
+            decide(true, TwoFactorStatus::Active, true, &[], "198.51.100.1"),
+            IpDecision::SkippedPaused
+        );
+        assert_eq!(
+            decide(true, TwoFactorStatus::EnabledNotActivated, true, &[], "198.51.100.1"),
             IpDecision::VerifyByEmail
         );
-        assert_eq!(decide(true, Status::Off, true, &[], "198.51.100.1"), IpDecision::VerifyByEmail);
+        assert_eq!(decide(true, TwoFactorStatus::Off, true, &[], "198.51.100.1"), IpDecision::VerifyByEmail);
     }
 
     #[test]
@@ -128,6 +140,6 @@ mod tests {
 
     #[test]
     fn the_account_setting_turns_it_off() {
-        assert_eq!(decide(false, Status::Off, false, &[], "198.51.100.1"), IpDecision::Trusted);
+        assert_eq!(decide(false, TwoFactorStatus::Off, false, &[], "198.51.100.1"), IpDecision::Trusted);
     }
 }

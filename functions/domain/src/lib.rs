@@ -4,18 +4,24 @@
 //! rule is tested with fixed times.
 
 pub mod admin;
+#[cfg(feature = "crypto")]
 pub mod crypto;
 pub mod email;
+#[cfg(feature = "crypto")]
 pub mod email_code;
 pub mod ipcheck;
 pub mod lockout;
+#[cfg(feature = "crypto")]
 pub mod password;
+#[cfg(feature = "crypto")]
 pub mod recovery;
 pub mod remote;
 pub mod role;
+#[cfg(feature = "crypto")]
 pub mod secret;
 pub mod session;
 pub mod time;
+#[cfg(feature = "crypto")]
 pub mod totp;
 pub mod twofactor;
 

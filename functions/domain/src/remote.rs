@@ -13,26 +13,26 @@
 use serde::{Deserialize, Serialize};
 
 use crate::UnixTime;
-use crate::twofactor::Status;
+use crate::twofactor::TwoFactorStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SessionKind {
+pub enum RemoteKind {
     TakeControl,
     RemoteBackgroundManagement,
 }
 
-impl SessionKind {
+impl RemoteKind {
     pub fn label(self) -> &'static str {
         match self {
-            SessionKind::TakeControl => "Take Control",
-            SessionKind::RemoteBackgroundManagement => "Remote Background Management",
+            RemoteKind::TakeControl => "Take Control",
+            RemoteKind::RemoteBackgroundManagement => "Remote Background Management",
         }
     }
 
     pub fn code(self) -> &'static str {
         match self {
-            SessionKind::TakeControl => "take_control",
-            SessionKind::RemoteBackgroundManagement => "rbm",
+            RemoteKind::TakeControl => "take_control",
+            RemoteKind::RemoteBackgroundManagement => "rbm",
         }
     }
 }
@@ -60,7 +60,7 @@ pub enum Decision {
 }
 
 /// What the dashboard tells a user without active 2FA about Take Control and RBM.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Requirement {
     /// No enforcement date: 2FA is recommended.
     Recommended,
@@ -84,8 +84,8 @@ impl RemotePolicy {
     }
 
     /// `defer`: the request says the user chose "Activate Later".
-    pub fn decide(&self, status: Status, now: UnixTime, defer: bool) -> Decision {
-        if status == Status::Active {
+    pub fn decide(&self, status: TwoFactorStatus, now: UnixTime, defer: bool) -> Decision {
+        if status == TwoFactorStatus::Active {
             Decision::Start
         } else if self.enforced(now) {
             Decision::ActivationRequired
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn every_combination() {
         use Decision::*;
-        use Status::*;
+        use TwoFactorStatus::*;
         let cases = [
             // (status, account-wide, enforcement date, defer claimed) -> decision
             (Active, false, None, false, Start),
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn kinds_have_the_products_names() {
-        assert_eq!(SessionKind::TakeControl.label(), "Take Control");
-        assert_eq!(SessionKind::RemoteBackgroundManagement.label(), "Remote Background Management");
+        assert_eq!(RemoteKind::TakeControl.label(), "Take Control");
+        assert_eq!(RemoteKind::RemoteBackgroundManagement.label(), "Remote Background Management");
     }
 }

@@ -24,7 +24,7 @@ pub struct TwoFactor {
 
 /// The 2FA column: green tick, grey tick, no tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Status {
+pub enum TwoFactorStatus {
     /// Green tick: logs in with a passcode.
     Active,
     /// Grey tick: must set up an authenticator at next login.
@@ -33,24 +33,24 @@ pub enum Status {
     Off,
 }
 
-impl Status {
+impl TwoFactorStatus {
     pub fn label(self) -> &'static str {
         match self {
-            Status::Active => "2FA active",
-            Status::EnabledNotActivated => "2FA enabled, not yet activated",
-            Status::Off => "2FA off",
+            TwoFactorStatus::Active => "2FA active",
+            TwoFactorStatus::EnabledNotActivated => "2FA enabled, not yet activated",
+            TwoFactorStatus::Off => "2FA off",
         }
     }
 }
 
 impl TwoFactor {
-    pub fn status(&self, account_wide: bool) -> Status {
+    pub fn status(&self, account_wide: bool) -> TwoFactorStatus {
         if self.activated_at.is_some() {
-            Status::Active
+            TwoFactorStatus::Active
         } else if self.enabled.is_some() || account_wide {
-            Status::EnabledNotActivated
+            TwoFactorStatus::EnabledNotActivated
         } else {
-            Status::Off
+            TwoFactorStatus::Off
         }
     }
 }
@@ -66,13 +66,13 @@ mod tests {
     #[test]
     fn ticks_follow_enabled_activated_and_the_account_switch() {
         let off = TwoFactor::default();
-        assert_eq!(off.status(false), Status::Off);
-        assert_eq!(off.status(true), Status::EnabledNotActivated);
+        assert_eq!(off.status(false), TwoFactorStatus::Off);
+        assert_eq!(off.status(true), TwoFactorStatus::EnabledNotActivated);
         let grey = TwoFactor { enabled: enabled(), activated_at: None };
-        assert_eq!(grey.status(false), Status::EnabledNotActivated);
-        assert_eq!(grey.status(true), Status::EnabledNotActivated);
+        assert_eq!(grey.status(false), TwoFactorStatus::EnabledNotActivated);
+        assert_eq!(grey.status(true), TwoFactorStatus::EnabledNotActivated);
         let green = TwoFactor { enabled: enabled(), activated_at: Some(UnixTime(2)) };
-        assert_eq!(green.status(false), Status::Active);
-        assert_eq!(green.status(true), Status::Active);
+        assert_eq!(green.status(false), TwoFactorStatus::Active);
+        assert_eq!(green.status(true), TwoFactorStatus::Active);
     }
 }

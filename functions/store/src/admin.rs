@@ -7,7 +7,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::admin::AdminAction;
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, conditional, n, s};
@@ -38,11 +38,11 @@ impl Store {
         let from = user.two_factor.status(false);
         // Exactly the status the administrator saw, so the account's counts move from it.
         let seen = match from {
-            Status::Active => "attribute_exists(tf_activated_at)",
-            Status::EnabledNotActivated => {
+            TwoFactorStatus::Active => "attribute_exists(tf_activated_at)",
+            TwoFactorStatus::EnabledNotActivated => {
                 "attribute_exists(tf_enabled_at) AND attribute_not_exists(tf_activated_at)"
             }
-            Status::Off => "attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)",
+            TwoFactorStatus::Off => "attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)",
         };
         // Each condition is the state the action starts from.
         let (change, to) = match action {
@@ -52,7 +52,7 @@ impl Store {
                     .condition_expression(format!("attribute_not_exists(tf_enabled_at) AND {seen}"))
                     .expression_attribute_values(":by", s(by))
                     .expression_attribute_values(":now", n(now.seconds())),
-                Status::EnabledNotActivated,
+                TwoFactorStatus::EnabledNotActivated,
             ),
             // Their own choice, the authenticator, the recovery codes and any pause are cleared;
             // the epoch moving on ends every session of the user in the same write.
@@ -65,7 +65,7 @@ impl Store {
                     )
                     .condition_expression(format!("attribute_exists(tf_enabled_at) AND {seen}"))
                     .expression_attribute_values(":one", n(1)),
-                Status::Off,
+                TwoFactorStatus::Off,
             ),
             // Lost phone: 2FA stays enabled, so the user activates again at their next login.
             AdminAction::ResetTwoFactor => (
@@ -79,7 +79,7 @@ impl Store {
                     .expression_attribute_values(":one", n(1))
                     .expression_attribute_values(":by", s(by))
                     .expression_attribute_values(":now", n(now.seconds())),
-                Status::EnabledNotActivated,
+                TwoFactorStatus::EnabledNotActivated,
             ),
             // Only while 2FA is active.
             AdminAction::PauseIpVerification => (

@@ -9,7 +9,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use domain::admin::Counts;
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus;
 use domain::{Email, Role, UnixTime};
 
 use crate::client::{Item, StoreError, build_error, get_opt_n, n, s};
@@ -76,11 +76,11 @@ pub(crate) fn role_value(role: Role, email: &Email) -> AttributeValue {
 
 /// Green ticks first, then grey, then none (as stored: account-wide 2FA shows "off" users with a
 /// grey tick, and they sort after those enabled one by one).
-pub(crate) fn status_value(status: Status, email: &Email) -> AttributeValue {
+pub(crate) fn status_value(status: TwoFactorStatus, email: &Email) -> AttributeValue {
     let rank = match status {
-        Status::Active => 0,
-        Status::EnabledNotActivated => 1,
-        Status::Off => 2,
+        TwoFactorStatus::Active => 0,
+        TwoFactorStatus::EnabledNotActivated => 1,
+        TwoFactorStatus::Off => 2,
     };
     s(format!("{rank}{THEN}{}", email.as_str()))
 }
@@ -95,7 +95,7 @@ pub(crate) fn sort_values(
     name: &str,
     email: &Email,
     role: Role,
-    status: Status,
+    status: TwoFactorStatus,
     last_login: Option<UnixTime>,
 ) -> [(Column, AttributeValue); 5] {
     [
@@ -110,17 +110,17 @@ pub(crate) fn sort_values(
 /// Every attribute a user item is listed by, for a new user (2FA off, never logged in).
 pub(crate) fn new_user_attributes(account_id: &str, name: &str, email: &Email, role: Role) -> Item {
     let mut item = Item::from([(GSI2_PK.to_owned(), s(users_pk(account_id)))]);
-    for (column, value) in sort_values(name, email, role, Status::Off, None) {
+    for (column, value) in sort_values(name, email, role, TwoFactorStatus::Off, None) {
         item.insert(column.attribute().to_owned(), value);
     }
     item
 }
 
-fn count_attribute(status: Status) -> &'static str {
+fn count_attribute(status: TwoFactorStatus) -> &'static str {
     match status {
-        Status::Active => "users_active",
-        Status::EnabledNotActivated => "users_enabled",
-        Status::Off => "users_off",
+        TwoFactorStatus::Active => "users_active",
+        TwoFactorStatus::EnabledNotActivated => "users_enabled",
+        TwoFactorStatus::Off => "users_off",
     }
 }
 
@@ -128,9 +128,9 @@ fn count_attribute(status: Status) -> &'static str {
 pub(crate) fn counts_from_item(item: &Item) -> Counts {
     let count = |status| usize::try_from(get_opt_n(item, count_attribute(status)).unwrap_or(0)).unwrap_or(0);
     Counts {
-        active: count(Status::Active),
-        enabled_not_activated: count(Status::EnabledNotActivated),
-        off: count(Status::Off),
+        active: count(TwoFactorStatus::Active),
+        enabled_not_activated: count(TwoFactorStatus::EnabledNotActivated),
+        off: count(TwoFactorStatus::Off),
     }
 }
 
@@ -139,8 +139,8 @@ pub(crate) fn counts_from_item(item: &Item) -> Counts {
 pub(crate) fn count_move(
     table: &str,
     account_id: &str,
-    from: Option<Status>,
-    to: Status,
+    from: Option<TwoFactorStatus>,
+    to: TwoFactorStatus,
 ) -> Result<TransactWriteItem, StoreError> {
     let update = Update::builder()
         .table_name(table)
@@ -195,8 +195,14 @@ mod tests {
         assert!(text(name_value("alex", &b)) < text(name_value("Bea", &a)), "case is ignored");
         assert!(text(name_value("Sam", &a)) < text(name_value("sam", &b)), "ties by email");
         assert!(text(name_value("Sam", &b)) < text(name_value("Sam Smith", &a)), "a prefix first");
-        assert!(text(status_value(Status::Active, &b)) < text(status_value(Status::EnabledNotActivated, &a)));
-        assert!(text(status_value(Status::EnabledNotActivated, &b)) < text(status_value(Status::Off, &a)));
+        assert!(
+            text(status_value(TwoFactorStatus::Active, &b))
+                < text(status_value(TwoFactorStatus::EnabledNotActivated, &a))
+        );
+        assert!(
+            text(status_value(TwoFactorStatus::EnabledNotActivated, &b))
+                < text(status_value(TwoFactorStatus::Off, &a))
+        );
         let (day1, day2) = (Some(UnixTime(86_400)), Some(UnixTime(1_800_000_000)));
         assert!(text(login_value(None, &b)) < text(login_value(day1, &a)), "never logged in first");
         assert!(text(login_value(day1, &b)) < text(login_value(day2, &a)), "numbers, not digits");

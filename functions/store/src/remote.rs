@@ -14,7 +14,7 @@ pub struct RemoteSession {
     pub account_id: String,
     pub user_id: String,
     pub device_id: String,
-    /// `domain::remote::SessionKind::code`.
+    /// `domain::remote::RemoteKind::code`.
     pub kind: String,
     pub started_at: UnixTime,
     /// Started after the user chose "Activate Later".

@@ -11,7 +11,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
@@ -107,7 +107,7 @@ impl Store {
             .expression_attribute_names("#status", Column::TwoFactor.attribute())
             .expression_attribute_values(
                 ":status",
-                listing::status_value(Status::EnabledNotActivated, &user.email),
+                listing::status_value(TwoFactorStatus::EnabledNotActivated, &user.email),
             )
             .expression_attribute_values(":by", s(by_user_id))
             .expression_attribute_values(":now", n(now.seconds()))
@@ -116,8 +116,8 @@ impl Store {
         let count = listing::count_move(
             &self.table,
             &user.account_id,
-            Some(Status::Off),
-            Status::EnabledNotActivated,
+            Some(TwoFactorStatus::Off),
+            TwoFactorStatus::EnabledNotActivated,
         )?;
         let result = self
             .client
@@ -336,7 +336,7 @@ impl Store {
         // move from.
         let from = user.two_factor.status(false);
         let seen = match from {
-            Status::Off => "attribute_not_exists(tf_enabled_at)",
+            TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
             _ => "attribute_exists(tf_enabled_at)",
         };
         let activate = Update::builder()
@@ -347,7 +347,10 @@ impl Store {
                 "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
             ))
             .expression_attribute_names("#status", Column::TwoFactor.attribute())
-            .expression_attribute_values(":status", listing::status_value(Status::Active, &user.email))
+            .expression_attribute_values(
+                ":status",
+                listing::status_value(TwoFactorStatus::Active, &user.email),
+            )
             .expression_attribute_values(":secret", s(pending_secret))
             .expression_attribute_values(":step", n(step))
             .expression_attribute_values(":now", n(now.seconds()))
@@ -376,7 +379,7 @@ impl Store {
             TransactWriteItem::builder().update(activate).build(),
             TransactWriteItem::builder().delete(consume).build(),
             TransactWriteItem::builder().put(record).build(),
-            listing::count_move(&self.table, &user.account_id, Some(from), Status::Active)?,
+            listing::count_move(&self.table, &user.account_id, Some(from), TwoFactorStatus::Active)?,
         ];
         if let Some(login) = login {
             items.push(TransactWriteItem::builder().delete(login.consume_challenge(&self.table)?).build());

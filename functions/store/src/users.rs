@@ -1,6 +1,6 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use domain::admin::Counts;
-use domain::twofactor::{Enabled, Status, TwoFactor};
+use domain::twofactor::{Enabled, TwoFactor, TwoFactorStatus};
 use domain::{Email, Role, UnixTime};
 
 use crate::client::{
@@ -459,7 +459,7 @@ impl Store {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(user).build())
             .transact_items(TransactWriteItem::builder().put(claim).build())
-            .transact_items(listing::count_move(&self.table, &new.account_id, None, Status::Off)?)
+            .transact_items(listing::count_move(&self.table, &new.account_id, None, TwoFactorStatus::Off)?)
             .send()
             .await;
         match result {

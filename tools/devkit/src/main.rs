@@ -6,11 +6,11 @@
 use devkit::seed;
 use store::Store;
 
-fn label(status: domain::twofactor::Status) -> &'static str {
+fn label(status: domain::twofactor::TwoFactorStatus) -> &'static str {
     match status {
-        domain::twofactor::Status::Active => "green tick: 2FA active",
-        domain::twofactor::Status::EnabledNotActivated => "grey tick: activates at login",
-        domain::twofactor::Status::Off => "no tick: 2FA off",
+        domain::twofactor::TwoFactorStatus::Active => "green tick: 2FA active",
+        domain::twofactor::TwoFactorStatus::EnabledNotActivated => "grey tick: activates at login",
+        domain::twofactor::TwoFactorStatus::Off => "no tick: 2FA off",
     }
 }
 

@@ -3,7 +3,7 @@
 use domain::crypto::Keyring;
 use domain::password::hash_password;
 use domain::totp::TotpSecret;
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus::{self, Active, EnabledNotActivated, Off};
 use domain::{Email, Role, UnixTime, recovery};
 use store::{Activation, AuditEvent, Binding, Device, NewUser, Store};
 
@@ -24,7 +24,7 @@ pub struct DemoUser {
     pub email: &'static str,
     pub name: &'static str,
     pub role: Role,
-    pub two_factor: Status,
+    pub two_factor: TwoFactorStatus,
 }
 
 const fn demo(
@@ -32,26 +32,26 @@ const fn demo(
     email: &'static str,
     name: &'static str,
     role: Role,
-    two_factor: Status,
+    two_factor: TwoFactorStatus,
 ) -> DemoUser {
     DemoUser { account, email, name, role, two_factor }
 }
 
 pub const DEMO_USERS: &[DemoUser] = &[
-    demo(NORTHWIND, "admin@northwind.example", "Alex Morgan", Role::Administrator, Status::Off),
-    demo(NORTHWIND, "tech@northwind.example", "Taylor Reed", Role::Technician, Status::Off),
-    demo(NORTHWIND, "sam@northwind.example", "Sam Patel", Role::Technician, Status::Active),
-    demo(NORTHWIND, "dana@northwind.example", "Dana Kim", Role::Technician, Status::EnabledNotActivated),
-    demo(NORTHWIND, "jordan@northwind.example", "Jordan Lee", Role::Technician, Status::Off),
-    demo(NORTHWIND, "lee@northwind.example", "Lee Novak", Role::Technician, Status::Off),
-    demo(NORTHWIND, "casey@northwind.example", "Casey Brooks", Role::Technician, Status::EnabledNotActivated),
-    demo(NORTHWIND, "riley@northwind.example", "Riley Chen", Role::Technician, Status::Off),
-    demo(NORTHWIND, "kim@northwind.example", "Kim Ortiz", Role::Technician, Status::Active),
-    demo(NORTHWIND, "quinn@northwind.example", "Quinn Walsh", Role::Technician, Status::Active),
-    demo(NORTHWIND, "avery@northwind.example", "Avery Fox", Role::Technician, Status::Off),
-    demo(NORTHWIND, "drew@northwind.example", "Drew Hale", Role::Technician, Status::Active),
-    demo(NORTHWIND, "morgan@northwind.example", "Morgan Blake", Role::Technician, Status::Off),
-    demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Status::Off),
+    demo(NORTHWIND, "admin@northwind.example", "Alex Morgan", Role::Administrator, Off),
+    demo(NORTHWIND, "tech@northwind.example", "Taylor Reed", Role::Technician, Off),
+    demo(NORTHWIND, "sam@northwind.example", "Sam Patel", Role::Technician, Active),
+    demo(NORTHWIND, "dana@northwind.example", "Dana Kim", Role::Technician, EnabledNotActivated),
+    demo(NORTHWIND, "jordan@northwind.example", "Jordan Lee", Role::Technician, Off),
+    demo(NORTHWIND, "lee@northwind.example", "Lee Novak", Role::Technician, Off),
+    demo(NORTHWIND, "casey@northwind.example", "Casey Brooks", Role::Technician, EnabledNotActivated),
+    demo(NORTHWIND, "riley@northwind.example", "Riley Chen", Role::Technician, Off),
+    demo(NORTHWIND, "kim@northwind.example", "Kim Ortiz", Role::Technician, Active),
+    demo(NORTHWIND, "quinn@northwind.example", "Quinn Walsh", Role::Technician, Active),
+    demo(NORTHWIND, "avery@northwind.example", "Avery Fox", Role::Technician, Off),
+    demo(NORTHWIND, "drew@northwind.example", "Drew Hale", Role::Technician, Active),
+    demo(NORTHWIND, "morgan@northwind.example", "Morgan Blake", Role::Technician, Off),
+    demo(CONTOSO, "pat@contoso.example", "Pat Rivera", Role::Technician, Off),
 ];
 
 /// 2FA becomes required for Take Control and RBM 30 days after the day of seeding.
@@ -103,9 +103,9 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
             admin_id = user.id.clone();
         }
         match demo.two_factor {
-            Status::Off => {}
-            Status::EnabledNotActivated => store.enable_two_factor(&user, &admin_id, now()).await?,
-            Status::Active => {
+            TwoFactorStatus::Off => {}
+            TwoFactorStatus::EnabledNotActivated => store.enable_two_factor(&user, &admin_id, now()).await?,
+            TwoFactorStatus::Active => {
                 let secret = TotpSecret::from_base32(DEMO_TOTP_KEY).ok_or("bad demo key")?;
                 let hashes = DEMO_RECOVERY_CODES.iter().filter_map(|c| recovery::hash(keys, c)).collect();
                 activate_2fa(store, keys, &user, &secret, hashes, "demo account").await?;

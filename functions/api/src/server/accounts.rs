@@ -4,35 +4,24 @@
 use domain::UnixTime;
 use domain::admin::{AccountPolicy, AdminAction, Target};
 use domain::session::{self, StepUp};
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus;
 use store::{Account, Column, PageKey, Session, StoreError, User, UserListing};
 
 use super::request::{self, ctx, store_failure};
-use super::shared::{status_of, wire_status};
+use super::shared::status_of;
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::accounts::{
-    AuditPage, AuditRow, Info, MenuItem, PAGE_SIZE, PageCursor, Settings, SortBy, UserAction, UserPage,
-    UserRow,
+    AuditPage, AuditRow, Info, MenuItem, PAGE_SIZE, PageCursor, Settings, SortBy, UserPage, UserRow,
 };
 
-const ACTIONS: [UserAction; 5] = [
-    UserAction::EnableTwoFactor,
-    UserAction::DisableTwoFactor,
-    UserAction::ResetTwoFactor,
-    UserAction::PauseIpVerification,
-    UserAction::ResumeIpVerification,
+const ACTIONS: [AdminAction; 5] = [
+    AdminAction::EnableTwoFactor,
+    AdminAction::DisableTwoFactor,
+    AdminAction::ResetTwoFactor,
+    AdminAction::PauseIpVerification,
+    AdminAction::ResumeIpVerification,
 ];
-
-fn domain_action(action: UserAction) -> AdminAction {
-    match action {
-        UserAction::EnableTwoFactor => AdminAction::EnableTwoFactor,
-        UserAction::DisableTwoFactor => AdminAction::DisableTwoFactor,
-        UserAction::ResetTwoFactor => AdminAction::ResetTwoFactor,
-        UserAction::PauseIpVerification => AdminAction::PauseIpVerification,
-        UserAction::ResumeIpVerification => AdminAction::ResumeIpVerification,
-    }
-}
 
 /// The signed-in administrator, their session and their account.
 struct Admin {
@@ -44,7 +33,7 @@ struct Admin {
 
 impl Admin {
     fn has_2fa(&self) -> bool {
-        status_of(&self.user, Some(&self.account)) == Status::Active
+        status_of(&self.user, Some(&self.account)) == TwoFactorStatus::Active
     }
 
     /// An action that lowers security needs a recent proof of identity in this session
@@ -87,7 +76,7 @@ async fn require_admin(ctx: &Ctx) -> Result<Admin, ApiError> {
 const NOT_ON_YOURSELF: &str =
     "You cannot lower the security of your own login. Ask another administrator to do this.";
 
-fn listed_status(user: &UserListing, account: &Account) -> Status {
+fn listed_status(user: &UserListing, account: &Account) -> TwoFactorStatus {
     user.two_factor.status(account.two_factor_required)
 }
 
@@ -104,18 +93,17 @@ fn row(user: &UserListing, account: &Account, admin_id: &str) -> UserRow {
     let target = target_of(user, account);
     let menu = ACTIONS
         .iter()
-        .filter(|&&a| domain_action(a).offered(target))
+        .filter(|&&a| a.offered(target))
         .map(|&action| {
-            let rule = domain_action(action);
-            let unavailable = match rule.check(target, account.two_factor_required) {
+            let unavailable = match action.check(target, account.two_factor_required) {
                 Err(why) => Some(why),
-                Ok(()) if user.id == admin_id && !rule.allowed_on_self() => Some(NOT_ON_YOURSELF),
+                Ok(()) if user.id == admin_id && !action.allowed_on_self() => Some(NOT_ON_YOURSELF),
                 Ok(()) => None,
             };
             MenuItem {
                 action,
                 unavailable_because: unavailable.map(str::to_owned),
-                confirm: rule.lowers_security(),
+                confirm: action.lowers_security(),
             }
         })
         .collect();
@@ -124,9 +112,9 @@ fn row(user: &UserListing, account: &Account, admin_id: &str) -> UserRow {
         name: user.name.clone(),
         email: user.email.to_string(),
         role: user.role.label().to_owned(),
-        two_factor: wire_status(target.status),
+        two_factor: target.status,
         // A pause applies only while 2FA is active.
-        ip_verification_paused: target.ip_verification_paused && target.status == Status::Active,
+        ip_verification_paused: target.ip_verification_paused && target.status == TwoFactorStatus::Active,
         last_login: user.last_login.map(UnixTime::seconds),
         menu,
     }
@@ -216,7 +204,7 @@ fn consequence(action: AdminAction) -> &'static str {
     }
 }
 
-pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow, ApiError> {
+pub async fn act_on_user(user_id: String, action: AdminAction) -> Result<UserRow, ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
     let now = now();
@@ -229,13 +217,13 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     let not_found = || ApiError::NotFound { message: "There is no such user in your account.".into() };
     let user =
         ctx.store.get_user(&account.id, &user_id).await.map_err(store_failure)?.ok_or_else(not_found)?;
-    let rule = domain_action(action);
-    rule.check(target_of(&UserListing::from(&user), account), account.two_factor_required)
+    action
+        .check(target_of(&UserListing::from(&user), account), account.two_factor_required)
         .map_err(ApiError::bad_request)?;
-    if user.id == admin.user.id && !rule.allowed_on_self() {
+    if user.id == admin.user.id && !action.allowed_on_self() {
         return Err(ApiError::forbidden(NOT_ON_YOURSELF));
     }
-    if rule.lowers_security() {
+    if action.lowers_security() {
         admin.require_step_up(now)?;
     }
 
@@ -244,13 +232,13 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
         &user.account_id,
         &admin.user.id,
         &user.id,
-        rule.audit_action(),
+        action.audit_action(),
         &ip,
-        &format!("{} by {by}", rule.label()),
+        &format!("{} by {by}", action.label()),
     );
     // Disable and Reset move the user's session epoch on in this same write: every session of
     // the user has ended once it succeeds.
-    match ctx.store.apply_admin_action(&user, rule, &admin.user.id, now, &event).await {
+    match ctx.store.apply_admin_action(&user, action, &admin.user.id, now, &event).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
             return Err(ApiError::bad_request("This user changed in the meantime. Refresh and try again."));
@@ -259,7 +247,7 @@ pub async fn act_on_user(user_id: String, action: UserAction) -> Result<UserRow,
     }
     // The user's ended sessions stay until presented, which deletes them and tells the user why
     // they ended, or until the table's TTL.
-    let mail = mail::Email::changed_by_administrator(&user.name, rule.done(), &by, consequence(rule));
+    let mail = mail::Email::changed_by_administrator(&user.name, action.done(), &by, consequence(action));
     if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
         tracing::error!(error = %e, "could not tell the user about an administrator's change");
     }

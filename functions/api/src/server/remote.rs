@@ -2,21 +2,14 @@
 //! (which says it was a 2FA login) and one transaction (device check, record, audit).
 
 use domain::UnixTime;
-use domain::remote::{Decision, SessionKind};
+use domain::remote::{Decision, RemoteKind};
 use store::{AuditEvent, RemoteSession, StartError};
 
 use super::request::{self, ctx, require_signed_in, require_user, store_failure, stored_session};
 use super::shared::{remote_policy, status_of};
 use super::{audit, now};
 use crate::ApiError;
-use crate::remote::{DeviceView, RemoteKind, RemoteStart, StartedSession};
-
-fn domain_kind(kind: RemoteKind) -> SessionKind {
-    match kind {
-        RemoteKind::TakeControl => SessionKind::TakeControl,
-        RemoteKind::RemoteBackgroundManagement => SessionKind::RemoteBackgroundManagement,
-    }
-}
+use crate::remote::{DeviceView, RemoteStart, StartedSession};
 
 pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
     let ctx = ctx();
@@ -45,7 +38,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
             request::check_session(&ctx, token_hash.clone(), session.clone()).await?;
         remote_policy(account.as_ref()).decide(status_of(&user, account.as_ref()), now, defer)
     };
-    let kind_label = domain_kind(kind).label();
+    let kind_label = kind.label();
     // `{device}`: the audit log names the device as the dashboard does when it is read.
     let event = |action: &str, detail: String| AuditEvent {
         device_id: Some(device_id.clone()),
@@ -76,7 +69,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
                 account_id: session.account_id.clone(),
                 user_id: session.user_id.clone(),
                 device_id: device_id.clone(),
-                kind: domain_kind(kind).code().to_owned(),
+                kind: kind.code().to_owned(),
                 started_at: now,
                 deferred,
             };

@@ -1,22 +1,14 @@
 //! What several functions need about a user: their 2FA status and how the dashboard shows them.
 
 use domain::UnixTime;
-use domain::remote::{RemotePolicy, Requirement};
-use domain::twofactor::Status;
+use domain::remote::RemotePolicy;
+use domain::twofactor::TwoFactorStatus;
 use store::{Account, User};
 
-use crate::auth::{Me, RemoteRequirement, TwoFactorStatus};
+use crate::auth::Me;
 
-pub fn status_of(user: &User, account: Option<&Account>) -> Status {
+pub fn status_of(user: &User, account: Option<&Account>) -> TwoFactorStatus {
     user.two_factor.status(account.is_some_and(|a| a.two_factor_required))
-}
-
-pub fn wire_status(status: Status) -> TwoFactorStatus {
-    match status {
-        Status::Active => TwoFactorStatus::Active,
-        Status::EnabledNotActivated => TwoFactorStatus::EnabledNotActivated,
-        Status::Off => TwoFactorStatus::Off,
-    }
 }
 
 /// The account's rules for Take Control and RBM (none without an account).
@@ -33,12 +25,8 @@ pub fn me_from(user: &User, account: Option<&Account>, now: UnixTime) -> Me {
         email: user.email.to_string(),
         role: user.role.label().to_owned(),
         account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
-        two_factor: wire_status(status_of(user, account)),
+        two_factor: status_of(user, account),
         is_administrator: user.role.can_manage_users(),
-        remote_2fa: match remote_policy(account).requirement(now) {
-            Requirement::Recommended => RemoteRequirement::Recommended,
-            Requirement::RequiredFrom(from) => RemoteRequirement::RequiredFrom(from.seconds()),
-            Requirement::Required => RemoteRequirement::Required,
-        },
+        remote_2fa: remote_policy(account).requirement(now),
     }
 }

@@ -5,7 +5,7 @@ use domain::ipcheck::{self, IpDecision};
 use domain::lockout::Source;
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::secret::BearerToken;
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus;
 use domain::{Email, UnixTime};
 use store::{Account, AuditEvent, Challenge, Greeting, Purpose, User};
 
@@ -142,7 +142,7 @@ pub(super) async fn next_step(
     now: UnixTime,
 ) -> Result<LoginOutcome, ApiError> {
     match status_of(user, account) {
-        Status::Off => {
+        TwoFactorStatus::Off => {
             let epochs = request::epochs_of(user, account);
             let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
             let event =
@@ -162,11 +162,11 @@ pub(super) async fn next_step(
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
-        Status::Active => {
+        TwoFactorStatus::Active => {
             start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now, None, counters).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
-        Status::EnabledNotActivated => {
+        TwoFactorStatus::EnabledNotActivated => {
             let event = audit::event(
                 &user.account_id,
                 &user.id,

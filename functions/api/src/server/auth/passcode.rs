@@ -5,7 +5,7 @@ use domain::{Email, Role, UnixTime, recovery};
 use store::{Challenge, FinishError, Proof, Purpose};
 
 use crate::ApiError;
-use crate::auth::{Me, PasscodeAccepted, RemoteRequirement, TwoFactorStatus};
+use crate::auth::{Me, PasscodeAccepted, Requirement, TwoFactorStatus};
 use crate::server::lockout::{Counters, locked_out};
 use crate::server::request::{self, ctx, store_failure};
 use crate::server::{Ctx, audit, now};
@@ -24,7 +24,7 @@ pub(super) fn me_from_challenge(c: &Challenge) -> Me {
         two_factor: TwoFactorStatus::Active,
         is_administrator: Role::from_code(&c.greeting.role_code).is_some_and(Role::can_manage_users),
         // Shown only to users without active 2FA, which this one has.
-        remote_2fa: RemoteRequirement::Recommended,
+        remote_2fa: Requirement::Recommended,
     }
 }
 

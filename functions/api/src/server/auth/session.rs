@@ -3,7 +3,7 @@
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::session::{Reauth, StepUp};
 use domain::totp::TotpSecret;
-use domain::twofactor::Status;
+use domain::twofactor::TwoFactorStatus;
 use store::{AuditEvent, Settle, SpentPasscode};
 
 use crate::ApiError;
@@ -48,7 +48,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
         return Err(ApiError::bad_request("Enter your password or the code from your authenticator app."));
     }
     let request::SignedIn { token_hash, user, account, .. } = request::require_signed_in(&ctx).await?;
-    let method = StepUp::for_user(status_of(&user, account.as_ref()) == Status::Active);
+    let method = StepUp::for_user(status_of(&user, account.as_ref()) == TwoFactorStatus::Active);
     let mut counters = Counters::new(&user.email, &ip, source_of(&ctx, Some(&user), &ip)?);
     if let Some(until) = counters.locked_until(&ctx, now).await? {
         return Err(locked_out(until));
