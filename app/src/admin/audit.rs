@@ -1,6 +1,6 @@
 //! The audit log: every security event in words, filtered by user and event.
 
-use api::accounts::{AUDIT_EVENTS, AuditPage, SortBy, UserRow};
+use api::accounts::{AuditAction, AuditPage, SortBy, UserRow};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -60,7 +60,7 @@ pub(super) fn AuditLog() -> impl IntoView {
             <label>"Event "
                 <select on:change=move |ev| { action_filter.set(event_target_value(&ev)); load(false); }>
                     <option value="">"All events"</option>
-                    {AUDIT_EVENTS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
+                    {AuditAction::ALL.iter().map(|a| view! { <option value=a.code()>{a.label()}</option> }).collect_view()}
                 </select>
             </label>
         </div>

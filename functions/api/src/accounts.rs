@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ApiError;
 use crate::auth::TwoFactorStatus;
 pub use domain::admin::AdminAction;
+pub use domain::audit::AuditAction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortBy {
@@ -83,44 +84,10 @@ pub struct Settings {
     pub ip_verification: bool,
 }
 
-/// Every event the audit log holds: its code (kept as data, for filters and exports) and how the
-/// log names it.
-pub const AUDIT_EVENTS: &[(&str, &str)] = &[
-    ("login.success", "Logged in"),
-    ("login.failure", "Login failed"),
-    ("login.lockout", "Login locked after failed attempts"),
-    ("login.passcode_failure", "Wrong passcode at login"),
-    ("login.recovery_code", "Logged in with a recovery code"),
-    ("login.activation_required", "Login sent to 2FA activation"),
-    ("2fa.activated", "2FA activated"),
-    ("2fa.activate_now", "Chose Activate Now"),
-    ("2fa.email_code_sent", "Email verification code sent"),
-    ("2fa.recovery_codes_regenerated", "Recovery codes replaced"),
-    ("2fa.enabled_by_admin", "2FA enabled by an administrator"),
-    ("2fa.disabled_by_admin", "2FA disabled by an administrator"),
-    ("2fa.reset_by_admin", "2FA reset by an administrator"),
-    ("ip_verification.sent", "IP verification link sent"),
-    ("ip_verification.verified", "New location verified"),
-    ("ip_verification.paused", "IP verification paused"),
-    ("ip_verification.resumed", "IP verification resumed"),
-    ("ip_verification.skipped_paused", "IP verification skipped (paused)"),
-    ("remote.started", "Remote session started"),
-    ("remote.deferred", "Chose Activate Later"),
-    ("remote.refused", "Remote session refused"),
-    ("settings.changed", "General Settings changed"),
-    ("session.step_up", "Identity confirmed again"),
-    ("session.step_up_failure", "Identity confirmation failed"),
-];
-
-/// How the audit log names the event `code`.
-pub fn audit_event_label(code: &str) -> &str {
-    AUDIT_EVENTS.iter().find(|(c, _)| *c == code).map_or(code, |(_, label)| label)
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub at: i64,
-    /// The event's code (see [`AUDIT_EVENTS`]).
+    /// The event's code (see [`AuditAction::code`]).
     pub action: String,
     /// How the log names it.
     pub label: String,

@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditAction;
 use crate::twofactor::TwoFactorStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,14 +56,14 @@ impl AdminAction {
         }
     }
 
-    /// Stable audit event name.
-    pub fn audit_action(self) -> &'static str {
+    /// The audit event the action writes.
+    pub fn audit_action(self) -> AuditAction {
         match self {
-            AdminAction::EnableTwoFactor => "2fa.enabled_by_admin",
-            AdminAction::DisableTwoFactor => "2fa.disabled_by_admin",
-            AdminAction::ResetTwoFactor => "2fa.reset_by_admin",
-            AdminAction::PauseIpVerification => "ip_verification.paused",
-            AdminAction::ResumeIpVerification => "ip_verification.resumed",
+            AdminAction::EnableTwoFactor => AuditAction::EnabledByAdmin,
+            AdminAction::DisableTwoFactor => AuditAction::DisabledByAdmin,
+            AdminAction::ResetTwoFactor => AuditAction::ResetByAdmin,
+            AdminAction::PauseIpVerification => AuditAction::IpVerificationPaused,
+            AdminAction::ResumeIpVerification => AuditAction::IpVerificationResumed,
         }
     }
 

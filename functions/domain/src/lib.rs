@@ -4,6 +4,7 @@
 //! rule is tested with fixed times.
 
 pub mod admin;
+pub mod audit;
 #[cfg(feature = "crypto")]
 pub mod crypto;
 pub mod email;

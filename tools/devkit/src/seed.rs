@@ -1,5 +1,6 @@
 //! The demo account the dev command prints logins for: users in each 2FA state.
 
+use domain::audit::AuditAction;
 use domain::crypto::Keyring;
 use domain::password::hash_password;
 use domain::totp::TotpSecret;
@@ -160,7 +161,7 @@ pub async fn activate_2fa(
         account_id: user.account_id.clone(),
         actor_user_id: Some(user.id.clone()),
         subject_user_id: Some(user.id.clone()),
-        action: "2fa.activated".into(),
+        action: AuditAction::Activated.code().into(),
         client_ip: "127.0.0.1".into(),
         at: now,
         detail: detail.into(),

@@ -3,6 +3,7 @@
 
 use domain::UnixTime;
 use domain::admin::{AccountPolicy, AdminAction, Target};
+use domain::audit::AuditAction;
 use domain::session::{self, StepUp};
 use domain::twofactor::TwoFactorStatus;
 use store::{Account, Column, PageKey, Session, StoreError, User, UserListing};
@@ -299,8 +300,14 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
             admin.require_step_up(now())?;
         }
         let changes = format!("{changes} (by {})", admin.described());
-        let mut event =
-            audit::event(&account.id, &admin.user.id, &admin.user.id, "settings.changed", &ip, &changes);
+        let mut event = audit::event(
+            &account.id,
+            &admin.user.id,
+            &admin.user.id,
+            AuditAction::SettingsChanged,
+            &ip,
+            &changes,
+        );
         event.subject_user_id = None;
         match ctx.store.save_settings(account, &wanted, &event, &admin.token_hash).await {
             Ok(()) => {}
@@ -386,7 +393,8 @@ pub async fn audit_log(
         .map(|e| AuditRow {
             at: e.at.seconds(),
             action: e.action.clone(),
-            label: crate::accounts::audit_event_label(&e.action).to_owned(),
+            label: AuditAction::from_code(&e.action)
+                .map_or_else(|| e.action.clone(), |a| a.label().to_owned()),
             actor: name(&user_names, &e.actor_user_id),
             subject: name(&user_names, &e.subject_user_id),
             client_ip: e.client_ip.clone(),

@@ -1,12 +1,20 @@
 //! Writing security events. An audit write that fails is logged loudly but does not undo or
 //! refuse what the user did.
 
+use domain::audit::AuditAction;
 use store::{AuditEvent, User};
 
 use super::{Ctx, now};
 
 /// `actor` (None: the user themselves) did `action` to `subject` from `ip`.
-pub async fn record(ctx: &Ctx, actor: Option<&User>, subject: &User, action: &str, ip: &str, detail: &str) {
+pub async fn record(
+    ctx: &Ctx,
+    actor: Option<&User>,
+    subject: &User,
+    action: AuditAction,
+    ip: &str,
+    detail: &str,
+) {
     let actor_id = actor.unwrap_or(subject).id.as_str();
     write(ctx, &event(&subject.account_id, actor_id, &subject.id, action, ip, detail)).await;
 }
@@ -22,7 +30,7 @@ pub fn event(
     account_id: &str,
     actor_id: &str,
     subject_id: &str,
-    action: &str,
+    action: AuditAction,
     ip: &str,
     detail: &str,
 ) -> AuditEvent {
@@ -30,7 +38,7 @@ pub fn event(
         account_id: account_id.to_owned(),
         actor_user_id: Some(actor_id.to_owned()),
         subject_user_id: Some(subject_id.to_owned()),
-        action: action.to_owned(),
+        action: action.code().to_owned(),
         client_ip: ip.to_owned(),
         at: now(),
         detail: detail.to_owned(),

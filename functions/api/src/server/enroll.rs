@@ -1,5 +1,6 @@
 //! The activation flow: email validation, authenticator setup, recovery codes.
 
+use domain::audit::AuditAction;
 use domain::email_code::{self, CodeError, SentCode};
 use domain::lockout::Source;
 use domain::totp::TotpSecret;
@@ -147,7 +148,7 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
         ctx.store.withdraw_email_code(user, &code_hash).await.map_err(store_failure)?;
         return Err(request::mail_failure(err));
     }
-    audit::record(&ctx, None, user, "2fa.email_code_sent", &ip, "email validation code sent").await;
+    audit::record(&ctx, None, user, AuditAction::EmailCodeSent, &ip, "email validation code sent").await;
     // What was just written, without reading it back: the email has gone, so an outage now must
     // not turn into an error.
     let sent = SentCode { code_hash, sent_at: now, tries: 0 };
@@ -248,7 +249,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         &user.account_id,
         &user.id,
         &user.id,
-        "2fa.activated",
+        AuditAction::Activated,
         &ip,
         "authenticator app confirmed",
     );
@@ -267,7 +268,7 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
             &user.account_id,
             &user.id,
             &user.id,
-            "login.success",
+            AuditAction::LoginSuccess,
             &ip,
             "password and 2FA activation",
         ),
@@ -334,7 +335,7 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiE
         &ctx,
         None,
         &user,
-        "2fa.recovery_codes_regenerated",
+        AuditAction::RecoveryCodesRegenerated,
         &ip,
         "new set of 10, confirmed with a passcode",
     )

@@ -2,6 +2,7 @@
 //! (which says it was a 2FA login) and one transaction (device check, record, audit).
 
 use domain::UnixTime;
+use domain::audit::AuditAction;
 use domain::remote::{Decision, RemoteKind};
 use store::{AuditEvent, RemoteSession, StartError};
 
@@ -40,7 +41,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
     };
     let kind_label = kind.label();
     // `{device}`: the audit log names the device as the dashboard does when it is read.
-    let event = |action: &str, detail: String| AuditEvent {
+    let event = |action: AuditAction, detail: String| AuditEvent {
         device_id: Some(device_id.clone()),
         ..audit::event(&session.account_id, &session.user_id, &session.user_id, action, &ip, &detail)
     };
@@ -51,7 +52,7 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
         }),
         Decision::ActivationRequired if defer => {
             let refused = event(
-                "remote.refused",
+                AuditAction::RemoteRefused,
                 format!("{kind_label} on {{device}}: 2FA required, deferral refused"),
             );
             audit::write(&ctx, &refused).await;
@@ -76,11 +77,11 @@ pub async fn start(device_id: String, kind: RemoteKind, defer: bool) -> Result<R
             let mut events = Vec::new();
             if deferred {
                 events.push(event(
-                    "remote.deferred",
+                    AuditAction::RemoteDeferred,
                     format!("Activate Later chosen before {kind_label} on {{device}}"),
                 ));
             }
-            events.push(event("remote.started", format!("{kind_label} on {{device}}")));
+            events.push(event(AuditAction::RemoteStarted, format!("{kind_label} on {{device}}")));
             match ctx.store.start_remote_session(&record, Some(session.epochs.user), &events).await {
                 Ok(()) => {}
                 Err(StartError::NoSuchDevice) => {
@@ -121,7 +122,7 @@ pub async fn activate_now() -> Result<(), ApiError> {
             &ctx,
             None,
             &user,
-            "2fa.activate_now",
+            AuditAction::ActivateNow,
             &ip,
             "chose Activate Now at the remote-session prompt",
         )

@@ -280,8 +280,14 @@ async fn activate(store: &Store, user: &User) {
     store.save_email_code(user, binding, "code-hash", now(), now(), 1).await.unwrap();
     store.mark_email_verified(user, "code-hash", now()).await.unwrap();
     store.set_pending_secret(user, binding, "sealed", now()).await.unwrap();
-    let audit =
-        api::server::audit::event(&user.account_id, &user.id, &user.id, "2fa.activated", "ip", "race");
+    let audit = api::server::audit::event(
+        &user.account_id,
+        &user.id,
+        &user.id,
+        domain::audit::AuditAction::Activated,
+        "ip",
+        "race",
+    );
     let activation = Activation {
         pending_secret: "sealed",
         step: 100,
@@ -338,7 +344,7 @@ async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(
                 &c.account_id,
                 &c.user_id,
                 &c.user_id,
-                "login.success",
+                domain::audit::AuditAction::LoginSuccess,
                 "ip",
                 "race",
             );

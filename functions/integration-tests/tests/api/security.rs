@@ -288,7 +288,14 @@ async fn a_disable_ends_every_session_of_the_user_in_the_same_write() {
             domain::admin::AdminAction::DisableTwoFactor,
             "x",
             now(),
-            &api::server::audit::event(&app.tech.account_id, "x", &app.tech.id, "test", "ip", "setup"),
+            &api::server::audit::event(
+                &app.tech.account_id,
+                "x",
+                &app.tech.id,
+                domain::audit::AuditAction::DisabledByAdmin,
+                "ip",
+                "setup",
+            ),
         )
         .await
         .unwrap();

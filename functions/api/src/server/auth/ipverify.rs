@@ -1,5 +1,6 @@
 //! IP address verification: a login from a new range waits until the emailed link is opened.
 
+use domain::audit::AuditAction;
 use domain::ipcheck::{self};
 use domain::lockout::Source;
 use domain::secret::BearerToken;
@@ -63,7 +64,7 @@ pub(super) async fn start_ip_verification(
         return Err(err);
     }
     request::set_login_cookie(&challenge_token, ipcheck::LINK_VALID_SECONDS);
-    audit::record(ctx, None, user, "ip_verification.sent", ip, &format!("link sent for {range}")).await;
+    audit::record(ctx, None, user, AuditAction::IpLinkSent, ip, &format!("link sent for {range}")).await;
     Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() })
 }
 
@@ -178,7 +179,7 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         &challenge.account_id,
         &challenge.user_id,
         &challenge.user_id,
-        "ip_verification.sent",
+        AuditAction::IpLinkSent,
         &ip,
         &format!("link sent again for {range} (login from {})", challenge.client_ip),
     );
@@ -198,7 +199,7 @@ pub async fn verify_ip(token: String) -> Result<String, ApiError> {
     let verified = |link: &IpLink| {
         let detail =
             format!("{} verified (login from {}, link opened from {ip})", link.range, link.client_ip);
-        audit::event(&link.account_id, &link.user_id, &link.user_id, "ip_verification.verified", &ip, &detail)
+        audit::event(&link.account_id, &link.user_id, &link.user_id, AuditAction::IpVerified, &ip, &detail)
     };
     let link = ctx
         .store

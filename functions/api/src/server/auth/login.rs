@@ -1,6 +1,7 @@
 //! The password step: counts failures, then leads to the dashboard, the passcode, activation or
 //! the wait for an IP verification link.
 
+use domain::audit::AuditAction;
 use domain::ipcheck::{self, IpDecision};
 use domain::lockout::Source;
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
@@ -90,7 +91,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
                 account_id,
                 actor_user_id: user_id.clone(),
                 subject_user_id: user_id,
-                action: "login.failure".into(),
+                action: AuditAction::LoginFailure.code().into(),
                 client_ip: ip.clone(),
                 at: now,
                 detail: detail.into(),
@@ -99,7 +100,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
             };
             audit::write(&ctx, &event).await;
             if lock.is_some() {
-                event.action = "login.lockout".into();
+                event.action = AuditAction::LoginLockout.code().into();
                 event.detail = "too many failed attempts".into();
                 audit::write(&ctx, &event).await;
             }
@@ -124,8 +125,15 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     // Audited once the login went on (not before its write, whose refusal must look like a
     // wrong password's).
     if decision == IpDecision::SkippedPaused {
-        audit::record(&ctx, None, &user, "ip_verification.skipped_paused", &ip, "paused by an administrator")
-            .await;
+        audit::record(
+            &ctx,
+            None,
+            &user,
+            AuditAction::IpVerificationSkipped,
+            &ip,
+            "paused by an administrator",
+        )
+        .await;
     }
     Ok(next)
 }
@@ -145,8 +153,14 @@ pub(super) async fn next_step(
         TwoFactorStatus::Off => {
             let epochs = request::epochs_of(user, account);
             let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
-            let event =
-                audit::event(&user.account_id, &user.id, &user.id, "login.success", ip, "password (2FA off)");
+            let event = audit::event(
+                &user.account_id,
+                &user.id,
+                &user.id,
+                AuditAction::LoginSuccess,
+                ip,
+                "password (2FA off)",
+            );
             if let Err(err) = ctx
                 .store
                 .sign_in(&token.hash(), &session, &user.email, &event, &counters.settle(now, true))
@@ -171,7 +185,7 @@ pub(super) async fn next_step(
                 &user.account_id,
                 &user.id,
                 &user.id,
-                "login.activation_required",
+                AuditAction::ActivationRequired,
                 ip,
                 "2FA enabled, not activated",
             );

@@ -1,5 +1,6 @@
 //! The second step for users with active 2FA: a passcode or a recovery code.
 
+use domain::audit::AuditAction;
 use domain::totp::{TotpError, TotpSecret};
 use domain::{Email, Role, UnixTime, recovery};
 use store::{Challenge, FinishError, Proof, Purpose};
@@ -100,8 +101,8 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     let (session_token, session) =
         request::new_session(&challenge.account_id, &challenge.user_id, challenge.epochs, true);
     let (action, detail) = match proof {
-        Proof::Passcode { .. } => ("login.success", "password and passcode"),
-        Proof::RecoveryCode { .. } => ("login.recovery_code", "password and a recovery code"),
+        Proof::Passcode { .. } => (AuditAction::LoginSuccess, "password and passcode"),
+        Proof::RecoveryCode { .. } => (AuditAction::RecoveryCodeLogin, "password and a recovery code"),
     };
     let event =
         audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, &ip, detail);
@@ -182,14 +183,14 @@ pub(super) async fn second_factor_failed(
         TotpError::Replayed => "passcode already used",
         _ => "wrong passcode or recovery code",
     };
-    let event = audit::event(&c.account_id, &c.user_id, &c.user_id, "login.passcode_failure", ip, detail);
+    let event = audit::event(&c.account_id, &c.user_id, &c.user_id, AuditAction::PasscodeFailure, ip, detail);
     audit::write(ctx, &event).await;
     if let Some(until) = lock {
         let event = audit::event(
             &c.account_id,
             &c.user_id,
             &c.user_id,
-            "login.lockout",
+            AuditAction::LoginLockout,
             ip,
             "too many wrong passcodes",
         );

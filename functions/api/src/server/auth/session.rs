@@ -1,5 +1,6 @@
 //! The signed-in session: who it is, logout, and step-up ("sudo mode").
 
+use domain::audit::AuditAction;
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::session::{Reauth, StepUp};
 use domain::totp::TotpSecret;
@@ -59,7 +60,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
         counters: &counters,
         token_hash: &token_hash,
         settle: counters.settle(now, false),
-        audit: audit::event(&user.account_id, &user.id, &user.id, "session.step_up", &ip, ""),
+        audit: audit::event(&user.account_id, &user.id, &user.id, AuditAction::StepUp, &ip, ""),
     };
     let proven = match method {
         StepUp::Password => {
@@ -96,7 +97,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
         StepUp::Password => "wrong password",
         StepUp::Passcode => "wrong or already used passcode",
     };
-    audit::record(&ctx, None, &user, "session.step_up_failure", &ip, detail).await;
+    audit::record(&ctx, None, &user, AuditAction::StepUpFailure, &ip, detail).await;
     if let Some(until) = counters.lock_after(&counted, now) {
         if counters.tripped_unknown_sources(&counted) {
             mail_lockout(&ctx, &user.name, user.email.as_str(), until).await;
