@@ -11,10 +11,10 @@ use domain::twofactor::TwoFactorStatus;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, conditional, n, s};
-use crate::keys::{PK, SK};
+use crate::keys::{ACCOUNT_SK, PK, SK, account_pk};
 use crate::listing::{self, Column};
 use crate::twofactor::user_key;
-use crate::users::{Account, User, account_pk};
+use crate::users::{Account, User};
 
 /// The account's General Settings, as saved together.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,7 +131,7 @@ impl Store {
         let change = Update::builder()
             .table_name(&self.table)
             .key(PK, s(account_pk(&seen.id)))
-            .key(SK, s("ACCOUNT"))
+            .key(SK, s(ACCOUNT_SK))
             .expression_attribute_values(":wide", AttributeValue::Bool(settings.two_factor_required))
             .expression_attribute_values(":ip", AttributeValue::Bool(settings.ip_verification))
             .expression_attribute_values(":next", n(seen.settings_version + 1));

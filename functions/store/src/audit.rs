@@ -2,7 +2,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UnixTime;
 
 use crate::client::{Item, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, s};
-use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::keys::{EXPIRES_AT, PK, SK, audit_pk};
 
 /// One security event: who did what to whom, when, from where. Never holds a secret.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,7 +28,7 @@ pub(crate) fn audit_item(event: &AuditEvent) -> Item {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     let mut item = Item::from([
-        (PK.to_owned(), s(format!("ACCOUNT#{}#AUDIT", event.account_id))),
+        (PK.to_owned(), s(audit_pk(&event.account_id))),
         // Zero-padded time first so the sort key orders events by time.
         (SK.to_owned(), s(format!("{:012}#{nanos:020}#{id}", event.at.seconds()))),
         ("action".to_owned(), s(&event.action)),
@@ -67,7 +67,7 @@ impl Store {
         cursor: Option<&str>,
         page_size: usize,
     ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
-        let pk = format!("ACCOUNT#{account_id}#AUDIT");
+        let pk = audit_pk(account_id);
         let mut events = Vec::new();
         let mut start = cursor.map(str::to_owned);
         loop {
@@ -117,7 +117,7 @@ impl Store {
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}#AUDIT")))
+            .expression_attribute_values(":pk", s(audit_pk(account_id)))
             .scan_index_forward(false)
             .limit(limit)
             .send()

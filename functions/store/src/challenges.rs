@@ -14,11 +14,10 @@ use crate::client::{
     get_s, lost_condition, n, s,
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
-use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::keys::{CHALLENGE_SK, EXPIRES_AT, PK, SK, account_pk, challenge_pk, user_sk};
 use crate::listing::{Column, login_value};
 use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
-use crate::users::{account_pk, user_sk};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -110,18 +109,17 @@ pub enum FinishError {
 /// IP-verification challenges live as long as their link.
 const IP_CHALLENGE_TTL: i64 = domain::ipcheck::LINK_VALID_SECONDS;
 
-fn challenge_pk(token_hash: &str) -> String {
-    format!("CHALLENGE#{token_hash}")
-}
-
 pub(crate) fn challenge_key(token_hash: &str) -> crate::client::Item {
-    crate::client::Item::from([(PK.to_owned(), s(challenge_pk(token_hash))), (SK.to_owned(), s("CHALLENGE"))])
+    crate::client::Item::from([
+        (PK.to_owned(), s(challenge_pk(token_hash))),
+        (SK.to_owned(), s(CHALLENGE_SK)),
+    ])
 }
 
 fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
     let mut item = Item::from([
         (PK.to_owned(), s(challenge_pk(token_hash))),
-        (SK.to_owned(), s("CHALLENGE")),
+        (SK.to_owned(), s(CHALLENGE_SK)),
         ("user_id".to_owned(), s(&c.user_id)),
         ("account_id".to_owned(), s(&c.account_id)),
         ("purpose".to_owned(), s(c.purpose.code())),
@@ -227,7 +225,7 @@ impl Store {
             .get_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s("CHALLENGE"))
+            .key(SK, s(CHALLENGE_SK))
             .consistent_read(true)
             .send()
             .await?;
@@ -282,7 +280,7 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s("CHALLENGE"))
+            .key(SK, s(CHALLENGE_SK))
             .update_expression("ADD failures :one")
             .condition_expression("attribute_exists(pk) AND failures < :max")
             .expression_attribute_values(":one", n(1))
@@ -384,7 +382,7 @@ impl Store {
             .delete_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s("CHALLENGE"))
+            .key(SK, s(CHALLENGE_SK))
             .send()
             .await?;
         Ok(())
@@ -449,7 +447,7 @@ impl Store {
         let consume = Delete::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(challenge_hash)))
-            .key(SK, s("CHALLENGE"))
+            .key(SK, s(CHALLENGE_SK))
             .condition_expression("attribute_exists(pk) AND failures < :max")
             .expression_attribute_values(":max", n(i64::from(max_failures)))
             .build()

@@ -1,6 +1,5 @@
 use crate::client::{Item, Store, StoreError, get_s, s};
-use crate::keys::{PK, SK};
-use crate::users::account_pk;
+use crate::keys::{DEVICE_PREFIX, PK, SK, account_pk, device_sk};
 
 /// A managed device a technician can connect to.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +31,7 @@ impl Store {
     /// Every device of one account, in name order. One query per page of 1 MB.
     pub async fn list_devices(&self, account_id: &str) -> Result<Vec<Device>, StoreError> {
         let mut devices = Vec::new();
-        let mut pages = self.query_account(account_id, "DEVICE#").into_paginator().items().send();
+        let mut pages = self.query_account(account_id, DEVICE_PREFIX).into_paginator().items().send();
         while let Some(item) = pages.next().await {
             devices.push(device_from_item(&item?)?);
         }
@@ -49,8 +48,4 @@ fn device_from_item(item: &Item) -> Result<Device, StoreError> {
         customer: get_s(item, "customer")?,
         os: get_s(item, "os")?,
     })
-}
-
-pub(crate) fn device_sk(device_id: &str) -> String {
-    format!("DEVICE#{device_id}")
 }

@@ -5,8 +5,7 @@ use domain::UnixTime;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Item, Store, StoreError, get_n, get_s, lost_condition, n, s};
-use crate::keys::{EXPIRES_AT, PK, SK};
-use crate::users::{account_pk, user_sk};
+use crate::keys::{EXPIRES_AT, IP_LINK_SK, PK, SK, account_pk, ip_link_pk, user_sk};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IpLink {
@@ -21,12 +20,8 @@ pub struct IpLink {
     pub challenge: String,
 }
 
-fn link_pk(token_hash: &str) -> String {
-    format!("IPLINK#{token_hash}")
-}
-
 pub(crate) fn ip_link_key(token_hash: &str) -> Item {
-    Item::from([(PK.to_owned(), s(link_pk(token_hash))), (SK.to_owned(), s("IPLINK"))])
+    Item::from([(PK.to_owned(), s(ip_link_pk(token_hash))), (SK.to_owned(), s(IP_LINK_SK))])
 }
 
 pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Item {
@@ -58,8 +53,8 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(link_pk(token_hash)))
-            .key(SK, s("IPLINK"))
+            .key(PK, s(ip_link_pk(token_hash)))
+            .key(SK, s(IP_LINK_SK))
             .consistent_read(true)
             .send()
             .await?;
@@ -78,8 +73,8 @@ impl Store {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
         let spend = Delete::builder()
             .table_name(&self.table)
-            .key(PK, s(link_pk(token_hash)))
-            .key(SK, s("IPLINK"))
+            .key(PK, s(ip_link_pk(token_hash)))
+            .key(SK, s(IP_LINK_SK))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build)?;

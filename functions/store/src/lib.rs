@@ -16,7 +16,7 @@
 //! | audit event     | `ACCOUNT#<account>#AUDIT`        | `<time>#<id>`       |                                |
 //!
 //! `expires_at` (epoch seconds) is the table's TTL attribute; the code checks expiry itself because
-//! TTL deletion can lag by days.
+//! TTL deletion can lag by days. The keys are spelled in one place, `keys`.
 
 mod admin;
 mod audit;
@@ -24,6 +24,7 @@ mod challenges;
 mod client;
 mod devices;
 mod iplinks;
+pub mod keys;
 mod listing;
 mod lockout;
 mod outcome;
@@ -46,15 +47,3 @@ pub use rotation::SealedSecret;
 pub use sessions::{Session, SessionHint, SpentPasscode};
 pub use twofactor::{Activation, Binding, Enrollment, FinishLogin, enroll_key};
 pub use users::{Account, NewUser, User, UserListing};
-
-/// Attribute names shared with `infra/template.yaml` (checked by the infra tests).
-pub mod keys {
-    pub const PK: &str = "pk";
-    pub const SK: &str = "sk";
-    pub const GSI1: &str = "gsi1";
-    pub const GSI1_PK: &str = "gsi1pk";
-    pub const GSI1_SK: &str = "gsi1sk";
-    /// An account's users, the partition of User Accounts' indexes (`listing`).
-    pub const GSI2_PK: &str = "gsi2pk";
-    pub const EXPIRES_AT: &str = "expires_at";
-}

@@ -13,8 +13,7 @@ use domain::twofactor::TwoFactorStatus;
 use domain::{Email, Role, UnixTime};
 
 use crate::client::{Item, StoreError, build_error, get_opt_n, n, s};
-use crate::keys::{GSI2_PK, PK, SK};
-use crate::users::{account_pk, user_sk};
+use crate::keys::{ACCOUNT_SK, GSI2_PK, PK, SK, account_pk, user_sk, users_pk};
 
 /// A column of the grid, with its index and the attribute that index sorts by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,11 +49,6 @@ impl Column {
             Column::LastLogin => "gsi6sk",
         }
     }
-}
-
-/// Where an account's users are listed (the partition of every grid index).
-pub(crate) fn users_pk(account_id: &str) -> String {
-    format!("USERS#{account_id}")
 }
 
 /// Between a column's value and the email that breaks ties: below every printable character, so
@@ -145,7 +139,7 @@ pub(crate) fn count_move(
     let update = Update::builder()
         .table_name(table)
         .key(PK, s(account_pk(account_id)))
-        .key(SK, s("ACCOUNT"))
+        .key(SK, s(ACCOUNT_SK))
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_names("#to", count_attribute(to))
         .expression_attribute_values(":one", n(1));

@@ -7,7 +7,7 @@ use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
 use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, lost_condition, n, s};
-use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::keys::{EXPIRES_AT, LOCKOUT_SK, PK, SK, lockout_email_pk, lockout_pair_pk};
 
 /// Which counter: the email from one kind of source, or the email from one source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,21 +16,17 @@ pub struct CounterKey(String);
 impl CounterKey {
     /// Keyed by a hash so the table does not collect typed emails of people without accounts.
     pub fn email(email: &Email, source: Source) -> Self {
-        let hash = sha256_hex(email.as_str());
-        CounterKey(match source {
-            Source::Unknown => format!("LOCKOUT#{hash}"),
-            Source::Known => format!("LOCKOUT#{hash}#KNOWN"),
-        })
+        CounterKey(lockout_email_pk(&sha256_hex(email.as_str()), source == Source::Known))
     }
 
     /// The email from the source `client_ip` belongs to (`domain::lockout::pair_source`).
     pub fn pair(email: &Email, client_ip: &str) -> Self {
-        CounterKey(format!("LOCKOUT#{}#IP#{}", sha256_hex(email.as_str()), pair_source(client_ip)))
+        CounterKey(lockout_pair_pk(&sha256_hex(email.as_str()), &pair_source(client_ip)))
     }
 }
 
 pub(crate) fn key(counter: &CounterKey) -> Item {
-    Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s("LOCKOUT"))])
+    Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s(LOCKOUT_SK))])
 }
 
 fn counter_item(key: &CounterKey, policy: &Policy, c: &Counter) -> Item {

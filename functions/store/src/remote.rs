@@ -5,8 +5,7 @@ use domain::UnixTime;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, conditional, lost_conditions_at, n, s};
-use crate::keys::{PK, SK};
-use crate::users::account_pk;
+use crate::keys::{PK, SK, account_pk, remote_sk};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteSession {
@@ -47,14 +46,14 @@ impl Store {
         let device_is_ours = ConditionCheck::builder()
             .table_name(&self.table)
             .key(PK, s(account_pk(&session.account_id)))
-            .key(SK, s(crate::devices::device_sk(&session.device_id)))
+            .key(SK, s(crate::keys::device_sk(&session.device_id)))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build)?;
         let record = Put::builder()
             .table_name(&self.table)
             .item(PK, s(account_pk(&session.account_id)))
-            .item(SK, s(format!("REMOTE#{:012}#{}", session.started_at.seconds(), session.id)))
+            .item(SK, s(remote_sk(session.started_at, &session.id)))
             .item("session_id", s(&session.id))
             .item("user_id", s(&session.user_id))
             .item("device_id", s(&session.device_id))
@@ -78,7 +77,7 @@ impl Store {
             let session_counts = ConditionCheck::builder()
                 .table_name(&self.table)
                 .key(PK, s(account_pk(&session.account_id)))
-                .key(SK, s(crate::users::user_sk(&session.user_id)))
+                .key(SK, s(crate::keys::user_sk(&session.user_id)))
                 .condition_expression(condition)
                 .expression_attribute_values(":epoch", n(epoch))
                 .build()

@@ -2,7 +2,7 @@
 //! per item so a secret that changed meanwhile (a reset, a new activation) is left alone.
 
 use crate::client::{Item, Store, StoreError, conditional, get_s, s};
-use crate::keys::{PK, SK};
+use crate::keys::{ACCOUNT_PREFIX, ENROLL_PREFIX, PK, SK};
 
 /// One stored TOTP secret: an active one on a user item, or a pending one in an enrollment.
 #[derive(Clone)]
@@ -33,7 +33,7 @@ impl Store {
             .filter_expression(
                 "begins_with(pk, :account) AND (attribute_exists(totp_secret) OR attribute_exists(pending_secret))",
             )
-            .expression_attribute_values(":account", s("ACCOUNT#"))
+            .expression_attribute_values(":account", s(ACCOUNT_PREFIX))
             .into_paginator()
             .items()
             .send();
@@ -42,7 +42,7 @@ impl Store {
             let item = item?;
             let sk = get_s(&item, SK)?;
             // A user item names its user; an enrollment item is `ENROLL#<user>`.
-            let owner = match sk.strip_prefix("ENROLL#") {
+            let owner = match sk.strip_prefix(ENROLL_PREFIX) {
                 Some(user_id) => user_id.to_owned(),
                 None => get_s(&item, "user_id")?,
             };

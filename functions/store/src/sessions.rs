@@ -5,9 +5,12 @@ use domain::session::{Epochs, Reauth};
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Item, Store, StoreError, build_error, get_n, get_opt_n, get_s, n, s};
-use crate::keys::{EXPIRES_AT, GSI1_PK, GSI1_SK, PK, SK};
+use crate::keys::{
+    ACCOUNT_SK, EXPIRES_AT, GSI1_PK, GSI1_SK, PK, SESSION_SK, SK, account_pk, session_pk, sessions_of,
+    user_sk,
+};
 use crate::listing::{Column, login_value};
-use crate::users::{Account, User, account_pk, user_sk};
+use crate::users::{Account, User};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,18 +35,14 @@ pub struct SpentPasscode<'a> {
     pub step: i64,
 }
 
-fn session_pk(token_hash: &str) -> String {
-    format!("SESSION#{token_hash}")
-}
-
 pub(crate) fn session_key(token_hash: &str) -> Item {
-    Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s("SESSION"))])
+    Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s(SESSION_SK))])
 }
 
 pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
     Item::from([
         (PK.to_owned(), s(session_pk(token_hash))),
-        (SK.to_owned(), s("SESSION")),
+        (SK.to_owned(), s(SESSION_SK)),
         ("user_id".to_owned(), s(&session.user_id)),
         ("account_id".to_owned(), s(&session.account_id)),
         (EXPIRES_AT.to_owned(), n(session.expires_at.seconds())),
@@ -53,7 +52,7 @@ pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
         ("reauth_at".to_owned(), n(session.reauth.at.seconds())),
         ("reauth_2fa".to_owned(), AttributeValue::Bool(session.reauth.two_factor)),
         // Indexed by user, so a user's sessions can be found (devkit `age-sessions`).
-        (GSI1_PK.to_owned(), s(format!("SESSIONS#{}", session.user_id))),
+        (GSI1_PK.to_owned(), s(sessions_of(&session.user_id))),
         (GSI1_SK.to_owned(), s(session_pk(token_hash))),
     ])
 }
@@ -127,7 +126,7 @@ impl Store {
             .get_item()
             .table_name(&self.table)
             .key(PK, s(session_pk(token_hash)))
-            .key(SK, s("SESSION"))
+            .key(SK, s(SESSION_SK))
             .consistent_read(true)
             .send()
             .await?;
@@ -142,15 +141,15 @@ impl Store {
         hint: &SessionHint,
     ) -> Result<(Option<Session>, Option<User>, Option<Account>), StoreError> {
         let session_key =
-            Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s("SESSION"))]);
+            Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s(SESSION_SK))]);
         let mut keys = crate::users::user_and_account_keys(&hint.account_id, &hint.user_id);
         keys.push(session_key);
         let items = self.batch_get(keys).await?;
         let (mut session, mut user, mut account) = (None, None, None);
         for item in &items {
             match item.get(SK) {
-                Some(AttributeValue::S(sk)) if sk == "SESSION" => session = Some(session_from_item(item)?),
-                Some(AttributeValue::S(sk)) if sk == "ACCOUNT" => {
+                Some(AttributeValue::S(sk)) if sk == SESSION_SK => session = Some(session_from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == ACCOUNT_SK => {
                     account = Some(crate::users::account_from_item(item)?)
                 }
                 Some(_) => user = Some(crate::users::user_from_item(item)?),
@@ -175,7 +174,7 @@ impl Store {
         let note = Update::builder()
             .table_name(&self.table)
             .key(PK, s(session_pk(token_hash)))
-            .key(SK, s("SESSION"))
+            .key(SK, s(SESSION_SK))
             .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", n(reauth.at.seconds()))
@@ -207,7 +206,7 @@ impl Store {
             .delete_item()
             .table_name(&self.table)
             .key(PK, s(session_pk(token_hash)))
-            .key(SK, s("SESSION"))
+            .key(SK, s(SESSION_SK))
             .send()
             .await?;
         Ok(())

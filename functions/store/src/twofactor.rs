@@ -17,10 +17,10 @@ use crate::audit::{AuditEvent, audit_item};
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, done_unless_failed, get_opt_n, get_opt_s, n, s,
 };
-use crate::keys::{EXPIRES_AT, PK, SK};
+use crate::keys::{EXPIRES_AT, PK, SK, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
 use crate::sessions::{Session, sign_in_items};
-use crate::users::{User, account_pk, user_sk};
+use crate::users::User;
 
 /// What activating 2FA writes.
 pub struct Activation<'a> {
@@ -80,10 +80,7 @@ pub struct Enrollment {
 
 /// The key of `user`'s enrollment item (the activation in progress).
 pub fn enroll_key(user: &User) -> Item {
-    Item::from([
-        (PK.to_owned(), s(account_pk(&user.account_id))),
-        (SK.to_owned(), s(format!("ENROLL#{}", user.id))),
-    ])
+    Item::from([(PK.to_owned(), s(account_pk(&user.account_id))), (SK.to_owned(), s(enroll_sk(&user.id)))])
 }
 
 pub(crate) fn user_key(user: &User) -> Item {

@@ -6,8 +6,11 @@ use domain::{Email, Role, UnixTime};
 use crate::client::{
     Item, Store, StoreError, conditional, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
 };
-use crate::keys::{GSI1_PK, GSI1_SK, GSI2_PK, PK, SK};
-use crate::listing::{self, Column, PageKey, users_pk};
+use crate::keys::{
+    ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
+    user_sk, users_pk,
+};
+use crate::listing::{self, Column, PageKey};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -103,21 +106,9 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
-pub(crate) fn account_pk(account_id: &str) -> String {
-    format!("ACCOUNT#{account_id}")
-}
-
-pub(crate) fn user_sk(user_id: &str) -> String {
-    format!("USER#{user_id}")
-}
-
-fn email_pk(email: &Email) -> String {
-    format!("EMAIL#{}", email.as_str())
-}
-
 /// The key of an email's claim item (which names its user).
 pub(crate) fn claim_key(email: &Email) -> Item {
-    Item::from([(PK.to_owned(), s(email_pk(email))), (SK.to_owned(), s("EMAIL"))])
+    Item::from([(PK.to_owned(), s(email_pk(email))), (SK.to_owned(), s(EMAIL_SK))])
 }
 
 impl Store {
@@ -144,7 +135,7 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
-            .key(SK, s("ACCOUNT"))
+            .key(SK, s(ACCOUNT_SK))
             .condition_expression("attribute_exists(pk)")
     }
 
@@ -154,7 +145,7 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .item(PK, s(account_pk(&id)))
-            .item(SK, s("ACCOUNT"))
+            .item(SK, s(ACCOUNT_SK))
             .item("account_id", s(&id))
             .item("name", s(name))
             .condition_expression("attribute_not_exists(pk)")
@@ -178,7 +169,7 @@ impl Store {
             .get_item()
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
-            .key(SK, s("ACCOUNT"))
+            .key(SK, s(ACCOUNT_SK))
             .send()
             .await?;
         out.item.as_ref().map(account_from_item).transpose()
@@ -194,7 +185,7 @@ impl Store {
         let (mut user, mut account) = (None, None);
         for item in &items {
             match item.get(SK) {
-                Some(AttributeValue::S(sk)) if sk == "ACCOUNT" => account = Some(account_from_item(item)?),
+                Some(AttributeValue::S(sk)) if sk == ACCOUNT_SK => account = Some(account_from_item(item)?),
                 Some(_) => user = Some(user_from_item(item)?),
                 None => {}
             }
@@ -296,7 +287,7 @@ impl Store {
             .table_name(&self.table)
             .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#marker)")
             .expression_attribute_names("#marker", Column::Email.attribute())
-            .expression_attribute_values(":user", s("USER#"))
+            .expression_attribute_values(":user", s(USER_PREFIX))
             .into_paginator()
             .items()
             .send();
@@ -344,7 +335,7 @@ impl Store {
     /// indexed yet.
     async fn recount_users(&self, account_id: &str) -> Result<(), StoreError> {
         let mut pages = self
-            .query_account(account_id, "USER#")
+            .query_account(account_id, USER_PREFIX)
             .consistent_read(true)
             .projection_expression("tf_enabled_by, tf_enabled_at, tf_activated_at")
             .into_paginator()
@@ -379,7 +370,7 @@ impl Store {
         let keys: Vec<Item> = users
             .iter()
             .map(|id| key(user_sk(id)))
-            .chain(devices.iter().map(|id| key(crate::devices::device_sk(id))))
+            .chain(devices.iter().map(|id| key(crate::keys::device_sk(id))))
             .collect();
         if keys.is_empty() {
             return Ok((Vec::new(), Vec::new()));
@@ -392,7 +383,7 @@ impl Store {
         }
         for item in items {
             let sk = get_s(&item, SK)?;
-            match devices.iter().find(|id| crate::devices::device_sk(id) == sk) {
+            match devices.iter().find(|id| crate::keys::device_sk(id) == sk) {
                 Some(device) => device_names.push((device.clone(), get_s(&item, "name")?)),
                 None => user_names.push((get_s(&item, "user_id")?, get_s(&item, "name")?)),
             }
@@ -431,7 +422,7 @@ impl Store {
             (PK.to_owned(), s(account_pk(&new.account_id))),
             (SK.to_owned(), s(user_sk(&id))),
             (GSI1_PK.to_owned(), s(email_pk(&new.email))),
-            (GSI1_SK.to_owned(), s("USER")),
+            (GSI1_SK.to_owned(), s(USER_GSI1_SK)),
         ]);
         let user = Put::builder()
             .table_name(&self.table)
@@ -448,7 +439,7 @@ impl Store {
         let claim = Put::builder()
             .table_name(&self.table)
             .item(PK, s(email_pk(&new.email)))
-            .item(SK, s("EMAIL"))
+            .item(SK, s(EMAIL_SK))
             .item("user_id", s(&id))
             .item("account_id", s(&new.account_id))
             .condition_expression("attribute_not_exists(pk)")
@@ -493,7 +484,7 @@ impl Store {
             .get_item()
             .table_name(&self.table)
             .key(PK, s(email_pk(email)))
-            .key(SK, s("EMAIL"))
+            .key(SK, s(EMAIL_SK))
             .consistent_read(true)
             .send()
             .await?

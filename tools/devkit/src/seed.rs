@@ -186,7 +186,7 @@ pub async fn age_sessions(store: &Store, email: &str) -> Result<usize, Error> {
         .index_name(store::keys::GSI1)
         .key_condition_expression("#pk = :pk")
         .expression_attribute_names("#pk", store::keys::GSI1_PK)
-        .expression_attribute_values(":pk", AttributeValue::S(format!("SESSIONS#{}", user.id)))
+        .expression_attribute_values(":pk", AttributeValue::S(store::keys::sessions_of(&user.id)))
         .send()
         .await?;
     let sessions = found.items.unwrap_or_default();
