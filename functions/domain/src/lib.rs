@@ -12,6 +12,7 @@ pub mod email;
 pub mod email_code;
 pub mod ipcheck;
 pub mod lockout;
+pub mod login;
 #[cfg(feature = "crypto")]
 pub mod password;
 #[cfg(feature = "crypto")]

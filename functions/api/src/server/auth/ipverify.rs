@@ -3,6 +3,7 @@
 use domain::audit::AuditAction;
 use domain::ipcheck::{self};
 use domain::lockout::Source;
+use domain::login;
 use domain::secret::BearerToken;
 use domain::{Email, UnixTime};
 use store::{Account, Challenge, IpLink, Purpose, User};
@@ -11,6 +12,7 @@ use crate::ApiError;
 use crate::auth::LoginOutcome;
 use crate::server::lockout::Counters;
 use crate::server::request::{self, ctx, store_failure};
+use crate::server::shared::status_of;
 use crate::server::{Ctx, audit, now};
 
 use super::login::{new_challenge, next_step};
@@ -117,7 +119,8 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     // The range is verified now: a known source.
     let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, &ip, Source::Known);
-    let next = next_step(&ctx, &user, account.as_ref(), &counters, Source::Known, &ip, now).await?;
+    let step = login::second_step(status_of(&user, account.as_ref()));
+    let next = next_step(&ctx, step, &user, account.as_ref(), &counters, Source::Known, &ip, now).await?;
     // The wait is over. Only after the next step exists, so an outage cannot strand the login;
     // a challenge left behind ends with its expiry.
     if let Err(err) = ctx.store.delete_challenge(&token.hash()).await {

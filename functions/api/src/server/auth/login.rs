@@ -4,9 +4,9 @@
 use domain::audit::AuditAction;
 use domain::ipcheck::{self, IpDecision};
 use domain::lockout::Source;
+use domain::login::{self, NextStep};
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::secret::BearerToken;
-use domain::twofactor::TwoFactorStatus;
 use domain::{Email, UnixTime};
 use store::{Account, AuditEvent, Challenge, Greeting, Purpose, User};
 
@@ -118,10 +118,11 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     let status = status_of(&user, account.as_ref());
     let decision =
         ipcheck::decide(ip_setting_on, status, user.ip_verification_paused, &user.verified_ranges, &ip);
-    if decision == IpDecision::VerifyByEmail {
+    let step = login::after_password(decision, status);
+    if step == NextStep::VerifyIp {
         return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &counters).await;
     }
-    let next = next_step(&ctx, &user, account.as_ref(), &counters, source, &ip, now).await?;
+    let next = next_step(&ctx, step, &user, account.as_ref(), &counters, source, &ip, now).await?;
     // Audited once the login went on (not before its write, whose refusal must look like a
     // wrong password's).
     if decision == IpDecision::SkippedPaused {
@@ -140,8 +141,12 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
 
 /// After the password (and any IP verification): logged in, or on to the passcode or activation.
 /// The write of the outcome settles the lockout `counters`.
+/// Takes the login to `step` (`domain::login`): signs in, or starts the passcode or activation
+/// challenge.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn next_step(
     ctx: &Ctx,
+    step: NextStep,
     user: &User,
     account: Option<&Account>,
     counters: &Counters,
@@ -149,8 +154,8 @@ pub(super) async fn next_step(
     ip: &str,
     now: UnixTime,
 ) -> Result<LoginOutcome, ApiError> {
-    match status_of(user, account) {
-        TwoFactorStatus::Off => {
+    match step {
+        NextStep::SignedIn => {
             let epochs = request::epochs_of(user, account);
             let (token, session) = request::new_session(&user.account_id, &user.id, epochs, false);
             let event = audit::event(
@@ -176,11 +181,11 @@ pub(super) async fn next_step(
         }
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
-        TwoFactorStatus::Active => {
+        NextStep::Passcode => {
             start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now, None, counters).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
-        TwoFactorStatus::EnabledNotActivated => {
+        NextStep::Activation => {
             let event = audit::event(
                 &user.account_id,
                 &user.id,
@@ -193,6 +198,7 @@ pub(super) async fn next_step(
                 .await?;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
         }
+        NextStep::VerifyIp => start_ip_verification(ctx, user, account, ip, now, counters).await,
     }
 }
 

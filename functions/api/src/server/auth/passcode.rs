@@ -1,6 +1,7 @@
 //! The second step for users with active 2FA: a passcode or a recovery code.
 
 use domain::audit::AuditAction;
+use domain::login::MAX_PASSCODE_FAILURES;
 use domain::totp::{TotpError, TotpSecret};
 use domain::{Email, Role, UnixTime, recovery};
 use store::{Challenge, FinishError, Proof, Purpose};
@@ -12,9 +13,6 @@ use crate::server::request::{self, ctx, store_failure};
 use crate::server::{Ctx, audit, now};
 
 use super::{login_expired, mail_lockout};
-
-/// Wrong passcodes allowed for one login before it must start again with the password.
-const MAX_PASSCODE_FAILURES: u32 = 5;
 
 pub(super) fn me_from_challenge(c: &Challenge) -> Me {
     Me {
