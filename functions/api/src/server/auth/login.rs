@@ -69,48 +69,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         // A right password is no failure; the next step's write is refused if parallel guesses
         // locked the login meanwhile.
         (true, Some(user)) => user,
-        (_, user) => {
-            // Counted after the check, and answered only once counted: parallel guesses counted
-            // beyond the limit are refused, whatever their password.
-            let counted = counters.count(&ctx, now).await?;
-            let lock = counters.lock_after(&counted, now);
-            if counters.beyond_limit(&counted) {
-                return Err(counters.refused(&counted, now));
-            }
-            // The same writes whether or not the email has an account, so timing tells nothing.
-            let (account_id, user_id, detail, keep_until) = match &user {
-                Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
-                None => (
-                    unknown_account(&email),
-                    None,
-                    "unknown email",
-                    Some(now.plus_seconds(UNKNOWN_EMAIL_AUDIT_SECONDS)),
-                ),
-            };
-            let mut event = AuditEvent {
-                account_id,
-                actor_user_id: user_id.clone(),
-                subject_user_id: user_id,
-                action: AuditAction::LoginFailure.code().into(),
-                client_ip: ip.clone(),
-                at: now,
-                detail: detail.into(),
-                device_id: None,
-                keep_until,
-            };
-            audit::write(&ctx, &event).await;
-            if lock.is_some() {
-                event.action = AuditAction::LoginLockout.code().into();
-                event.detail = "too many failed attempts".into();
-                audit::write(&ctx, &event).await;
-            }
-            if let (Some(user), Some(until), true) = (&user, lock, counters.tripped_unknown_sources(&counted))
-            {
-                mail_lockout(&ctx, &user.name, user.email.as_str(), until).await;
-            }
-            tracing::info!(%ip, locked = lock.is_some(), "login failed");
-            return Err(lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS)));
-        }
+        (_, user) => return Err(wrong_password(&ctx, &email, user.as_ref(), &counters, &ip, now).await),
     };
 
     // IP address verification comes after the password and before the 2FA step.
@@ -141,6 +100,58 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
 
 /// After the password (and any IP verification): logged in, or on to the passcode or activation.
 /// The write of the outcome settles the lockout `counters`.
+/// A wrong password, or an email without an account: counted, audited (the same writes either
+/// way, so timing tells nothing), and answered only once counted, "locked" beyond the limit.
+async fn wrong_password(
+    ctx: &Ctx,
+    email: &Email,
+    user: Option<&User>,
+    counters: &Counters,
+    ip: &str,
+    now: UnixTime,
+) -> ApiError {
+    // Parallel guesses counted beyond the limit are refused, whatever their password.
+    let counted = match counters.count(ctx, now).await {
+        Ok(counted) => counted,
+        Err(err) => return err,
+    };
+    let lock = counters.lock_after(&counted, now);
+    if counters.beyond_limit(&counted) {
+        return counters.refused(&counted, now);
+    }
+    let (account_id, user_id, detail, keep_until) = match user {
+        Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
+        None => (
+            unknown_account(email),
+            None,
+            "unknown email",
+            Some(now.plus_seconds(UNKNOWN_EMAIL_AUDIT_SECONDS)),
+        ),
+    };
+    let mut event = AuditEvent {
+        account_id,
+        actor_user_id: user_id.clone(),
+        subject_user_id: user_id,
+        action: AuditAction::LoginFailure.code().into(),
+        client_ip: ip.to_owned(),
+        at: now,
+        detail: detail.into(),
+        device_id: None,
+        keep_until,
+    };
+    audit::write(ctx, &event).await;
+    if lock.is_some() {
+        event.action = AuditAction::LoginLockout.code().into();
+        event.detail = "too many failed attempts".into();
+        audit::write(ctx, &event).await;
+    }
+    if let (Some(user), Some(until), true) = (user, lock, counters.tripped_unknown_sources(&counted)) {
+        mail_lockout(ctx, &user.name, user.email.as_str(), until).await;
+    }
+    tracing::info!(%ip, locked = lock.is_some(), "login failed");
+    lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS))
+}
+
 /// Takes the login to `step` (`domain::login`): signs in, or starts the passcode or activation
 /// challenge.
 #[allow(clippy::too_many_arguments)]

@@ -37,73 +37,36 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     if code.len() > 64 {
         return Err(ApiError::bad_request("Enter the 6-digit code from your authenticator app."));
     }
-    let token = request::login_token().ok_or_else(login_expired)?;
-    let challenge_hash = token.hash();
-    let challenge = ctx
-        .store
-        .get_challenge(&challenge_hash, now)
-        .await
-        .map_err(store_failure)?
-        .filter(|c| c.purpose == Purpose::Passcode)
-        .ok_or_else(login_expired)?;
-    let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
-    let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
-    let counters = Counters::new(&email, &ip, challenge.source);
-
+    let Waiting { challenge_hash, challenge, sealed, counters } = waiting_login(&ctx, &ip, now).await?;
     let recovery_forms = recovery::stored_forms(ctx.config.totp_keys()?, &code);
     let proof = match &recovery_forms {
         Some(hashes) => Proof::RecoveryCode { hashes },
-        None => {
-            let secret = ctx
-                .config
-                .totp_keys()?
-                .open(&sealed, &challenge.user_id)
-                .map(TotpSecret::from_bytes)
-                .map_err(|err| {
-                    tracing::error!(error = %err, "cannot decrypt a TOTP secret");
-                    ApiError::internal()
-                })?;
-            match secret.verify(&code, now) {
-                Ok(step) => Proof::Passcode { step, sealed_secret: &sealed },
-                Err(TotpError::Malformed) => {
-                    return Err(ApiError::bad_request(
-                        "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
-                    ));
-                }
-                Err(err) => {
-                    return Err(second_factor_failed(
-                        &ctx,
-                        &challenge_hash,
-                        &challenge,
-                        &counters,
-                        &ip,
-                        now,
-                        err,
-                    )
-                    .await);
-                }
+        None => match open_secret(&ctx, &sealed, &challenge.user_id)?.verify(&code, now) {
+            Ok(step) => Proof::Passcode { step, sealed_secret: &sealed },
+            Err(TotpError::Malformed) => {
+                return Err(ApiError::bad_request(
+                    "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+                ));
             }
-        }
+            Err(err) => {
+                return Err(second_factor_failed(
+                    &ctx,
+                    &challenge_hash,
+                    &challenge,
+                    &counters,
+                    &ip,
+                    now,
+                    err,
+                )
+                .await);
+            }
+        },
     };
 
-    // How many recovery codes remain, read before the code is spent: afterwards an outage must
-    // not turn a finished login into an error.
-    let recovery_codes_left = match proof {
-        Proof::Passcode { .. } => None,
-        Proof::RecoveryCode { .. } => {
-            let user =
-                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
-            Some(user.map_or(0, |u| u.recovery_codes_left.saturating_sub(1)))
-        }
-    };
+    let recovery_codes_left = recovery_codes_left(&ctx, &challenge, proof).await?;
     let (session_token, session) =
         request::new_session(&challenge.account_id, &challenge.user_id, challenge.epochs, true);
-    let (action, detail) = match proof {
-        Proof::Passcode { .. } => (AuditAction::LoginSuccess, "password and passcode"),
-        Proof::RecoveryCode { .. } => (AuditAction::RecoveryCodeLogin, "password and a recovery code"),
-    };
-    let event =
-        audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, &ip, detail);
+    let event = signed_in_event(&challenge, proof, &ip);
     let settle = counters.settle(now, true);
     let finished = ctx
         .store
@@ -118,27 +81,8 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
             &event,
         )
         .await;
-    match finished {
-        Ok(()) => {}
-        Err(FinishError::Replayed) => {
-            let err = match proof {
-                Proof::Passcode { .. } => TotpError::Replayed,
-                Proof::RecoveryCode { .. } => TotpError::Wrong,
-            };
-            let failure =
-                second_factor_failed(&ctx, &challenge_hash, &challenge, &counters, &ip, now, err).await;
-            return Err(match (proof, failure) {
-                (Proof::RecoveryCode { .. }, ApiError::Unauthenticated { .. }) => ApiError::unauthenticated(
-                    "That recovery code is not valid or was already used. Each code works once.",
-                ),
-                (_, failure) => failure,
-            });
-        }
-        Err(FinishError::Locked) => {
-            request::clear_login_cookie();
-            return Err(counters.refuse_raced(&ctx, now).await);
-        }
-        Err(FinishError::Store(err)) => return Err(store_failure(err)),
+    if let Err(err) = finished {
+        return Err(refused(&ctx, &challenge_hash, &challenge, &counters, &ip, now, proof, err).await);
     }
     // The transaction also cleared the login's failure counters.
     request::set_session_cookie(&session_token, &session);
@@ -152,6 +96,99 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     }
     tracing::info!(user = %challenge.user_id, %ip, "login with a second factor succeeded");
     Ok(PasscodeAccepted { me: me_from_challenge(&challenge), recovery_codes_left })
+}
+
+/// How many recovery codes remain after this one, read before the code is spent: afterwards an
+/// outage must not turn a finished login into an error. `None` for a passcode.
+async fn recovery_codes_left(
+    ctx: &Ctx,
+    challenge: &Challenge,
+    proof: Proof<'_>,
+) -> Result<Option<usize>, ApiError> {
+    match proof {
+        Proof::Passcode { .. } => Ok(None),
+        Proof::RecoveryCode { .. } => {
+            let user =
+                ctx.store.get_user(&challenge.account_id, &challenge.user_id).await.map_err(store_failure)?;
+            Ok(Some(user.map_or(0, |u| u.recovery_codes_left.saturating_sub(1))))
+        }
+    }
+}
+
+/// The audit event of a login finished with `proof`.
+fn signed_in_event(challenge: &Challenge, proof: Proof<'_>, ip: &str) -> store::AuditEvent {
+    let (action, detail) = match proof {
+        Proof::Passcode { .. } => (AuditAction::LoginSuccess, "password and passcode"),
+        Proof::RecoveryCode { .. } => (AuditAction::RecoveryCodeLogin, "password and a recovery code"),
+    };
+    audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, ip, detail)
+}
+
+/// The login waiting for its passcode (from the login cookie), with the lockout's counters.
+struct Waiting {
+    challenge_hash: String,
+    challenge: Challenge,
+    sealed: String,
+    counters: Counters,
+}
+
+async fn waiting_login(ctx: &Ctx, ip: &str, now: UnixTime) -> Result<Waiting, ApiError> {
+    let challenge_hash = request::login_token().ok_or_else(login_expired)?.hash();
+    let challenge = ctx
+        .store
+        .get_challenge(&challenge_hash, now)
+        .await
+        .map_err(store_failure)?
+        .filter(|c| c.purpose == Purpose::Passcode)
+        .ok_or_else(login_expired)?;
+    let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
+    let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
+    let counters = Counters::new(&email, ip, challenge.source);
+    Ok(Waiting { challenge_hash, challenge, sealed, counters })
+}
+
+/// The user's TOTP secret, decrypted with the key ring.
+fn open_secret(ctx: &Ctx, sealed: &str, user_id: &str) -> Result<TotpSecret, ApiError> {
+    ctx.config.totp_keys()?.open(sealed, user_id).map(TotpSecret::from_bytes).map_err(|err| {
+        tracing::error!(error = %err, "cannot decrypt a TOTP secret");
+        ApiError::internal()
+    })
+}
+
+/// The answer when the step's write was refused: a code already used counts as a wrong one, and
+/// a lock set meanwhile refuses the login as the lockout would have.
+#[allow(clippy::too_many_arguments)]
+async fn refused(
+    ctx: &Ctx,
+    challenge_hash: &str,
+    challenge: &Challenge,
+    counters: &Counters,
+    ip: &str,
+    now: UnixTime,
+    proof: Proof<'_>,
+    err: FinishError,
+) -> ApiError {
+    match err {
+        FinishError::Replayed => {
+            let totp_err = match proof {
+                Proof::Passcode { .. } => TotpError::Replayed,
+                Proof::RecoveryCode { .. } => TotpError::Wrong,
+            };
+            let failure =
+                second_factor_failed(ctx, challenge_hash, challenge, counters, ip, now, totp_err).await;
+            match (proof, failure) {
+                (Proof::RecoveryCode { .. }, ApiError::Unauthenticated { .. }) => ApiError::unauthenticated(
+                    "That recovery code is not valid or was already used. Each code works once.",
+                ),
+                (_, failure) => failure,
+            }
+        }
+        FinishError::Locked => {
+            request::clear_login_cookie();
+            counters.refuse_raced(ctx, now).await
+        }
+        FinishError::Store(err) => store_failure(err),
+    }
 }
 
 /// Counts a wrong (or replayed) code on the challenge and on the lockout counters, audits it, and
