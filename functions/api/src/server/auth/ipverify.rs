@@ -16,7 +16,7 @@ use crate::server::shared::status_of;
 use crate::server::{Ctx, audit, now};
 
 use super::login::{new_challenge, next_step};
-use super::login_expired;
+use super::{login_expired, waiting_challenge};
 
 /// A link that verifies `range` for the user's login from `login_ip`, waiting as `challenge_hash`.
 pub(super) fn new_ip_link(c: &Challenge, challenge_hash: &str, now: UnixTime) -> (BearerToken, IpLink) {
@@ -135,15 +135,7 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
     let now = now();
-    let token = request::login_token().ok_or_else(login_expired)?;
-    let hash = token.hash();
-    let challenge = ctx
-        .store
-        .get_challenge(&hash, now)
-        .await
-        .map_err(store_failure)?
-        .filter(|c| c.purpose == Purpose::IpVerification)
-        .ok_or_else(login_expired)?;
+    let (hash, challenge) = waiting_challenge(&ctx, Purpose::IpVerification, now).await?;
     let too_many =
         || ApiError::bad_request("Too many emails were sent for this login. Log in again to get a new link.");
     if challenge.links_sent >= ipcheck::MAX_LINK_SENDS {

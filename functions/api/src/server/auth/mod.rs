@@ -15,11 +15,29 @@ pub use session::{logout, me, step_up};
 use domain::UnixTime;
 use domain::lockout::Source;
 use domain::time::format_utc;
-use store::User;
+use store::{Challenge, Purpose, User};
 
 use crate::ApiError;
 use crate::server::Ctx;
-use crate::server::request;
+use crate::server::request::{self, store_failure};
+
+/// The login waiting for its next step, from the login cookie, if it waits for `purpose`: its
+/// token's hash (the challenge's key) and the challenge.
+pub(super) async fn waiting_challenge(
+    ctx: &Ctx,
+    purpose: Purpose,
+    now: UnixTime,
+) -> Result<(String, Challenge), ApiError> {
+    let hash = request::login_token().ok_or_else(login_expired)?.hash();
+    let challenge = ctx
+        .store
+        .get_challenge(&hash, now)
+        .await
+        .map_err(store_failure)?
+        .filter(|c| c.purpose == purpose)
+        .ok_or_else(login_expired)?;
+    Ok((hash, challenge))
+}
 
 pub(super) fn login_expired() -> ApiError {
     ApiError::unauthenticated("Your login has expired or was already completed. Please log in again.")

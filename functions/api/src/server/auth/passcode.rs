@@ -12,7 +12,7 @@ use crate::server::lockout::{Counters, locked_out};
 use crate::server::request::{self, ctx, store_failure};
 use crate::server::{Ctx, audit, now};
 
-use super::{login_expired, mail_lockout};
+use super::{login_expired, mail_lockout, waiting_challenge};
 
 pub(super) fn me_from_challenge(c: &Challenge) -> Me {
     Me {
@@ -133,14 +133,7 @@ struct Waiting {
 }
 
 async fn waiting_login(ctx: &Ctx, ip: &str, now: UnixTime) -> Result<Waiting, ApiError> {
-    let challenge_hash = request::login_token().ok_or_else(login_expired)?.hash();
-    let challenge = ctx
-        .store
-        .get_challenge(&challenge_hash, now)
-        .await
-        .map_err(store_failure)?
-        .filter(|c| c.purpose == Purpose::Passcode)
-        .ok_or_else(login_expired)?;
+    let (challenge_hash, challenge) = waiting_challenge(ctx, Purpose::Passcode, now).await?;
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
     let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, ip, challenge.source);
