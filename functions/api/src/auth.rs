@@ -18,8 +18,9 @@ pub struct Me {
     pub two_factor: TwoFactorStatus,
     /// May open User Accounts, General Settings and the audit log.
     pub is_administrator: bool,
-    /// Whether 2FA is required for Take Control and RBM (shown to users without active 2FA).
-    pub remote_2fa: Requirement,
+    /// Whether 2FA is required for Take Control and RBM, told to users without active 2FA (`None`
+    /// when it is active: nothing to tell).
+    pub remote_2fa: Option<Requirement>,
 }
 
 /// What the password step leads to.
@@ -80,7 +81,6 @@ pub async fn current_user() -> Result<Option<Me>, ApiError> {
     crate::server::auth::me().await
 }
 
-/// Ends the session (server side too) and clears the cookie.
 /// Proves the signed-in user's identity again (the current passcode with active 2FA, the
 /// password without), so this session may lower security for the next ten minutes.
 #[server(prefix = "/api/auth", endpoint = "step-up", input = Json)]
@@ -88,6 +88,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
     crate::server::auth::step_up(secret).await
 }
 
+/// Ends the session (server side too) and clears the cookie.
 #[server(prefix = "/api/auth", endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), ApiError> {
     crate::server::auth::logout().await

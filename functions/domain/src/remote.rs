@@ -46,6 +46,17 @@ pub struct RemotePolicy {
     pub required_from: Option<UnixTime>,
 }
 
+/// The earliest and latest enforcement dates General Settings accepts (2000-01-01 and
+/// 2200-01-01): anything outside is a typo, not a plan.
+const ENFORCEMENT_DATES: std::ops::Range<i64> = 946_684_800..7_258_118_400;
+
+/// An enforcement date as General Settings sets it: a day, from 00:00 UTC (the dashboard says
+/// "from <day> (00:00 UTC)" and "until the end of <day before>"), between 2000 and 2200. `None`
+/// for anything else, which did not come from the date field.
+pub fn enforcement_date(seconds: i64) -> Option<UnixTime> {
+    (ENFORCEMENT_DATES.contains(&seconds) && seconds % 86_400 == 0).then_some(UnixTime(seconds))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     Start,
@@ -107,6 +118,16 @@ mod tests {
 
     fn policy(account_wide_2fa: bool, required_from: Option<UnixTime>) -> RemotePolicy {
         RemotePolicy { account_wide_2fa, required_from }
+    }
+
+    #[test]
+    fn an_enforcement_date_is_a_day_from_midnight_between_2000_and_2200() {
+        assert_eq!(enforcement_date(1_798_675_200), Some(UnixTime(1_798_675_200))); // 2027-01-01
+        assert_eq!(enforcement_date(946_684_800), Some(UnixTime(946_684_800))); // 2000-01-01
+        assert_eq!(enforcement_date(1_798_675_200 + 3_600), None); // a time of day
+        assert_eq!(enforcement_date(946_684_800 - 86_400), None); // 1999
+        assert_eq!(enforcement_date(7_258_118_400), None); // 2200
+        assert_eq!(enforcement_date(-86_400), None);
     }
 
     #[test]

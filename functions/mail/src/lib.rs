@@ -211,6 +211,14 @@ impl Mailer {
         tracing::info!("email sent");
         Ok(())
     }
+
+    /// Sends a notice the user is owed but the request does not wait on: a failure is only
+    /// logged, with the kind of `notice`.
+    pub async fn send_notice(&self, to: &str, email: &Email, notice: &str) {
+        if let Err(err) = self.send(to, email).await {
+            tracing::error!(error = %err, notice, "could not send a notice");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use domain::UnixTime;
 use domain::admin::{AccountPolicy, AdminAction, Target};
 use domain::audit::AuditAction;
+use domain::remote::enforcement_date;
 use domain::session::{self, StepUp};
 use domain::twofactor::TwoFactorStatus;
 use store::{Account, Column, PageKey, Session, StoreError, User, UserListing};
@@ -249,9 +250,7 @@ pub async fn act_on_user(user_id: String, action: AdminAction) -> Result<UserRow
     // The user's ended sessions stay until presented, which deletes them and tells the user why
     // they ended, or until the table's TTL.
     let mail = mail::Email::changed_by_administrator(&user.name, action.done(), &by, consequence(action));
-    if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
-        tracing::error!(error = %e, "could not tell the user about an administrator's change");
-    }
+    ctx.mailer.send_notice(user.email.as_str(), &mail, "changed by an administrator").await;
     let updated = ctx.store.get_user(&account.id, &user.id).await.map_err(|e| match store_failure(e) {
         ApiError::Unavailable { .. } => ApiError::Unavailable {
             message:
@@ -281,16 +280,14 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
     let ip = request::client_ip();
     let admin = require_admin(&ctx).await?;
     let account = &admin.account;
-    if let Some(from) = settings.remote_2fa_required_from {
-        // A day between 2000 and 2200, from 00:00 UTC (what the dashboard tells users): anything
-        // else is a typo or not from the date field.
-        if !(946_684_800..7_258_118_400).contains(&from) || from % 86_400 != 0 {
-            return Err(ApiError::bad_request("Choose a valid date for the 2FA requirement."));
-        }
-    }
+    let invalid_date = || ApiError::bad_request("Choose a valid date for the 2FA requirement.");
+    let required_from = settings
+        .remote_2fa_required_from
+        .map(|s| enforcement_date(s).ok_or_else(invalid_date))
+        .transpose()?;
     let wanted = store::Settings {
         two_factor_required: settings.account_wide_2fa,
-        remote_2fa_required_from: settings.remote_2fa_required_from.map(UnixTime),
+        remote_2fa_required_from: required_from,
         ip_verification: settings.ip_verification,
     };
     let before = settings_of(account);

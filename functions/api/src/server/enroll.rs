@@ -9,7 +9,7 @@ use store::{Account, Activation, Binding, Enrollment, FinishLogin, Purpose, Stor
 
 use super::lockout::Counters;
 use super::request::{self, ctx, require_user, store_failure};
-use super::shared::me_from;
+use super::shared::{me_from, open_totp_secret};
 use super::{Ctx, audit, now};
 use crate::ApiError;
 use crate::enroll::{Activated, AuthenticatorSetup, EnrollmentView};
@@ -170,13 +170,11 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     }
     let sent = enrollment.sent_code.as_ref();
     // Shape, presence and expiry first: those cost no try.
-    match email_code::check(&user.id, &code, sent, now) {
-        Err(
-            err @ (CodeError::Malformed | CodeError::NoneSent | CodeError::Expired | CodeError::TooManyTries),
-        ) => {
-            return Err(ApiError::bad_request(err.to_string()));
-        }
-        _ => {}
+    if let Err(
+        err @ (CodeError::Malformed | CodeError::NoneSent | CodeError::Expired | CodeError::TooManyTries),
+    ) = email_code::check(&user.id, &code, sent, now)
+    {
+        return Err(ApiError::bad_request(err.to_string()));
     }
     let sent = sent.ok_or_else(|| ApiError::bad_request(CodeError::NoneSent.to_string()))?;
     // Every try is counted before it is judged, with a condition, so parallel tries cannot
@@ -236,23 +234,14 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     let sealed = enrollment
         .pending_secret
         .ok_or_else(|| ApiError::bad_request("Set up your authenticator app first."))?;
-    let secret =
-        ctx.config.totp_keys()?.open(&sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
-            tracing::error!(error = %e, "cannot decrypt a pending TOTP secret");
-            ApiError::internal()
-        })?;
-    let step = secret.verify(&code, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let step = open_totp_secret(&ctx, &sealed, &user.id)?
+        .verify(&code, now)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     let keys = ctx.config.totp_keys()?;
     let codes = recovery::generate();
-    let activated = audit::event(
-        &user.account_id,
-        &user.id,
-        &user.id,
-        AuditAction::Activated,
-        &ip,
-        "authenticator app confirmed",
-    );
+    let event = |action, detail| audit::event(&user.account_id, &user.id, &user.id, action, &ip, detail);
+    let activated = event(AuditAction::Activated, "authenticator app confirmed");
     let activation = Activation {
         pending_secret: &sealed,
         step,
@@ -262,24 +251,14 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
     // A waiting login ends in the same transaction, logged in with 2FA.
     let epochs = request::epochs_of(user, enroller.account());
     let (session_token, session) = request::new_session(&user.account_id, &user.id, epochs, true);
-    let (session_hash, signed_in) = (
-        session_token.hash(),
-        audit::event(
-            &user.account_id,
-            &user.id,
-            &user.id,
-            AuditAction::LoginSuccess,
-            &ip,
-            "password and 2FA activation",
-        ),
-    );
+    let session_hash = session_token.hash();
+    let signed_in = event(AuditAction::LoginSuccess, "password and 2FA activation");
     let login = enroller.ends_login.then(|| FinishLogin {
         challenge_hash: &enroller.token_hash,
         session_hash: &session_hash,
         session: &session,
         audit: &signed_in,
     });
-    let finishes_login = login.is_some();
     match ctx.store.activate_two_factor(user, activation, login).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
@@ -289,16 +268,14 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         }
         Err(e) => return Err(store_failure(e)),
     }
-    if finishes_login {
+    if enroller.ends_login {
         request::set_session_cookie(&session_token, &session);
         request::set_device_cookie(keys, &user.id);
         request::clear_login_cookie();
         Counters::new(&user.email, &ip, enroller.source).clear(&ctx).await;
     }
     let mail = mail::Email::two_factor_activated(&user.name);
-    if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
-        tracing::error!(error = %e, "could not send the activation notice");
-    }
+    ctx.mailer.send_notice(user.email.as_str(), &mail, "2FA activated").await;
     let mut user = user.clone();
     user.two_factor.activated_at = Some(now);
     Ok(Activated { me: me_from(&user, enroller.account(), now), recovery_codes: codes })
@@ -315,11 +292,9 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiE
         return Err(ApiError::bad_request("Recovery codes come with active two-factor authentication."));
     };
     let keys = ctx.config.totp_keys()?;
-    let secret = keys.open(sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
-        tracing::error!(error = %e, "cannot decrypt a TOTP secret");
-        ApiError::internal()
-    })?;
-    let step = secret.verify(&code, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let step = open_totp_secret(&ctx, sealed, &user.id)?
+        .verify(&code, now)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let codes = recovery::generate();
     let hashes = codes.iter().filter_map(|c| recovery::hash(keys, c)).collect();
     match ctx.store.replace_recovery_codes(&user, hashes, sealed, step).await {
@@ -341,8 +316,6 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiE
     )
     .await;
     let mail = mail::Email::recovery_codes_replaced(&user.name);
-    if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
-        tracing::error!(error = %e, "could not send the new-recovery-codes notice");
-    }
+    ctx.mailer.send_notice(user.email.as_str(), &mail, "recovery codes replaced").await;
     Ok(codes)
 }

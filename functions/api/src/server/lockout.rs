@@ -44,6 +44,11 @@ impl Counters {
         }
     }
 
+    /// The kind of place the attempt comes from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
     /// Every counter a login of `email` from `ip` may count on, whatever its kind of source, so
     /// the login reads them before it knows the kind: the pair, the known, the unknown.
     pub fn lookup_keys(email: &Email, ip: &str) -> [CounterKey; 3] {

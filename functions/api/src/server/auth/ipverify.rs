@@ -16,7 +16,7 @@ use crate::server::shared::status_of;
 use crate::server::{Ctx, audit, now};
 
 use super::login::{new_challenge, next_step};
-use super::{login_expired, waiting_challenge};
+use super::{Attempt, login_expired, waiting_challenge};
 
 /// A link that verifies `range` for the user's login from `login_ip`, waiting as `challenge_hash`.
 pub(super) fn new_ip_link(c: &Challenge, challenge_hash: &str, now: UnixTime) -> (BearerToken, IpLink) {
@@ -37,13 +37,11 @@ pub(super) fn new_ip_link(c: &Challenge, challenge_hash: &str, now: UnixTime) ->
 /// waiting login and its link are written together, and withdrawn together if the email cannot
 /// be sent.
 pub(super) async fn start_ip_verification(
-    ctx: &Ctx,
+    attempt: &Attempt<'_>,
     user: &User,
     account: Option<&Account>,
-    ip: &str,
-    now: UnixTime,
-    counters: &Counters,
 ) -> Result<LoginOutcome, ApiError> {
+    let Attempt { ctx, ip, now, counters } = *attempt;
     // An address that cannot be read gets a range no link can match.
     let range = ipcheck::range_of(ip).unwrap_or_else(|| format!("unknown:{ip}"));
     let (challenge_token, mut challenge) =
@@ -120,7 +118,8 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
     let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, &ip, Source::Known);
     let step = login::second_step(status_of(&user, account.as_ref()));
-    let next = next_step(&ctx, step, &user, account.as_ref(), &counters, Source::Known, &ip, now).await?;
+    let attempt = Attempt { ctx: &ctx, ip: &ip, now, counters: &counters };
+    let next = next_step(&attempt, step, &user, account.as_ref()).await?;
     // The wait is over. Only after the next step exists, so an outage cannot strand the login;
     // a challenge left behind ends with its expiry.
     if let Err(err) = ctx.store.delete_challenge(&token.hash()).await {
@@ -206,9 +205,7 @@ pub async fn verify_ip(token: String) -> Result<String, ApiError> {
     match ctx.store.get_user(&link.account_id, &link.user_id).await {
         Ok(Some(user)) => {
             let mail = mail::Email::new_location_verified(&user.name, &link.range);
-            if let Err(e) = ctx.mailer.send(user.email.as_str(), &mail).await {
-                tracing::error!(error = %e, "could not send the new-location notice");
-            }
+            ctx.mailer.send_notice(user.email.as_str(), &mail, "new location").await;
         }
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "could not read the user to send the new-location notice"),

@@ -15,10 +15,10 @@ use crate::auth::LoginOutcome;
 use crate::server::lockout::{Counters, locked_out};
 use crate::server::request::{self, ctx, store_failure};
 use crate::server::shared::{me_from, status_of};
-use crate::server::{Ctx, audit, now};
+use crate::server::{audit, now};
 
 use super::ipverify::start_ip_verification;
-use super::{mail_lockout, source_of};
+use super::{Attempt, mail_lockout, source_of};
 
 const WRONG_CREDENTIALS: &str = "The email address or password is incorrect.";
 /// Failed logins with an email that has no account are kept this long (for looking into abuse),
@@ -35,13 +35,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     let ctx = ctx();
     let ip = request::client_ip();
     let now = now();
-    let email = Email::parse(&email).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if password.is_empty() {
-        return Err(ApiError::bad_request("Enter your password."));
-    }
-    if password.len() > MAX_PASSWORD_LEN {
-        return Err(ApiError::bad_request("That password is too long."));
-    }
+    let email = checked_input(&email, &password)?;
 
     // Three DynamoDB calls when the password is right: whose the email is and the counters (one
     // read); the user and account (one read); the outcome, refused if a counter got locked
@@ -55,6 +49,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     let user = user.filter(|_| claim.is_some());
     let source = source_of(&ctx, user.as_ref(), &ip)?;
     let counters = Counters::from_lookup(&email, &ip, source, &read);
+    let attempt = Attempt { ctx: &ctx, ip: &ip, now, counters: &counters };
     if let Some(until) = counters.read_lock(now) {
         return Err(locked_out(until));
     }
@@ -69,7 +64,7 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         // A right password is no failure; the next step's write is refused if parallel guesses
         // locked the login meanwhile.
         (true, Some(user)) => user,
-        (_, user) => return Err(wrong_password(&ctx, &email, user.as_ref(), &counters, &ip, now).await),
+        (_, user) => return Err(attempt.wrong_password(&email, user.as_ref()).await),
     };
 
     // IP address verification comes after the password and before the 2FA step.
@@ -79,9 +74,9 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
         ipcheck::decide(ip_setting_on, status, user.ip_verification_paused, &user.verified_ranges, &ip);
     let step = login::after_password(decision, status);
     if step == NextStep::VerifyIp {
-        return start_ip_verification(&ctx, &user, account.as_ref(), &ip, now, &counters).await;
+        return start_ip_verification(&attempt, &user, account.as_ref()).await;
     }
-    let next = next_step(&ctx, step, &user, account.as_ref(), &counters, source, &ip, now).await?;
+    let next = next_step(&attempt, step, &user, account.as_ref()).await?;
     // Audited once the login went on (not before its write, whose refusal must look like a
     // wrong password's).
     if decision == IpDecision::SkippedPaused {
@@ -98,73 +93,94 @@ pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiE
     Ok(next)
 }
 
-/// After the password (and any IP verification): logged in, or on to the passcode or activation.
-/// The write of the outcome settles the lockout `counters`.
-/// A wrong password, or an email without an account: counted, audited (the same writes either
-/// way, so timing tells nothing), and answered only once counted, "locked" beyond the limit.
-async fn wrong_password(
-    ctx: &Ctx,
-    email: &Email,
-    user: Option<&User>,
-    counters: &Counters,
-    ip: &str,
-    now: UnixTime,
-) -> ApiError {
-    // Parallel guesses counted beyond the limit are refused, whatever their password.
-    let counted = match counters.count(ctx, now).await {
-        Ok(counted) => counted,
-        Err(err) => return err,
-    };
-    let lock = counters.lock_after(&counted, now);
-    if counters.beyond_limit(&counted) {
-        return counters.refused(&counted, now);
+/// The email, parsed, once the password looks like one.
+fn checked_input(email: &str, password: &str) -> Result<Email, ApiError> {
+    let email = Email::parse(email).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if password.is_empty() {
+        return Err(ApiError::bad_request("Enter your password."));
     }
-    let (account_id, user_id, detail, keep_until) = match user {
-        Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
-        None => (
-            unknown_account(email),
-            None,
-            "unknown email",
-            Some(now.plus_seconds(UNKNOWN_EMAIL_AUDIT_SECONDS)),
-        ),
-    };
-    let mut event = AuditEvent {
-        account_id,
-        actor_user_id: user_id.clone(),
-        subject_user_id: user_id,
-        action: AuditAction::LoginFailure.code().into(),
-        client_ip: ip.to_owned(),
-        at: now,
-        detail: detail.into(),
-        device_id: None,
-        keep_until,
-    };
-    audit::write(ctx, &event).await;
-    if lock.is_some() {
-        event.action = AuditAction::LoginLockout.code().into();
-        event.detail = "too many failed attempts".into();
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(ApiError::bad_request("That password is too long."));
+    }
+    Ok(email)
+}
+
+impl Attempt<'_> {
+    /// A wrong password, or an email without an account: counted, audited (the same writes either
+    /// way, so timing tells nothing), and answered only once counted, "locked" beyond the limit.
+    async fn wrong_password(&self, email: &Email, user: Option<&User>) -> ApiError {
+        let Attempt { ctx, ip, now, counters } = *self;
+        // Parallel guesses counted beyond the limit are refused, whatever their password.
+        let counted = match counters.count(ctx, now).await {
+            Ok(counted) => counted,
+            Err(err) => return err,
+        };
+        let lock = counters.lock_after(&counted, now);
+        if counters.beyond_limit(&counted) {
+            return counters.refused(&counted, now);
+        }
+        let (account_id, user_id, detail, keep_until) = match user {
+            Some(u) => (u.account_id.clone(), Some(u.id.clone()), "wrong password", None),
+            None => (
+                unknown_account(email),
+                None,
+                "unknown email",
+                Some(now.plus_seconds(UNKNOWN_EMAIL_AUDIT_SECONDS)),
+            ),
+        };
+        let mut event = AuditEvent {
+            account_id,
+            actor_user_id: user_id.clone(),
+            subject_user_id: user_id,
+            action: AuditAction::LoginFailure.code().into(),
+            client_ip: ip.to_owned(),
+            at: now,
+            detail: detail.into(),
+            device_id: None,
+            keep_until,
+        };
         audit::write(ctx, &event).await;
+        if lock.is_some() {
+            event.action = AuditAction::LoginLockout.code().into();
+            event.detail = "too many failed attempts".into();
+            audit::write(ctx, &event).await;
+        }
+        if let (Some(user), Some(until), true) = (user, lock, counters.tripped_unknown_sources(&counted)) {
+            mail_lockout(ctx, &user.name, user.email.as_str(), until).await;
+        }
+        tracing::info!(%ip, locked = lock.is_some(), "login failed");
+        lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS))
     }
-    if let (Some(user), Some(until), true) = (user, lock, counters.tripped_unknown_sources(&counted)) {
-        mail_lockout(ctx, &user.name, user.email.as_str(), until).await;
+
+    /// Starts the waiting login (with its audit event), refused if the counters are locked.
+    pub(super) async fn start_challenge(
+        &self,
+        user: &User,
+        account: Option<&Account>,
+        purpose: Purpose,
+        audit: Option<&AuditEvent>,
+    ) -> Result<(), ApiError> {
+        let Attempt { ctx, ip, now, counters } = *self;
+        let (token, mut challenge) = new_challenge(user, account, purpose, ip, now, None);
+        challenge.source = counters.source();
+        let settle = counters.settle(now, false);
+        if let Err(err) = ctx.store.create_challenge(&token.hash(), &challenge, audit, &settle).await {
+            return Err(counters.outcome_failed(ctx, now, err).await);
+        }
+        request::set_login_cookie(&token, request::LOGIN_CHALLENGE_TTL_SECONDS);
+        Ok(())
     }
-    tracing::info!(%ip, locked = lock.is_some(), "login failed");
-    lock.map(locked_out).unwrap_or_else(|| ApiError::unauthenticated(WRONG_CREDENTIALS))
 }
 
 /// Takes the login to `step` (`domain::login`): signs in, or starts the passcode or activation
-/// challenge.
-#[allow(clippy::too_many_arguments)]
+/// challenge, in a write that settles the attempt's lockout counters.
 pub(super) async fn next_step(
-    ctx: &Ctx,
+    attempt: &Attempt<'_>,
     step: NextStep,
     user: &User,
     account: Option<&Account>,
-    counters: &Counters,
-    source: Source,
-    ip: &str,
-    now: UnixTime,
 ) -> Result<LoginOutcome, ApiError> {
+    let Attempt { ctx, ip, now, counters } = *attempt;
     match step {
         NextStep::SignedIn => {
             let epochs = request::epochs_of(user, account);
@@ -193,7 +209,7 @@ pub(super) async fn next_step(
         // The failure counters are cleared only when the whole login succeeds, so that knowing
         // the password does not reset the count of wrong passcodes.
         NextStep::Passcode => {
-            start_challenge(ctx, user, account, Purpose::Passcode, source, ip, now, None, counters).await?;
+            attempt.start_challenge(user, account, Purpose::Passcode, None).await?;
             Ok(LoginOutcome::PasscodeRequired)
         }
         NextStep::Activation => {
@@ -205,35 +221,11 @@ pub(super) async fn next_step(
                 ip,
                 "2FA enabled, not activated",
             );
-            start_challenge(ctx, user, account, Purpose::Activation, source, ip, now, Some(&event), counters)
-                .await?;
+            attempt.start_challenge(user, account, Purpose::Activation, Some(&event)).await?;
             Ok(LoginOutcome::ActivationRequired { email: user.email.to_string() })
         }
-        NextStep::VerifyIp => start_ip_verification(ctx, user, account, ip, now, counters).await,
+        NextStep::VerifyIp => start_ip_verification(attempt, user, account).await,
     }
-}
-
-/// Starts the waiting login (with its audit event), refused if the `counters` are locked.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn start_challenge(
-    ctx: &Ctx,
-    user: &User,
-    account: Option<&Account>,
-    purpose: Purpose,
-    source: Source,
-    ip: &str,
-    now: UnixTime,
-    audit: Option<&AuditEvent>,
-    counters: &Counters,
-) -> Result<(), ApiError> {
-    let (token, mut challenge) = new_challenge(user, account, purpose, ip, now, None);
-    challenge.source = source;
-    let settle = counters.settle(now, false);
-    if let Err(err) = ctx.store.create_challenge(&token.hash(), &challenge, audit, &settle).await {
-        return Err(counters.outcome_failed(ctx, now, err).await);
-    }
-    request::set_login_cookie(&token, request::LOGIN_CHALLENGE_TTL_SECONDS);
-    Ok(())
 }
 
 pub(super) fn new_challenge(

@@ -19,7 +19,17 @@ use store::{Challenge, Purpose, User};
 
 use crate::ApiError;
 use crate::server::Ctx;
+use crate::server::lockout::Counters;
 use crate::server::request::{self, store_failure};
+
+/// A login attempt being answered: from where, when, and the lockout counters it counts on
+/// (every write that moves the login on settles them).
+pub(super) struct Attempt<'a> {
+    pub ctx: &'a Ctx,
+    pub ip: &'a str,
+    pub now: UnixTime,
+    pub counters: &'a Counters,
+}
 
 /// The login waiting for its next step, from the login cookie, if it waits for `purpose`: its
 /// token's hash (the challenge's key) and the challenge.
@@ -54,7 +64,5 @@ pub(super) fn source_of(ctx: &Ctx, user: Option<&User>, ip: &str) -> Result<Sour
 /// Tells the user that failures from unknown places locked their email (best effort).
 pub(super) async fn mail_lockout(ctx: &Ctx, name: &str, email: &str, until: UnixTime) {
     let mail = mail::Email::logins_from_new_places_locked(name, &format_utc(until));
-    if let Err(e) = ctx.mailer.send(email, &mail).await {
-        tracing::error!(error = %e, "could not send the lockout notice");
-    }
+    ctx.mailer.send_notice(email, &mail, "lockout").await;
 }

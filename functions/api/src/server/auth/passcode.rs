@@ -2,14 +2,15 @@
 
 use domain::audit::AuditAction;
 use domain::login::MAX_PASSCODE_FAILURES;
-use domain::totp::{TotpError, TotpSecret};
+use domain::totp::TotpError;
 use domain::{Email, Role, UnixTime, recovery};
 use store::{Challenge, FinishError, Proof, Purpose};
 
 use crate::ApiError;
-use crate::auth::{Me, PasscodeAccepted, Requirement, TwoFactorStatus};
+use crate::auth::{Me, PasscodeAccepted, TwoFactorStatus};
 use crate::server::lockout::{Counters, locked_out};
 use crate::server::request::{self, ctx, store_failure};
+use crate::server::shared::open_totp_secret;
 use crate::server::{Ctx, audit, now};
 
 use super::{login_expired, mail_lockout, waiting_challenge};
@@ -22,8 +23,7 @@ pub(super) fn me_from_challenge(c: &Challenge) -> Me {
         account_name: c.greeting.account_name.clone(),
         two_factor: TwoFactorStatus::Active,
         is_administrator: Role::from_code(&c.greeting.role_code).is_some_and(Role::can_manage_users),
-        // Shown only to users without active 2FA, which this one has.
-        remote_2fa: Requirement::Recommended,
+        remote_2fa: None,
     }
 }
 
@@ -37,42 +37,32 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     if code.len() > 64 {
         return Err(ApiError::bad_request("Enter the 6-digit code from your authenticator app."));
     }
-    let Waiting { challenge_hash, challenge, sealed, counters } = waiting_login(&ctx, &ip, now).await?;
+    let waiting = waiting_login(&ctx, &ip, now).await?;
+    let Waiting { challenge_hash, challenge, sealed, counters, .. } = &waiting;
     let recovery_forms = recovery::stored_forms(ctx.config.totp_keys()?, &code);
     let proof = match &recovery_forms {
         Some(hashes) => Proof::RecoveryCode { hashes },
-        None => match open_secret(&ctx, &sealed, &challenge.user_id)?.verify(&code, now) {
-            Ok(step) => Proof::Passcode { step, sealed_secret: &sealed },
+        None => match open_totp_secret(&ctx, sealed, &challenge.user_id)?.verify(&code, now) {
+            Ok(step) => Proof::Passcode { step, sealed_secret: sealed },
             Err(TotpError::Malformed) => {
                 return Err(ApiError::bad_request(
                     "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
                 ));
             }
-            Err(err) => {
-                return Err(second_factor_failed(
-                    &ctx,
-                    &challenge_hash,
-                    &challenge,
-                    &counters,
-                    &ip,
-                    now,
-                    err,
-                )
-                .await);
-            }
+            Err(err) => return Err(waiting.failed(&ctx, err).await),
         },
     };
 
-    let recovery_codes_left = recovery_codes_left(&ctx, &challenge, proof).await?;
+    let recovery_codes_left = recovery_codes_left(&ctx, challenge, proof).await?;
     let (session_token, session) =
         request::new_session(&challenge.account_id, &challenge.user_id, challenge.epochs, true);
-    let event = signed_in_event(&challenge, proof, &ip);
+    let event = signed_in_event(challenge, proof, &ip);
     let settle = counters.settle(now, true);
     let finished = ctx
         .store
         .finish_second_factor(
-            &challenge_hash,
-            &challenge,
+            challenge_hash,
+            challenge,
             proof,
             MAX_PASSCODE_FAILURES,
             &settle,
@@ -82,7 +72,7 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
         )
         .await;
     if let Err(err) = finished {
-        return Err(refused(&ctx, &challenge_hash, &challenge, &counters, &ip, now, proof, err).await);
+        return Err(waiting.refused(&ctx, proof, err).await);
     }
     // The transaction also cleared the login's failure counters.
     request::set_session_cookie(&session_token, &session);
@@ -90,12 +80,10 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     request::clear_login_cookie();
     if let (Proof::RecoveryCode { .. }, Some(left)) = (proof, recovery_codes_left) {
         let mail = mail::Email::recovery_code_used(&challenge.greeting.name, left);
-        if let Err(e) = ctx.mailer.send(&challenge.greeting.email, &mail).await {
-            tracing::error!(error = %e, "could not send the recovery-code notice");
-        }
+        ctx.mailer.send_notice(&challenge.greeting.email, &mail, "recovery code used").await;
     }
     tracing::info!(user = %challenge.user_id, %ip, "login with a second factor succeeded");
-    Ok(PasscodeAccepted { me: me_from_challenge(&challenge), recovery_codes_left })
+    Ok(PasscodeAccepted { me: me_from_challenge(challenge), recovery_codes_left })
 }
 
 /// How many recovery codes remain after this one, read before the code is spent: afterwards an
@@ -124,12 +112,15 @@ fn signed_in_event(challenge: &Challenge, proof: Proof<'_>, ip: &str) -> store::
     audit::event(&challenge.account_id, &challenge.user_id, &challenge.user_id, action, ip, detail)
 }
 
-/// The login waiting for its passcode (from the login cookie), with the lockout's counters.
-struct Waiting {
+/// The login waiting for its passcode (from the login cookie), with the lockout's counters, and
+/// this attempt's address and time.
+pub(super) struct Waiting {
     challenge_hash: String,
     challenge: Challenge,
     sealed: String,
     counters: Counters,
+    ip: String,
+    now: UnixTime,
 }
 
 async fn waiting_login(ctx: &Ctx, ip: &str, now: UnixTime) -> Result<Waiting, ApiError> {
@@ -137,101 +128,72 @@ async fn waiting_login(ctx: &Ctx, ip: &str, now: UnixTime) -> Result<Waiting, Ap
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
     let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, ip, challenge.source);
-    Ok(Waiting { challenge_hash, challenge, sealed, counters })
+    Ok(Waiting { challenge_hash, challenge, sealed, counters, ip: ip.to_owned(), now })
 }
 
-/// The user's TOTP secret, decrypted with the key ring.
-fn open_secret(ctx: &Ctx, sealed: &str, user_id: &str) -> Result<TotpSecret, ApiError> {
-    ctx.config.totp_keys()?.open(sealed, user_id).map(TotpSecret::from_bytes).map_err(|err| {
-        tracing::error!(error = %err, "cannot decrypt a TOTP secret");
-        ApiError::internal()
-    })
-}
-
-/// The answer when the step's write was refused: a code already used counts as a wrong one, and
-/// a lock set meanwhile refuses the login as the lockout would have.
-#[allow(clippy::too_many_arguments)]
-async fn refused(
-    ctx: &Ctx,
-    challenge_hash: &str,
-    challenge: &Challenge,
-    counters: &Counters,
-    ip: &str,
-    now: UnixTime,
-    proof: Proof<'_>,
-    err: FinishError,
-) -> ApiError {
-    match err {
-        FinishError::Replayed => {
-            let totp_err = match proof {
-                Proof::Passcode { .. } => TotpError::Replayed,
-                Proof::RecoveryCode { .. } => TotpError::Wrong,
-            };
-            let failure =
-                second_factor_failed(ctx, challenge_hash, challenge, counters, ip, now, totp_err).await;
-            match (proof, failure) {
-                (Proof::RecoveryCode { .. }, ApiError::Unauthenticated { .. }) => ApiError::unauthenticated(
-                    "That recovery code is not valid or was already used. Each code works once.",
-                ),
-                (_, failure) => failure,
+impl Waiting {
+    /// The answer when the step's write was refused: a code already used counts as a wrong one, and
+    /// a lock set meanwhile refuses the login as the lockout would have.
+    async fn refused(&self, ctx: &Ctx, proof: Proof<'_>, err: FinishError) -> ApiError {
+        match err {
+            FinishError::Replayed => {
+                let totp_err = match proof {
+                    Proof::Passcode { .. } => TotpError::Replayed,
+                    Proof::RecoveryCode { .. } => TotpError::Wrong,
+                };
+                let failure = self.failed(ctx, totp_err).await;
+                match (proof, failure) {
+                    (Proof::RecoveryCode { .. }, ApiError::Unauthenticated { .. }) => {
+                        ApiError::unauthenticated(
+                            "That recovery code is not valid or was already used. Each code works once.",
+                        )
+                    }
+                    (_, failure) => failure,
+                }
             }
+            FinishError::Locked => {
+                request::clear_login_cookie();
+                self.counters.refuse_raced(ctx, self.now).await
+            }
+            FinishError::Store(err) => store_failure(err),
         }
-        FinishError::Locked => {
-            request::clear_login_cookie();
-            counters.refuse_raced(ctx, now).await
-        }
-        FinishError::Store(err) => store_failure(err),
     }
-}
 
-/// Counts a wrong (or replayed) code on the challenge and on the lockout counters, audits it, and
-/// says what the user should do.
-pub(super) async fn second_factor_failed(
-    ctx: &Ctx,
-    challenge_hash: &str,
-    c: &Challenge,
-    counters: &Counters,
-    ip: &str,
-    now: UnixTime,
-    err: TotpError,
-) -> ApiError {
-    let left = match ctx.store.count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES).await {
-        Ok(left) => left,
-        Err(e) => return store_failure(e),
-    };
-    let counted = match counters.count(ctx, now).await {
-        Ok(counted) => counted,
-        Err(e) => return e,
-    };
-    let lock = counters.lock_after(&counted, now);
-    if let (Some(until), true) = (lock, counters.tripped_unknown_sources(&counted)) {
-        mail_lockout(ctx, &c.greeting.name, &c.greeting.email, until).await;
-    }
-    let detail = match err {
-        TotpError::Replayed => "passcode already used",
-        _ => "wrong passcode or recovery code",
-    };
-    let event = audit::event(&c.account_id, &c.user_id, &c.user_id, AuditAction::PasscodeFailure, ip, detail);
-    audit::write(ctx, &event).await;
-    if let Some(until) = lock {
-        let event = audit::event(
-            &c.account_id,
-            &c.user_id,
-            &c.user_id,
-            AuditAction::LoginLockout,
-            ip,
-            "too many wrong passcodes",
-        );
-        audit::write(ctx, &event).await;
-        let _ = ctx.store.delete_challenge(challenge_hash).await;
-        request::clear_login_cookie();
-        return locked_out(until);
-    }
-    match left {
-        Some(_) => ApiError::unauthenticated(err.to_string()),
-        None => {
+    /// Counts a wrong (or replayed) code on the challenge and on the lockout counters, audits it, and
+    /// says what the user should do.
+    async fn failed(&self, ctx: &Ctx, err: TotpError) -> ApiError {
+        let Waiting { challenge_hash, challenge: c, counters, ip, now, .. } = self;
+        let (ip, now) = (ip.as_str(), *now);
+        let left = match ctx.store.count_challenge_failure(challenge_hash, MAX_PASSCODE_FAILURES).await {
+            Ok(left) => left,
+            Err(e) => return store_failure(e),
+        };
+        let counted = match counters.count(ctx, now).await {
+            Ok(counted) => counted,
+            Err(e) => return e,
+        };
+        let lock = counters.lock_after(&counted, now);
+        if let (Some(until), true) = (lock, counters.tripped_unknown_sources(&counted)) {
+            mail_lockout(ctx, &c.greeting.name, &c.greeting.email, until).await;
+        }
+        let detail = match err {
+            TotpError::Replayed => "passcode already used",
+            _ => "wrong passcode or recovery code",
+        };
+        let event = |action, detail| audit::event(&c.account_id, &c.user_id, &c.user_id, action, ip, detail);
+        audit::write(ctx, &event(AuditAction::PasscodeFailure, detail)).await;
+        if let Some(until) = lock {
+            audit::write(ctx, &event(AuditAction::LoginLockout, "too many wrong passcodes")).await;
+            let _ = ctx.store.delete_challenge(challenge_hash).await;
             request::clear_login_cookie();
-            ApiError::unauthenticated("Too many wrong codes. Please log in again.")
+            return locked_out(until);
+        }
+        match left {
+            Some(_) => ApiError::unauthenticated(err.to_string()),
+            None => {
+                request::clear_login_cookie();
+                ApiError::unauthenticated("Too many wrong codes. Please log in again.")
+            }
         }
     }
 }

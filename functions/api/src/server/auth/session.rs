@@ -1,17 +1,17 @@
 //! The signed-in session: who it is, logout, and step-up ("sudo mode").
 
+use domain::UnixTime;
 use domain::audit::AuditAction;
 use domain::password::{MAX_PASSWORD_LEN, verify_password};
 use domain::session::{Reauth, StepUp};
-use domain::totp::TotpSecret;
 use domain::twofactor::TwoFactorStatus;
-use store::{AuditEvent, Settle, SpentPasscode};
+use store::{AuditEvent, Settle, SpentPasscode, User};
 
 use crate::ApiError;
 use crate::auth::Me;
 use crate::server::lockout::{Counters, locked_out};
 use crate::server::request::{self, ctx, store_failure};
-use crate::server::shared::{me_from, status_of};
+use crate::server::shared::{me_from, open_totp_secret, status_of};
 use crate::server::{Ctx, audit, now};
 
 use super::{mail_lockout, source_of};
@@ -62,49 +62,37 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
         settle: counters.settle(now, false),
         audit: audit::event(&user.account_id, &user.id, &user.id, AuditAction::StepUp, &ip, ""),
     };
-    let proven = match method {
-        StepUp::Password => {
-            let stored = user.password_hash.clone();
-            let right = tokio::task::spawn_blocking(move || verify_password(&secret, Some(&stored)))
-                .await
-                .unwrap_or(false);
-            right && step_up.record(&ctx, Reauth { at: now, two_factor: false }, None).await?
-        }
-        StepUp::Passcode => {
-            let sealed = user.totp_secret.as_deref().ok_or_else(ApiError::internal)?;
-            let totp =
-                ctx.config.totp_keys()?.open(sealed, &user.id).map(TotpSecret::from_bytes).map_err(|e| {
-                    tracing::error!(error = %e, "cannot decrypt a TOTP secret");
-                    ApiError::internal()
-                })?;
-            match totp.verify(&secret, now) {
-                Ok(step) => {
-                    let spent = SpentPasscode { user: &user, sealed_secret: sealed, step };
-                    step_up.record(&ctx, Reauth { at: now, two_factor: true }, Some(spent)).await?
-                }
-                Err(_) => false,
-            }
-        }
-    };
-    if proven {
+    if step_up.proven(&ctx, &user, method, secret, now).await? {
         return Ok(());
     }
-    let counted = counters.count(&ctx, now).await?;
+    Err(wrong_secret(&ctx, &counters, &user, method, &ip, now).await?)
+}
+
+/// A wrong password or passcode, counted as a login's: refused, or locked out once beyond the limit.
+async fn wrong_secret(
+    ctx: &Ctx,
+    counters: &Counters,
+    user: &User,
+    method: StepUp,
+    ip: &str,
+    now: UnixTime,
+) -> Result<ApiError, ApiError> {
+    let counted = counters.count(ctx, now).await?;
     if counters.beyond_limit(&counted) {
-        return Err(counters.refused(&counted, now));
+        return Ok(counters.refused(&counted, now));
     }
     let detail = match method {
         StepUp::Password => "wrong password",
         StepUp::Passcode => "wrong or already used passcode",
     };
-    audit::record(&ctx, None, &user, AuditAction::StepUpFailure, &ip, detail).await;
+    audit::record(ctx, None, user, AuditAction::StepUpFailure, ip, detail).await;
     if let Some(until) = counters.lock_after(&counted, now) {
         if counters.tripped_unknown_sources(&counted) {
-            mail_lockout(&ctx, &user.name, user.email.as_str(), until).await;
+            mail_lockout(ctx, &user.name, user.email.as_str(), until).await;
         }
-        return Err(locked_out(until));
+        return Ok(locked_out(until));
     }
-    Err(ApiError::bad_request(match method {
+    Ok(ApiError::bad_request(match method {
         StepUp::Password => "That password is not correct.",
         StepUp::Passcode => "That code is not valid. Enter the current code from your authenticator app.",
     }))
@@ -120,6 +108,35 @@ pub(super) struct StepUpWrite<'a> {
 }
 
 impl StepUpWrite<'_> {
+    /// Checks `secret` and, when right, notes the step-up; `false` when it is wrong (or a passcode
+    /// already used).
+    async fn proven(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        method: StepUp,
+        secret: String,
+        now: UnixTime,
+    ) -> Result<bool, ApiError> {
+        match method {
+            StepUp::Password => {
+                let stored = user.password_hash.clone();
+                let right = tokio::task::spawn_blocking(move || verify_password(&secret, Some(&stored)))
+                    .await
+                    .unwrap_or(false);
+                Ok(right && self.record(ctx, Reauth { at: now, two_factor: false }, None).await?)
+            }
+            StepUp::Passcode => {
+                let sealed = user.totp_secret.as_deref().ok_or_else(ApiError::internal)?;
+                let Ok(step) = open_totp_secret(ctx, sealed, &user.id)?.verify(&secret, now) else {
+                    return Ok(false);
+                };
+                let spent = SpentPasscode { user, sealed_secret: sealed, step };
+                self.record(ctx, Reauth { at: now, two_factor: true }, Some(spent)).await
+            }
+        }
+    }
+
     /// Notes the step-up; `false` when its passcode was already used.
     async fn record(
         &self,
