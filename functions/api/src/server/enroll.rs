@@ -45,8 +45,11 @@ impl Enroller {
     }
 }
 
+fn expired() -> ApiError {
+    ApiError::unauthenticated("Your login has expired. Please log in again.")
+}
+
 async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
-    let expired = || ApiError::unauthenticated("Your login has expired. Please log in again.");
     let enroller = match request::require_signed_in(ctx).await {
         Ok(signed_in) => Enroller {
             user: signed_in.user,
@@ -57,21 +60,9 @@ async fn enroller(ctx: &Ctx) -> Result<Enroller, ApiError> {
             source: Source::Known,
         },
         Err(ApiError::Unauthenticated { .. }) => {
-            let token = request::login_token().ok_or_else(expired)?;
-            let token_hash = token.hash();
-            let challenge = ctx
-                .store
-                .get_challenge(&token_hash, now())
-                .await
-                .map_err(store_failure)?
-                .filter(|c| c.purpose == Purpose::Activation)
-                .ok_or_else(expired)?;
-            let (user, account) = ctx
-                .store
-                .get_user_and_account(&challenge.account_id, &challenge.user_id)
-                .await
-                .map_err(store_failure)?;
-            let user = user.ok_or_else(expired)?;
+            let (token_hash, challenge) =
+                request::waiting_challenge(ctx, Purpose::Activation, now(), expired).await?;
+            let (user, account) = request::user_of(ctx, &challenge, expired).await?;
             Enroller {
                 user,
                 account,

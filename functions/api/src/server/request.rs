@@ -4,12 +4,13 @@
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use cookie::{Cookie, SameSite};
+use domain::UnixTime;
 use domain::crypto::Keyring;
 use domain::secret::BearerToken;
 use domain::session::{self as sessions, Epochs, Reauth};
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
-use store::{Account, Session, SessionHint, StoreError, User};
+use store::{Account, Challenge, Purpose, Session, SessionHint, StoreError, User};
 
 use super::http::ClientIp;
 use super::{Ctx, now};
@@ -57,6 +58,39 @@ pub fn store_failure(err: StoreError) -> ApiError {
 pub fn mail_failure(err: mail::MailError) -> ApiError {
     tracing::error!(error = %err, "could not send an email");
     ApiError::Unavailable { message: "The email could not be sent. Please try again in a minute.".into() }
+}
+
+/// The login waiting for its next step (from the login cookie), if it waits for `purpose`: its
+/// token's hash (the challenge's key) and the challenge. `expired` says why not otherwise.
+pub async fn waiting_challenge(
+    ctx: &Ctx,
+    purpose: Purpose,
+    now: UnixTime,
+    expired: fn() -> ApiError,
+) -> Result<(String, Challenge), ApiError> {
+    let hash = login_token().ok_or_else(expired)?.hash();
+    let challenge = ctx
+        .store
+        .get_challenge(&hash, now)
+        .await
+        .map_err(store_failure)?
+        .filter(|c| c.purpose == purpose)
+        .ok_or_else(expired)?;
+    Ok((hash, challenge))
+}
+
+/// The user a waiting login is for, with their account (`expired` if the user is gone).
+pub async fn user_of(
+    ctx: &Ctx,
+    challenge: &Challenge,
+    expired: fn() -> ApiError,
+) -> Result<(User, Option<Account>), ApiError> {
+    let (user, account) = ctx
+        .store
+        .get_user_and_account(&challenge.account_id, &challenge.user_id)
+        .await
+        .map_err(store_failure)?;
+    Ok((user.ok_or_else(expired)?, account))
 }
 
 fn cookie_value(name: &str) -> Option<String> {

@@ -16,7 +16,7 @@ use crate::server::shared::status_of;
 use crate::server::{Ctx, audit, now};
 
 use super::login::{new_challenge, next_step};
-use super::{Attempt, login_expired, waiting_challenge};
+use super::{Attempt, login_expired};
 
 /// A link that verifies `range` for the user's login from `login_ip`, waiting as `challenge_hash`.
 pub(super) fn new_ip_link(c: &Challenge, challenge_hash: &str, now: UnixTime) -> (BearerToken, IpLink) {
@@ -104,12 +104,7 @@ pub async fn login_status() -> Result<LoginOutcome, ApiError> {
         }
         Purpose::IpVerification => {}
     }
-    let (user, account) = ctx
-        .store
-        .get_user_and_account(&challenge.account_id, &challenge.user_id)
-        .await
-        .map_err(store_failure)?;
-    let user = user.ok_or_else(login_expired)?;
+    let (user, account) = request::user_of(&ctx, &challenge, login_expired).await?;
     let verified = challenge.range.as_ref().is_some_and(|r| user.verified_ranges.contains(r));
     if !verified {
         return Ok(LoginOutcome::IpVerificationRequired { email: user.email.to_string() });
@@ -134,7 +129,8 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
     let ctx = ctx();
     let ip = request::client_ip();
     let now = now();
-    let (hash, challenge) = waiting_challenge(&ctx, Purpose::IpVerification, now).await?;
+    let (hash, challenge) =
+        request::waiting_challenge(&ctx, Purpose::IpVerification, now, login_expired).await?;
     let too_many =
         || ApiError::bad_request("Too many emails were sent for this login. Log in again to get a new link.");
     if challenge.links_sent >= ipcheck::MAX_LINK_SENDS {

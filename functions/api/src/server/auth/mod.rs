@@ -15,12 +15,12 @@ pub use session::{logout, me, step_up};
 use domain::UnixTime;
 use domain::lockout::Source;
 use domain::time::format_utc;
-use store::{Challenge, Purpose, User};
+use store::User;
 
 use crate::ApiError;
 use crate::server::Ctx;
 use crate::server::lockout::Counters;
-use crate::server::request::{self, store_failure};
+use crate::server::request;
 
 /// A login attempt being answered: from where, when, and the lockout counters it counts on
 /// (every write that moves the login on settles them).
@@ -29,24 +29,6 @@ pub(super) struct Attempt<'a> {
     pub ip: &'a str,
     pub now: UnixTime,
     pub counters: &'a Counters,
-}
-
-/// The login waiting for its next step, from the login cookie, if it waits for `purpose`: its
-/// token's hash (the challenge's key) and the challenge.
-pub(super) async fn waiting_challenge(
-    ctx: &Ctx,
-    purpose: Purpose,
-    now: UnixTime,
-) -> Result<(String, Challenge), ApiError> {
-    let hash = request::login_token().ok_or_else(login_expired)?.hash();
-    let challenge = ctx
-        .store
-        .get_challenge(&hash, now)
-        .await
-        .map_err(store_failure)?
-        .filter(|c| c.purpose == purpose)
-        .ok_or_else(login_expired)?;
-    Ok((hash, challenge))
 }
 
 pub(super) fn login_expired() -> ApiError {

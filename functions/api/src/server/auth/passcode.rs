@@ -13,7 +13,7 @@ use crate::server::request::{self, ctx, store_failure};
 use crate::server::shared::open_totp_secret;
 use crate::server::{Ctx, audit, now};
 
-use super::{login_expired, mail_lockout, waiting_challenge};
+use super::{login_expired, mail_lockout};
 
 pub(super) fn me_from_challenge(c: &Challenge) -> Me {
     Me {
@@ -124,7 +124,8 @@ pub(super) struct Waiting {
 }
 
 async fn waiting_login(ctx: &Ctx, ip: &str, now: UnixTime) -> Result<Waiting, ApiError> {
-    let (challenge_hash, challenge) = waiting_challenge(ctx, Purpose::Passcode, now).await?;
+    let (challenge_hash, challenge) =
+        request::waiting_challenge(ctx, Purpose::Passcode, now, login_expired).await?;
     let sealed = challenge.totp_secret.clone().ok_or_else(login_expired)?;
     let email = Email::parse(&challenge.greeting.email).map_err(|_| login_expired())?;
     let counters = Counters::new(&email, ip, challenge.source);
