@@ -107,48 +107,26 @@ pub struct AuditPage {
 /// Users per page in the grid.
 pub const PAGE_SIZE: usize = 25;
 
-/// A page of the grid: the first in `sort` order, or the one `at` leads to.
-#[server(prefix = "/api/accounts", endpoint = "users", input = Json)]
-pub async fn list_users(
-    sort: SortBy,
-    descending: bool,
-    at: Option<PageCursor>,
-) -> Result<UserPage, ApiError> {
-    crate::server::accounts::list_users(sort, descending, at).await
-}
+server_functions! {
+    prefix = "/api/accounts";
 
-/// One context-menu action on a colleague; answers the updated row.
-#[server(prefix = "/api/accounts", endpoint = "user-action", input = Json)]
-pub async fn act_on_user(user_id: String, action: AdminAction) -> Result<UserRow, ApiError> {
-    crate::server::accounts::act_on_user(user_id, action).await
-}
+    /// A page of the grid: the first in `sort` order, or the one `at` leads to.
+    "users" => ListUsers: fn list_users(sort: SortBy, descending: bool, at: Option<PageCursor>) -> UserPage =
+        crate::server::accounts::list_users;
 
-#[server(prefix = "/api/accounts", endpoint = "settings", input = Json)]
-pub async fn get_settings() -> Result<Settings, ApiError> {
-    crate::server::accounts::get_settings().await
-}
+    /// One context-menu action on a colleague; answers the updated row.
+    "user-action" => ActOnUser:
+        fn act_on_user(user_id: String, action: AdminAction) -> UserRow = crate::server::accounts::act_on_user;
 
-#[server(prefix = "/api/accounts", endpoint = "save-settings", input = Json)]
-pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
-    crate::server::accounts::save_settings(settings).await
-}
+    /// The account's General Settings.
+    "settings" => GetSettings: fn get_settings() -> Settings = crate::server::accounts::get_settings;
 
-/// Newest first; `user_id` and `action` filter; `cursor` continues from `next`.
-#[server(prefix = "/api/accounts", endpoint = "audit", input = Json)]
-pub async fn audit_log(
-    user_id: Option<String>,
-    action: Option<String>,
-    cursor: Option<String>,
-) -> Result<AuditPage, ApiError> {
-    crate::server::accounts::audit_log(user_id, action, cursor).await
-}
+    /// Saves General Settings (lowering security needs a recent step-up); answers what is saved.
+    "save-settings" => SaveSettings:
+        fn save_settings(settings: Settings) -> Settings = crate::server::accounts::save_settings;
 
-#[cfg(feature = "ssr")]
-pub fn register() {
-    use leptos::server_fn::axum::register_explicit;
-    register_explicit::<ListUsers>();
-    register_explicit::<ActOnUser>();
-    register_explicit::<GetSettings>();
-    register_explicit::<SaveSettings>();
-    register_explicit::<AuditLog>();
+    /// Newest first; `user_id` and `action` filter; `cursor` continues from `next`.
+    "audit" => AuditLog:
+        fn audit_log(user_id: Option<String>, action: Option<String>, cursor: Option<String>) -> AuditPage =
+            crate::server::accounts::audit_log;
 }

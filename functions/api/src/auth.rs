@@ -44,66 +44,33 @@ pub struct PasscodeAccepted {
     pub recovery_codes_left: Option<usize>,
 }
 
-/// Email and password. Wrong password and unknown email give the same answer in the same time.
-#[server(prefix = "/api/auth", endpoint = "login", input = Json)]
-pub async fn login(email: String, password: String) -> Result<LoginOutcome, ApiError> {
-    crate::server::auth::login(email, password).await
-}
+server_functions! {
+    prefix = "/api/auth";
 
-/// The second step for users with active 2FA: a 6-digit passcode or a recovery code.
-#[server(prefix = "/api/auth", endpoint = "passcode", input = Json)]
-pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError> {
-    crate::server::auth::submit_passcode(code).await
-}
+    /// Email and password. Wrong password and unknown email give the same answer in the same time.
+    "login" => Login: fn login(email: String, password: String) -> LoginOutcome = crate::server::auth::login;
 
-/// Where a login waiting for IP verification stands: still waiting, or its next step.
-#[server(prefix = "/api/auth", endpoint = "login-status", input = Json)]
-pub async fn login_status() -> Result<LoginOutcome, ApiError> {
-    crate::server::auth::login_status().await
-}
+    /// The second step for users with active 2FA: a 6-digit passcode or a recovery code.
+    "passcode" => SubmitPasscode:
+        fn submit_passcode(code: String) -> PasscodeAccepted = crate::server::auth::submit_passcode;
 
-/// Emails the waiting login's verification link again (at most once a minute).
-#[server(prefix = "/api/auth", endpoint = "resend-ip-link", input = Json)]
-pub async fn resend_ip_link() -> Result<(), ApiError> {
-    crate::server::auth::resend_ip_link().await
-}
+    /// Where a login waiting for IP verification stands: still waiting, or its next step.
+    "login-status" => LoginStatus: fn login_status() -> LoginOutcome = crate::server::auth::login_status;
 
-/// Opens an emailed verification link: trusts the range of the address that logged in. Answers
-/// the verified range.
-#[server(prefix = "/api/auth", endpoint = "verify-ip", input = Json)]
-pub async fn verify_ip(token: String) -> Result<String, ApiError> {
-    crate::server::auth::verify_ip(token).await
-}
+    /// Emails the waiting login's verification link again (at most once a minute).
+    "resend-ip-link" => ResendIpLink: fn resend_ip_link() -> () = crate::server::auth::resend_ip_link;
 
-/// The signed-in user, or `None` when this browser has no valid session.
-#[server(prefix = "/api/auth", endpoint = "me", input = Json)]
-pub async fn current_user() -> Result<Option<Me>, ApiError> {
-    crate::server::auth::me().await
-}
+    /// Opens an emailed verification link: trusts the range of the address that logged in.
+    /// Answers the verified range.
+    "verify-ip" => VerifyIp: fn verify_ip(token: String) -> String = crate::server::auth::verify_ip;
 
-/// Proves the signed-in user's identity again (the current passcode with active 2FA, the
-/// password without), so this session may lower security for the next ten minutes.
-#[server(prefix = "/api/auth", endpoint = "step-up", input = Json)]
-pub async fn step_up(secret: String) -> Result<(), ApiError> {
-    crate::server::auth::step_up(secret).await
-}
+    /// The signed-in user, or `None` when this browser has no valid session.
+    "me" => CurrentUser: fn current_user() -> Option<Me> = crate::server::auth::me;
 
-/// Ends the session (server side too) and clears the cookie.
-#[server(prefix = "/api/auth", endpoint = "logout", input = Json)]
-pub async fn logout() -> Result<(), ApiError> {
-    crate::server::auth::logout().await
-}
+    /// Proves the signed-in user's identity again (the current passcode with active 2FA, the
+    /// password without), so this session may lower security for the next ten minutes.
+    "step-up" => StepUp: fn step_up(secret: String) -> () = crate::server::auth::step_up;
 
-/// Registers this group's server functions with the router of the binary that serves them.
-#[cfg(feature = "ssr")]
-pub fn register() {
-    use leptos::server_fn::axum::register_explicit;
-    register_explicit::<Login>();
-    register_explicit::<SubmitPasscode>();
-    register_explicit::<LoginStatus>();
-    register_explicit::<ResendIpLink>();
-    register_explicit::<VerifyIp>();
-    register_explicit::<CurrentUser>();
-    register_explicit::<Logout>();
-    register_explicit::<StepUp>();
+    /// Ends the session (server side too) and clears the cookie.
+    "logout" => Logout: fn logout() -> () = crate::server::auth::logout;
 }

@@ -36,48 +36,30 @@ pub struct Activated {
     pub recovery_codes: Vec<String>,
 }
 
-#[server(prefix = "/api/enroll", endpoint = "status", input = Json)]
-pub async fn enrollment_status() -> Result<EnrollmentView, ApiError> {
-    crate::server::enroll::status().await
-}
+server_functions! {
+    prefix = "/api/enroll";
 
-/// Sends a 6-digit code to the login email (at most once a minute).
-#[server(prefix = "/api/enroll", endpoint = "send-code", input = Json)]
-pub async fn send_email_code() -> Result<EnrollmentView, ApiError> {
-    crate::server::enroll::send_code().await
-}
+    /// Where the activation flow stands.
+    "status" => EnrollmentStatus:
+        fn enrollment_status() -> EnrollmentView = crate::server::enroll::status;
 
-#[server(prefix = "/api/enroll", endpoint = "verify-email", input = Json)]
-pub async fn verify_email_code(code: String) -> Result<EnrollmentView, ApiError> {
-    crate::server::enroll::verify_email(code).await
-}
+    /// Sends a 6-digit code to the login email (at most once a minute).
+    "send-code" => SendEmailCode: fn send_email_code() -> EnrollmentView = crate::server::enroll::send_code;
 
-/// A new secret for the authenticator app (kept pending until confirmed).
-#[server(prefix = "/api/enroll", endpoint = "authenticator", input = Json)]
-pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
-    crate::server::enroll::begin_authenticator().await
-}
+    /// Checks the emailed code; the address is then validated.
+    "verify-email" => VerifyEmailCode:
+        fn verify_email_code(code: String) -> EnrollmentView = crate::server::enroll::verify_email;
 
-/// Confirms the app with a code from it; 2FA becomes active and the user is logged in.
-#[server(prefix = "/api/enroll", endpoint = "activate", input = Json)]
-pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> {
-    crate::server::enroll::confirm_authenticator(code).await
-}
+    /// A new secret for the authenticator app (kept pending until confirmed).
+    "authenticator" => BeginAuthenticator:
+        fn begin_authenticator() -> AuthenticatorSetup = crate::server::enroll::begin_authenticator;
 
-/// Replaces the recovery codes with a new set (the old ones stop working), for a current
-/// passcode from the authenticator app.
-#[server(prefix = "/api/enroll", endpoint = "recovery-codes", input = Json)]
-pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiError> {
-    crate::server::enroll::regenerate_recovery_codes(code).await
-}
+    /// Confirms the app with a code from it; 2FA becomes active and the user is logged in.
+    "activate" => ConfirmAuthenticator:
+        fn confirm_authenticator(code: String) -> Activated = crate::server::enroll::confirm_authenticator;
 
-#[cfg(feature = "ssr")]
-pub fn register() {
-    use leptos::server_fn::axum::register_explicit;
-    register_explicit::<EnrollmentStatus>();
-    register_explicit::<SendEmailCode>();
-    register_explicit::<VerifyEmailCode>();
-    register_explicit::<BeginAuthenticator>();
-    register_explicit::<ConfirmAuthenticator>();
-    register_explicit::<RegenerateRecoveryCodes>();
+    /// Replaces the recovery codes with a new set (the old ones stop working), for a current
+    /// passcode from the authenticator app.
+    "recovery-codes" => RegenerateRecoveryCodes:
+        fn regenerate_recovery_codes(code: String) -> Vec<String> = crate::server::enroll::regenerate_recovery_codes;
 }

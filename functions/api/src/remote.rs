@@ -37,33 +37,18 @@ pub enum RemoteStart {
     },
 }
 
-#[server(prefix = "/api/remote", endpoint = "devices", input = Json)]
-pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
-    crate::server::remote::devices().await
-}
+server_functions! {
+    prefix = "/api/remote";
 
-/// Starts a session on a device, or answers that 2FA activation comes first. `defer`: the user
-/// chose "Activate Later" in the prompt (refused once 2FA is required).
-#[server(prefix = "/api/remote", endpoint = "start", input = Json)]
-pub async fn start_session(
-    device_id: String,
-    kind: RemoteKind,
-    defer: bool,
-) -> Result<RemoteStart, ApiError> {
-    crate::server::remote::start(device_id, kind, defer).await
-}
+    /// The account's devices.
+    "devices" => Devices: fn devices() -> Vec<DeviceView> = crate::server::remote::devices;
 
-/// "Activate Now": 2FA is enabled for the user and they are logged out, so the next login runs the
-/// activation flow.
-#[server(prefix = "/api/remote", endpoint = "activate-now", input = Json)]
-pub async fn activate_now() -> Result<(), ApiError> {
-    crate::server::remote::activate_now().await
-}
+    /// Starts a session on a device, or answers that 2FA activation comes first. `defer`: the user
+    /// chose "Activate Later" in the prompt (refused once 2FA is required).
+    "start" => StartSession:
+        fn start_session(device_id: String, kind: RemoteKind, defer: bool) -> RemoteStart = crate::server::remote::start;
 
-#[cfg(feature = "ssr")]
-pub fn register() {
-    use leptos::server_fn::axum::register_explicit;
-    register_explicit::<Devices>();
-    register_explicit::<StartSession>();
-    register_explicit::<ActivateNow>();
+    /// "Activate Now": 2FA is enabled for the user and they are logged out, so the next login runs
+    /// the activation flow.
+    "activate-now" => ActivateNow: fn activate_now() -> () = crate::server::remote::activate_now;
 }
