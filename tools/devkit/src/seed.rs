@@ -128,7 +128,8 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
     Ok(())
 }
 
-/// The audit events of `email`'s account, newest first, as `action<TAB>detail<TAB>ip` lines.
+/// The audit events about `email` (the user they name as subject), newest first, as
+/// `action<TAB>detail<TAB>ip` lines.
 pub async fn audit_lines(store: &Store, email: &str) -> Result<Vec<String>, Error> {
     let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
     let events = store.list_audit(&user.account_id, 500).await?;
