@@ -54,7 +54,7 @@ async fn shows_an_authenticator_secret_not_yet_active(app: &TestApp, user: &stor
     assert_eq!(setup.status, 200);
     let uri = setup.body["otpauth_uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/MSP%20Dashboard:"));
-    assert!(uri.contains(&format!("issuer=MSP%20Dashboard")));
+    assert!(uri.contains("issuer=MSP%20Dashboard"));
     assert!(setup.body["qr_svg"].as_str().unwrap().contains("<svg"));
     let manual_key = setup.body["manual_key"].as_str().unwrap();
     assert_eq!(manual_key.split(' ').count(), 8, "grouped in fours: {manual_key}");

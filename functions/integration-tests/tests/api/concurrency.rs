@@ -176,14 +176,14 @@ async fn a_next_step_written_after_the_lock_was_set_is_refused() {
     // One short of the limit: written, and the counter stays unless asked to clear.
     app.store.create_challenge("before-lock", &challenge(&user), None, &settle(false)).await.unwrap();
     assert!(app.store.get_challenge("before-lock", at).await.unwrap().is_some());
-    assert!(app.store.load_counters(&[counter.clone()]).await.unwrap()[0].is_some());
+    assert!(app.store.load_counters(std::slice::from_ref(&counter)).await.unwrap()[0].is_some());
     app.store.record_failure(&counter, &PAIR, at).await.unwrap();
     // Locked: nothing is written.
     let refused = app.store.create_challenge("after-lock", &challenge(&user), None, &settle(true)).await;
     assert!(matches!(refused, Err(store::StoreError::Locked)), "{refused:?}");
     assert!(app.store.get_challenge("after-lock", at).await.unwrap().is_none());
     assert_eq!(
-        app.store.load_counters(&[counter.clone()]).await.unwrap()[0].unwrap().failures,
+        app.store.load_counters(std::slice::from_ref(&counter)).await.unwrap()[0].unwrap().failures,
         PAIR.max_failures
     );
     // Once the lock is over the same write goes through and clears the counter.

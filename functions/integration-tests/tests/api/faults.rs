@@ -188,7 +188,7 @@ async fn an_outage_while_opening_an_ip_link_changes_nothing() {
             assert!(app.login(&app.email("tech"), PASSWORD).await.asks_ip_verification());
             app.latest_ip_link_token(&app.email("tech")).await
         },
-        async |app, token| app.verify_ip(&token).await,
+        async |app, token| app.verify_ip(token).await,
     )
     .await;
 }

@@ -64,7 +64,7 @@ async fn forged_expired_and_other_users_links_verify_nothing() {
     assert!(!app.user(&app.tech).await.verified_ranges.contains(&"127.0.77.0/24".to_owned()));
 
     for bad in ["", "nonsense", &"a".repeat(64)] {
-        assert_eq!(app.verify_ip(&bad).await.status, 400, "{bad}");
+        assert_eq!(app.verify_ip(bad).await.status, 400, "{bad}");
     }
     // An expired link: move its expiry into the past.
     let token = app.latest_ip_link_token(&email).await;
