@@ -113,7 +113,7 @@ mod tests {
     use super::*;
 
     const NOW: UnixTime = UnixTime(1_800_000_000);
-    const BEFORE: UnixTime = UnixTime(1_800_000_000 + 86_400);
+    const TOMORROW: UnixTime = UnixTime(1_800_000_000 + 86_400);
     const PAST: UnixTime = UnixTime(1_800_000_000 - 1);
 
     fn policy(account_wide_2fa: bool, required_from: Option<UnixTime>) -> RemotePolicy {
@@ -133,46 +133,54 @@ mod tests {
     #[test]
     fn requirement_follows_the_date_and_the_account_wide_switch() {
         assert_eq!(policy(false, None).requirement(NOW), Requirement::Recommended);
-        assert_eq!(policy(false, Some(BEFORE)).requirement(NOW), Requirement::RequiredFrom(BEFORE));
+        assert_eq!(policy(false, Some(TOMORROW)).requirement(NOW), Requirement::RequiredFrom(TOMORROW));
         assert_eq!(policy(false, Some(NOW)).requirement(NOW), Requirement::Required);
         assert_eq!(policy(false, Some(PAST)).requirement(NOW), Requirement::Required);
         assert_eq!(policy(true, None).requirement(NOW), Requirement::Required);
-        assert_eq!(policy(true, Some(BEFORE)).requirement(NOW), Requirement::Required);
+        assert_eq!(policy(true, Some(TOMORROW)).requirement(NOW), Requirement::Required);
     }
 
-    #[test]
-    fn every_combination() {
-        use Decision::*;
-        use TwoFactorStatus::*;
-        let cases = [
-            // (status, account-wide, enforcement date, defer claimed) -> decision
-            (Active, false, None, false, Start),
-            (Active, false, None, true, Start),
-            (Active, true, Some(PAST), false, Start),
-            (Active, false, Some(NOW), true, Start),
-            (Off, false, None, false, Prompt { deferral_until: None }),
-            (Off, false, None, true, StartDeferred),
-            (Off, false, Some(BEFORE), false, Prompt { deferral_until: Some(BEFORE) }),
-            (Off, false, Some(BEFORE), true, StartDeferred),
-            (Off, false, Some(NOW), false, ActivationRequired),
-            (Off, false, Some(PAST), true, ActivationRequired),
-            (Off, true, None, false, ActivationRequired),
-            (Off, true, None, true, ActivationRequired),
-            (Off, true, Some(BEFORE), true, ActivationRequired),
-            (EnabledNotActivated, false, None, false, Prompt { deferral_until: None }),
-            (EnabledNotActivated, false, None, true, StartDeferred),
-            (EnabledNotActivated, false, Some(BEFORE), false, Prompt { deferral_until: Some(BEFORE) }),
-            (EnabledNotActivated, false, Some(PAST), false, ActivationRequired),
-            (EnabledNotActivated, false, Some(PAST), true, ActivationRequired),
-            (EnabledNotActivated, true, None, false, ActivationRequired),
-            (EnabledNotActivated, true, Some(BEFORE), true, ActivationRequired),
-        ];
-        for (status, wide, from, defer, expected) in cases {
+    fn assert_decides(status: TwoFactorStatus, cases: &[(bool, Option<UnixTime>, bool, Decision)]) {
+        for &(wide, from, defer, expected) in cases {
             assert_eq!(
                 policy(wide, from).decide(status, NOW, defer),
                 expected,
                 "{status:?}, account-wide {wide}, from {from:?}, defer {defer}"
             );
+        }
+    }
+
+    #[test]
+    fn active_2fa_always_starts() {
+        let cases = [
+            // (account-wide, enforcement date, defer claimed) -> decision
+            (false, None, false, Decision::Start),
+            (false, None, true, Decision::Start),
+            (true, Some(PAST), false, Decision::Start),
+            (false, Some(NOW), true, Decision::Start),
+        ];
+        assert_decides(TwoFactorStatus::Active, &cases);
+    }
+
+    #[test]
+    fn without_active_2fa_the_date_and_the_switch_decide() {
+        use Decision::*;
+        let cases = [
+            // (account-wide, enforcement date, defer claimed) -> decision
+            (false, None, false, Prompt { deferral_until: None }),
+            (false, None, true, StartDeferred),
+            (false, Some(TOMORROW), false, Prompt { deferral_until: Some(TOMORROW) }),
+            (false, Some(TOMORROW), true, StartDeferred),
+            (false, Some(NOW), false, ActivationRequired),
+            (false, Some(PAST), false, ActivationRequired),
+            (false, Some(PAST), true, ActivationRequired),
+            (true, None, false, ActivationRequired),
+            (true, None, true, ActivationRequired),
+            (true, Some(TOMORROW), true, ActivationRequired),
+        ];
+        // Enabled but not activated (grey tick) is no different from off.
+        for status in [TwoFactorStatus::Off, TwoFactorStatus::EnabledNotActivated] {
+            assert_decides(status, &cases);
         }
     }
 

@@ -1,1 +1,1 @@
-//! Tests only: see `tests/api.rs`.
+//! Tests only: see `tests/api/main.rs`.

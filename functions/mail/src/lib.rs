@@ -152,18 +152,14 @@ impl Email {
 }
 
 impl Mailer {
-    pub fn new(client: Client, sender: impl Into<String>) -> Self {
-        Mailer { client, sender: sender.into() }
-    }
-
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_SES` points it at a local server).
-    /// SES answers in well under a second: 2 attempts of at most 2 s, 4 s in all, keep a failed
-    /// send inside a Lambda's 10 seconds with time left to withdraw what the email carried.
     pub async fn from_env(sender: impl Into<String>) -> Self {
         Mailer::connect(&aws_config::load_from_env().await, sender)
     }
 
-    /// The same, from an AWS configuration already loaded (a function loads it once).
+    /// The same, from an AWS configuration already loaded (a function loads it once). SES answers
+    /// in well under a second: 2 attempts of at most 2 s, 4 s in all, keep a failed send inside a
+    /// Lambda's 10 seconds with time left to withdraw what the email carried.
     pub fn connect(sdk: &aws_config::SdkConfig, sender: impl Into<String>) -> Self {
         let config = aws_sdk_ses::config::Builder::from(sdk)
             .timeout_config(
@@ -180,7 +176,7 @@ impl Mailer {
                     .with_max_backoff(Duration::from_millis(500)),
             )
             .build();
-        Mailer::new(Client::from_conf(config), sender)
+        Mailer { client: Client::from_conf(config), sender: sender.into() }
     }
 
     /// The same mailer reached through another endpoint (tests put a fault-injecting proxy there),
@@ -189,7 +185,7 @@ impl Mailer {
         let partition = aws_sdk_ses::config::retry::RetryPartition::new(format!("ses via {endpoint_url}"));
         let config =
             self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
-        Mailer::new(Client::from_conf(config), self.sender.clone())
+        Mailer { client: Client::from_conf(config), sender: self.sender.clone() }
     }
 
     pub async fn send(&self, to: &str, email: &Email) -> Result<(), MailError> {

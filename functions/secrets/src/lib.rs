@@ -24,13 +24,14 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Built from the environment, like the other AWS clients. A cold start waits for it, so
-    /// it gives up within a few seconds rather than leave the function hanging.
+    /// Built from the environment, like the other AWS clients.
     pub async fn from_env() -> Self {
         Secrets::connect(&aws_config::load_from_env().await)
     }
 
-    /// The same, from an AWS configuration already loaded (a function loads it once).
+    /// The same, from an AWS configuration already loaded (a function loads it once). A cold
+    /// start waits for it, so it gives up within a few seconds (3 attempts of at most 2 s, 5 s in
+    /// all) rather than leave the function hanging.
     pub fn connect(sdk: &aws_config::SdkConfig) -> Self {
         let config = aws_sdk_secretsmanager::config::Builder::from(sdk)
             .timeout_config(

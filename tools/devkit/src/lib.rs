@@ -1,6 +1,7 @@
 //! Helpers for the local stack and the tests: the table comes from `infra/template.yaml` (the one
-//! definition), and the demo account is seeded through `store`.
+//! definition), and the demo accounts are seeded through `store`.
 
+pub mod age;
 pub mod rotate;
 pub mod seed;
 pub mod table;

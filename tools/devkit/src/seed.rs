@@ -1,4 +1,4 @@
-//! The demo account the dev command prints logins for: users in each 2FA state.
+//! The two demo accounts the dev command prints logins for: users in each 2FA state, and devices.
 
 use domain::audit::AuditAction;
 use domain::crypto::Keyring;
@@ -13,11 +13,11 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 /// Every demo user has this password (printed by the dev command; local use only).
 pub const DEMO_PASSWORD: &str = "Demo-Passw0rd!";
 
-/// The authenticator key of the demo user with active 2FA: add it to an authenticator app, or run
-/// `devkit totp` for the current code.
+/// The authenticator key of every demo user with active 2FA: add it to an authenticator app, or
+/// run `devkit totp` for the current code.
 pub const DEMO_TOTP_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
-/// That user's recovery codes (each works once per seeded stack).
+/// Their recovery codes (each works once per user and seeded stack).
 pub const DEMO_RECOVERY_CODES: &[&str] = &["SAMP-AAAA-2222", "SAMP-BBBB-3333", "SAMP-CCCC-4444"];
 
 pub struct DemoUser {
@@ -75,7 +75,8 @@ fn now() -> UnixTime {
         as i64)
 }
 
-/// Seeds one account with its users and devices. `keys` encrypts the active user's secret.
+/// Seeds both accounts with their 2FA policies, users and devices. `keys` seals the secret of the
+/// users with active 2FA.
 pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
     let northwind = store.create_account(NORTHWIND).await?;
     // Dates start at 00:00 UTC, as General Settings sets them.
@@ -127,7 +128,8 @@ pub async fn seed_demo(store: &Store, keys: &Keyring) -> Result<(), Error> {
     Ok(())
 }
 
-/// The audit events of `email`'s account, newest first, as `action<TAB>detail<TAB>ip` lines.
+/// The audit events about `email` (the user they name as subject), newest first, as
+/// `action<TAB>detail<TAB>ip` lines.
 pub async fn audit_lines(store: &Store, email: &str) -> Result<Vec<String>, Error> {
     let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
     let events = store.list_audit(&user.account_id, 500).await?;
@@ -173,38 +175,6 @@ pub async fn activate_2fa(
     Ok(())
 }
 
-/// Makes every session of `email` look as if it last proved its user's identity long ago, so the
-/// next action that lowers security asks for a step-up (for the browser journeys). Returns how
-/// many sessions.
-pub async fn age_sessions(store: &Store, email: &str) -> Result<usize, Error> {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
-    let found = store
-        .client()
-        .query()
-        .table_name(store.table())
-        .index_name(store::keys::GSI1)
-        .key_condition_expression("#pk = :pk")
-        .expression_attribute_names("#pk", store::keys::GSI1_PK)
-        .expression_attribute_values(":pk", AttributeValue::S(store::keys::sessions_of(&user.id)))
-        .send()
-        .await?;
-    let sessions = found.items.unwrap_or_default();
-    for session in &sessions {
-        store
-            .client()
-            .update_item()
-            .table_name(store.table())
-            .key(store::keys::PK, session[store::keys::PK].clone())
-            .key(store::keys::SK, session[store::keys::SK].clone())
-            .update_expression("SET reauth_at = :long_ago")
-            .expression_attribute_values(":long_ago", AttributeValue::N("0".into()))
-            .send()
-            .await?;
-    }
-    Ok(sessions.len())
-}
-
 /// The demo authenticator's code right now.
 pub fn demo_code_now() -> String {
     let secret = TotpSecret::from_base32(DEMO_TOTP_KEY).expect("valid demo key");
@@ -222,32 +192,5 @@ mod tests {
             assert!(recovery::looks_like_recovery_code(code), "{code}");
         }
         assert_eq!(demo_code_now().len(), 6);
-    }
-}
-
-/// Makes the last activation email to `email` look sent a minute and a second ago, past the
-/// resend cool-down and still valid (for the browser journeys). Returns whether there was one.
-pub async fn age_email_code(store: &Store, email: &str) -> Result<bool, Error> {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let user = store.find_user_by_email(&Email::parse(email)?).await?.ok_or("no such user")?;
-    let aged = store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .set_key(Some(store::enroll_key(&user)))
-        .condition_expression("attribute_exists(sent_at)")
-        .update_expression("SET sent_at = sent_at - :age")
-        .expression_attribute_values(
-            ":age",
-            AttributeValue::N((domain::email_code::RESEND_COOLDOWN_SECONDS + 1).to_string()),
-        )
-        .send()
-        .await;
-    match aged {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
     }
 }

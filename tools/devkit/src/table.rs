@@ -27,73 +27,81 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Result<&'a str, Error> {
     v.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing {key}").into())
 }
 
-fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, Error> {
-    let list = v.get("KeySchema").and_then(Value::as_sequence).ok_or("missing KeySchema")?;
-    list.iter()
-        .map(|k| {
-            Ok(KeySchemaElement::builder()
-                .attribute_name(str_of(k, "AttributeName")?)
-                .key_type(KeyType::from(str_of(k, "KeyType")?))
-                .build()?)
-        })
-        .collect()
+/// Each entry of the list `key` in `v`, built by `build`.
+fn each_of<T>(v: &Value, key: &str, build: impl Fn(&Value) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    let list = v.get(key).and_then(Value::as_sequence).ok_or_else(|| format!("missing {key}"))?;
+    list.iter().map(build).collect()
 }
 
-/// Creates `table_name` with the keys, index and TTL the template declares.
+fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, Error> {
+    each_of(v, "KeySchema", |k| {
+        let key_type = KeyType::from(str_of(k, "KeyType")?);
+        Ok(KeySchemaElement::builder()
+            .attribute_name(str_of(k, "AttributeName")?)
+            .key_type(key_type)
+            .build()?)
+    })
+}
+
+/// Creates `table_name` with the keys, indexes and TTL the template declares.
 pub async fn create_table(store: &Store, template: &str) -> Result<(), Error> {
     let props = table_properties(template)?;
-    let client = store.client();
-    let mut create = client
+    let indexes = props.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten();
+    let indexes: Vec<_> = indexes.map(global_secondary_index).collect::<Result<_, _>>()?;
+    store
+        .client()
         .create_table()
         .table_name(store.table())
         .billing_mode(BillingMode::PayPerRequest)
-        .set_key_schema(Some(key_schema(&props)?));
-    for def in props
-        .get("AttributeDefinitions")
-        .and_then(Value::as_sequence)
-        .ok_or("missing AttributeDefinitions")?
-    {
-        create = create.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(str_of(def, "AttributeName")?)
-                .attribute_type(ScalarAttributeType::from(str_of(def, "AttributeType")?))
-                .build()?,
-        );
-    }
-    for gsi in props.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
-        let projection = gsi.get("Projection").ok_or("index without Projection")?;
-        create = create.global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(str_of(gsi, "IndexName")?)
-                .set_key_schema(Some(key_schema(gsi)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(str_of(projection, "ProjectionType")?))
-                        .set_non_key_attributes(
-                            projection.get("NonKeyAttributes").and_then(Value::as_sequence).map(|names| {
-                                names.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-                            }),
-                        )
-                        .build(),
-                )
-                .build()?,
-        );
-    }
-    create.send().await.map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
+        .set_key_schema(Some(key_schema(&props)?))
+        .set_attribute_definitions(Some(attribute_definitions(&props)?))
+        .set_global_secondary_indexes(Some(indexes).filter(|i| !i.is_empty()))
+        .send()
+        .await
+        .map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
     if let Some(ttl) = props.get("TimeToLiveSpecification") {
-        client
+        store
+            .client()
             .update_time_to_live()
             .table_name(store.table())
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(str_of(ttl, "AttributeName")?)
-                    .enabled(ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false))
-                    .build()?,
-            )
+            .time_to_live_specification(time_to_live(ttl)?)
             .send()
             .await?;
     }
     Ok(())
+}
+
+fn attribute_definitions(props: &Value) -> Result<Vec<AttributeDefinition>, Error> {
+    each_of(props, "AttributeDefinitions", |def| {
+        let attribute_type = ScalarAttributeType::from(str_of(def, "AttributeType")?);
+        let name = str_of(def, "AttributeName")?;
+        Ok(AttributeDefinition::builder().attribute_name(name).attribute_type(attribute_type).build()?)
+    })
+}
+
+fn global_secondary_index(gsi: &Value) -> Result<GlobalSecondaryIndex, Error> {
+    let projection = gsi.get("Projection").ok_or("index without Projection")?;
+    let non_key_attributes = projection
+        .get("NonKeyAttributes")
+        .and_then(Value::as_sequence)
+        .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+    Ok(GlobalSecondaryIndex::builder()
+        .index_name(str_of(gsi, "IndexName")?)
+        .set_key_schema(Some(key_schema(gsi)?))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::from(str_of(projection, "ProjectionType")?))
+                .set_non_key_attributes(non_key_attributes)
+                .build(),
+        )
+        .build()?)
+}
+
+fn time_to_live(ttl: &Value) -> Result<TimeToLiveSpecification, Error> {
+    Ok(TimeToLiveSpecification::builder()
+        .attribute_name(str_of(ttl, "AttributeName")?)
+        .enabled(ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false))
+        .build()?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use domain::Role;
 use serde_json::{Value, json};
 
-use crate::{PASSWORD, TestApp, add_user, code_now, spawn_app};
+use crate::{PASSWORD, TestApp, add_user, code_now, spawn_app, tech_with_2fa};
 
 async fn log_in_admin(app: &TestApp) -> store::User {
     let admin = app.add_user("admin", Role::Administrator).await;
@@ -106,8 +106,7 @@ async fn enable_makes_a_grey_tick_and_the_next_login_goes_into_activation() {
 async fn disabling_for_a_user_who_lost_their_phone_ends_their_sessions_and_allows_password_login() {
     let app = spawn_app().await;
     let tech_email = app.email("tech");
-    app.login(&tech_email, PASSWORD).await;
-    app.activate(&tech_email).await;
+    app.log_in_and_activate(&tech_email).await;
     let phone_session = app.cookie("__Host-session");
     app.forget_cookies();
 
@@ -128,16 +127,13 @@ async fn disabling_for_a_user_who_lost_their_phone_ends_their_sessions_and_allow
     crate::assert_signed_out(&app).await;
     app.forget_cookies();
     let login = app.login(&tech_email, PASSWORD).await;
-    assert!(login.body.get("SignedIn").is_some(), "{:?}", login.body);
+    assert!(login.signed_in(), "{:?}", login.body);
 }
 
 #[tokio::test]
 async fn reset_clears_the_authenticator_so_the_user_activates_again() {
     let app = spawn_app().await;
-    let tech_email = app.email("tech");
-    app.login(&tech_email, PASSWORD).await;
-    let (secret, codes) = app.activate(&tech_email).await;
-    app.forget_cookies();
+    let (tech_email, secret, codes) = tech_with_2fa(&app).await;
     log_in_admin(&app).await;
     // Pause IP verification first: a reset ends the pause too.
     assert_eq!(act(&app, &app.tech.id, "PauseIpVerification").await.body["ip_verification_paused"], true);
@@ -403,17 +399,8 @@ async fn users_stored_before_the_grid_index_are_listed_once_indexed() {
     log_in_admin(&app).await;
     let old = app.add_user("old-timer", Role::Technician).await;
     // As stored before the User Accounts index existed.
-    app.store
-        .client()
-        .update_item()
-        .table_name(app.store.table())
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{}", old.account_id)))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", old.id)))
-        // It logged in since the new code was deployed: its last-login value is there already.
-        .update_expression("REMOVE gsi2pk, gsi2sk, gsi3sk, gsi4sk, gsi5sk")
-        .send()
-        .await
-        .unwrap();
+    // It logged in since the new code was deployed: its last-login value is there already.
+    app.write_user_item(&old, "REMOVE gsi2pk, gsi2sk, gsi3sk, gsi4sk, gsi5sk", None).await;
     // And an account whose counts were never kept.
     app.store
         .client()

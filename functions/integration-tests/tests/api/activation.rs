@@ -1,17 +1,9 @@
 //! Activation at login (email validation, authenticator, recovery codes) and passcode login.
 
-use domain::Role;
-use domain::totp::step_of;
-use serde_json::json;
+use domain::totp::{TotpSecret, step_of};
+use serde_json::{Value, json};
 
-use crate::{PASSWORD, code_now, now, spawn_app};
-
-/// A user whose 2FA was enabled by an administrator (grey tick).
-async fn grey_user(app: &crate::TestApp, local: &str) -> (store::User, String) {
-    let user = app.add_user(local, Role::Technician).await;
-    app.store.enable_two_factor(&user, "admin-id", now()).await.unwrap();
-    (user, app.email(local))
-}
+use crate::{PASSWORD, TestApp, code_now, grey_user, now, spawn_app};
 
 #[tokio::test]
 async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa() {
@@ -26,17 +18,27 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     // Not signed in yet: nothing but the activation flow is open.
     assert_eq!(app.devices().await.status, 401);
 
-    // Email validation: a code by mail, a wrong code is refused, the right one passes.
+    validates_the_email_by_code(&app, &email).await;
+    let secret = shows_an_authenticator_secret_not_yet_active(&app, &user).await;
+    let codes = activates_with_a_valid_code(&app, &secret).await;
+    keeps_the_secret_sealed_and_the_codes_hashed(&app, &user, &secret, &codes).await;
+    // The user is told by email.
+    let mail = app.mail_to(&email).await;
+    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().contains("now active")));
+}
+
+/// Email validation: a code by mail, a wrong code is refused, the right one passes.
+async fn validates_the_email_by_code(app: &TestApp, email: &str) {
     let status = app.call("enroll/status", json!({})).await;
     assert_eq!(status.body["email_verified"], false);
     let sent = app.call("enroll/send-code", json!({})).await;
     assert_eq!(sent.status, 200, "{:?}", sent.body);
     assert!(sent.body["resend_after"].as_i64().is_some());
-    let mail = app.mail_to(&email).await;
+    let mail = app.mail_to(email).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0]["body"]["text"].as_str().unwrap().contains("verification code"));
     assert!(mail[0]["body"]["html"].as_str().unwrap().contains("<p>"));
-    let code = app.latest_code_for(&email).await;
+    let code = app.latest_code_for(email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = app.call("enroll/verify-email", json!({ "code": wrong })).await;
     assert_eq!(refused.status, 400);
@@ -44,34 +46,49 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     assert_eq!(app.call("enroll/authenticator", json!({})).await.status, 400);
     let verified = app.call("enroll/verify-email", json!({ "code": code })).await;
     assert_eq!(verified.body["email_verified"], true, "{:?}", verified.body);
+}
 
-    // Authenticator setup: nothing is active until a valid code confirms it.
+/// Authenticator setup: nothing is active until a valid code confirms it.
+async fn shows_an_authenticator_secret_not_yet_active(app: &TestApp, user: &store::User) -> TotpSecret {
     let setup = app.call("enroll/authenticator", json!({})).await;
     assert_eq!(setup.status, 200);
     let uri = setup.body["otpauth_uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/MSP%20Dashboard:"));
-    assert!(uri.contains(&format!("issuer=MSP%20Dashboard")));
+    assert!(uri.contains("issuer=MSP%20Dashboard"));
     assert!(setup.body["qr_svg"].as_str().unwrap().contains("<svg"));
     let manual_key = setup.body["manual_key"].as_str().unwrap();
     assert_eq!(manual_key.split(' ').count(), 8, "grouped in fours: {manual_key}");
-    let secret = domain::totp::TotpSecret::from_base32(manual_key).unwrap();
+    let secret = TotpSecret::from_base32(manual_key).unwrap();
     assert_eq!(secret.expose_bytes().len(), 20);
-    assert!(app.user(&user).await.totp_secret.is_none(), "unconfirmed secret stored as active");
+    assert!(app.user(user).await.totp_secret.is_none(), "unconfirmed secret stored as active");
+    secret
+}
 
+/// A malformed code is refused; a current one activates 2FA and signs the user in: answers the
+/// recovery codes.
+async fn activates_with_a_valid_code(app: &TestApp, secret: &TotpSecret) -> Vec<Value> {
     let bad = app.call("enroll/activate", json!({ "code": "12345" })).await;
     assert_eq!(bad.status, 400);
-    let activated = app.call("enroll/activate", json!({ "code": code_now(&secret, 0) })).await;
+    let activated = app.call("enroll/activate", json!({ "code": code_now(secret, 0) })).await;
     assert_eq!(activated.status, 200, "{:?}", activated.body);
-    let codes = activated.body["recovery_codes"].as_array().unwrap();
+    let codes = activated.body["recovery_codes"].as_array().unwrap().clone();
     assert_eq!(codes.len(), 10);
     assert_eq!(activated.body["me"]["two_factor"], "Active");
     assert!(app.cookie("__Host-session").is_some());
     assert!(app.cookie("__Host-login").is_none());
     assert_eq!(app.devices().await.status, 200);
+    codes
+}
 
-    // At rest: the secret is encrypted, the step of the confirming code is stored, the recovery
-    // codes are hashes.
-    let stored = app.user(&user).await;
+/// At rest: the secret is encrypted, the step of the confirming code is stored, the recovery
+/// codes are hashes.
+async fn keeps_the_secret_sealed_and_the_codes_hashed(
+    app: &TestApp,
+    user: &store::User,
+    secret: &TotpSecret,
+    codes: &[Value],
+) {
+    let stored = app.user(user).await;
     let sealed = stored.totp_secret.clone().unwrap();
     assert!(!sealed.contains(&secret.to_base32()) && !sealed.contains(&hex_of(secret.expose_bytes())));
     assert_eq!(stored.totp_last_step, Some(step_of(now())));
@@ -80,9 +97,17 @@ async fn a_grey_tick_user_is_taken_into_activation_and_ends_logged_in_with_2fa()
     for code in codes {
         assert!(!items.contains(code.as_str().unwrap()), "a recovery code is stored in clear");
     }
-    // The user is told by email.
-    let mail = app.mail_to(&email).await;
-    assert!(mail.iter().any(|m| m["subject"].as_str().unwrap().contains("now active")));
+}
+
+/// A grey-tick user who activated 2FA, logged out and logs in again: the login waits for a
+/// passcode. Their email, secret and recovery codes.
+async fn back_at_the_passcode_step(app: &TestApp, local: &str) -> (String, TotpSecret, Vec<String>) {
+    let (_, email) = grey_user(app, local).await;
+    let (secret, codes) = app.log_in_and_activate(&email).await;
+    app.logout().await;
+    let login = app.login(&email, PASSWORD).await;
+    assert_eq!(login.body, json!("PasscodeRequired"));
+    (email, secret, codes)
 }
 
 fn hex_of(bytes: &[u8]) -> String {
@@ -92,13 +117,7 @@ fn hex_of(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn passcode_login_accepts_a_fresh_code_once_and_hints_at_the_clock() {
     let app = spawn_app().await;
-    let (_, email) = grey_user(&app, "pass").await;
-    app.login(&email, PASSWORD).await;
-    let (secret, _) = app.activate(&email).await;
-    app.logout().await;
-
-    let login = app.login(&email, PASSWORD).await;
-    assert_eq!(login.body, json!("PasscodeRequired"));
+    let (email, secret, _) = back_at_the_passcode_step(&app, "pass").await;
     assert!(app.cookie("__Host-session").is_none());
     let wrong = app.passcode("000000").await;
     let wrong = if wrong.status == 200 { app.passcode("000001").await } else { wrong };
@@ -127,12 +146,7 @@ async fn passcode_login_accepts_a_fresh_code_once_and_hints_at_the_clock() {
 #[tokio::test]
 async fn a_recovery_code_logs_in_once_and_says_how_many_remain() {
     let app = spawn_app().await;
-    let (_, email) = grey_user(&app, "lost").await;
-    app.login(&email, PASSWORD).await;
-    let (_, codes) = app.activate(&email).await;
-    app.logout().await;
-
-    app.login(&email, PASSWORD).await;
+    let (email, _, codes) = back_at_the_passcode_step(&app, "lost").await;
     let sloppy = codes[3].to_lowercase();
     let ok = app.passcode(&sloppy).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
@@ -154,8 +168,7 @@ async fn a_recovery_code_logs_in_once_and_says_how_many_remain() {
 async fn regenerating_recovery_codes_replaces_the_whole_set() {
     let app = spawn_app().await;
     let (_, email) = grey_user(&app, "regen").await;
-    app.login(&email, PASSWORD).await;
-    let (secret, old) = app.activate(&email).await;
+    let (secret, old) = app.log_in_and_activate(&email).await;
     // A session alone cannot replace them: it takes a current passcode, used once.
     assert_eq!(app.call("enroll/recovery-codes", json!({ "code": "" })).await.status, 400);
     let wrong = if code_now(&secret, 1) == "000000" { "111111" } else { "000000" };
@@ -183,11 +196,7 @@ async fn regenerating_recovery_codes_replaces_the_whole_set() {
 #[tokio::test]
 async fn five_wrong_passcodes_end_the_login_and_lock_it() {
     let app = spawn_app().await;
-    let (_, email) = grey_user(&app, "guess").await;
-    app.login(&email, PASSWORD).await;
-    let (secret, _) = app.activate(&email).await;
-    app.logout().await;
-    app.login(&email, PASSWORD).await;
+    let (email, secret, _) = back_at_the_passcode_step(&app, "guess").await;
     let right = code_now(&secret, 1);
     let wrong: Vec<String> =
         (0..6).map(|i| format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000)).collect();
@@ -250,8 +259,7 @@ async fn users_without_a_login_in_progress_cannot_touch_activation() {
 async fn a_signed_in_user_can_turn_on_2fa_themselves() {
     let app = spawn_app().await;
     let email = app.email("tech");
-    assert_eq!(app.login(&email, PASSWORD).await.status, 200);
-    let (_, codes) = app.activate(&email).await;
+    let (_, codes) = app.log_in_and_activate(&email).await;
     assert_eq!(codes.len(), 10);
     let me = app.me().await;
     assert_eq!(me.body["two_factor"], "Active");
@@ -265,8 +273,7 @@ async fn a_signed_in_user_can_turn_on_2fa_themselves() {
 async fn recovery_codes_are_stored_keyed_and_older_plain_sets_still_work() {
     let app = spawn_app().await;
     let (user, email) = grey_user(&app, "keyed").await;
-    app.login(&email, PASSWORD).await;
-    let (_, codes) = app.activate(&email).await;
+    let (_, codes) = app.log_in_and_activate(&email).await;
     let item = app
         .items()
         .await
@@ -285,17 +292,8 @@ async fn recovery_codes_are_stored_keyed_and_older_plain_sets_still_work() {
     // An older set, stored as plain SHA-256.
     let legacy = "ABCD-EFGH-JKMN";
     let legacy_hash = domain::secret::sha256_hex(&domain::recovery::normalise(legacy).unwrap());
-    app.store
-        .client()
-        .update_item()
-        .table_name(app.store.table())
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{}", user.account_id)))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{}", user.id)))
-        .update_expression("SET recovery = :old")
-        .expression_attribute_values(":old", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![legacy_hash]))
-        .send()
-        .await
-        .unwrap();
+    let legacy_set = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![legacy_hash]);
+    app.write_user_item(&user, "SET recovery = :v", Some(legacy_set)).await;
     app.logout().await;
     app.login(&email, PASSWORD).await;
     let used = app.passcode(legacy).await;

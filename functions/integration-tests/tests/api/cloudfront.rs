@@ -39,7 +39,7 @@ async fn the_client_address_is_the_viewer_address_and_nothing_else() {
         [("x-forwarded-for", "127.0.0.1"), ("x-real-ip", "127.0.0.1"), ("forwarded", "for=127.0.0.1")];
     let body = json!({ "email": &email, "password": PASSWORD }).to_string();
     let login = app.call_with("auth/login", body, Some(ORIGIN), &spoofed).await;
-    assert!(login.body.get("IpVerificationRequired").is_some(), "{:?}", login.body);
+    assert!(login.asks_ip_verification(), "{:?}", login.body);
     let mail = app.mail_to(&email).await;
     assert!(mail.last().unwrap()["body"]["text"].as_str().unwrap().contains("198.51.100.7"));
 }
@@ -48,16 +48,14 @@ async fn the_client_address_is_the_viewer_address_and_nothing_else() {
 async fn an_ipv6_viewer_is_verified_for_its_64() {
     let app = spawn_app().await;
     let email = app.email("tech");
-    app.connect_from("2001:db8:1:2:aaaa::5");
-    assert!(app.login(&email, PASSWORD).await.body.get("IpVerificationRequired").is_some());
-    let token = app.latest_ip_link_token(&email).await;
-    let opened = app.call("auth/verify-ip", json!({ "token": token })).await;
+    let token = app.login_from_new_address(&email, "2001:db8:1:2:aaaa::5").await;
+    let opened = app.verify_ip(&token).await;
     assert_eq!(opened.body, "2001:db8:1:2::/64", "{:?}", opened.body);
     // Another address in the same /64 is trusted; one in the next /64 is not.
     let same = app.browser();
     same.connect_from("2001:db8:1:2:bbbb::9");
-    assert!(same.login(&email, PASSWORD).await.body.get("SignedIn").is_some());
+    assert!(same.login(&email, PASSWORD).await.signed_in());
     let next = app.browser();
     next.connect_from("2001:db8:1:3::1");
-    assert!(next.login(&email, PASSWORD).await.body.get("IpVerificationRequired").is_some());
+    assert!(next.login(&email, PASSWORD).await.asks_ip_verification());
 }

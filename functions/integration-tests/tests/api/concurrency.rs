@@ -9,7 +9,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use store::{Activation, Challenge, CounterKey, FinishError, Greeting, Proof, Purpose, Session, Store, User};
 
-use crate::{PASSWORD, Reply, TestApp, active_user, code_now, now, spawn_app};
+use crate::{PASSWORD, Reply, TestApp, active_user, code_now, grey_user, now, spawn_app};
 
 const RACERS: usize = 20;
 
@@ -78,9 +78,7 @@ async fn one_recovery_code_sent_by_twenty_logins_at_once_is_used_once() {
 #[tokio::test]
 async fn one_email_code_sent_twenty_times_at_once_validates_once() {
     let app = spawn_app().await;
-    let user = app.add_user("email-race", Role::Technician).await;
-    app.store.enable_two_factor(&user, "admin-id", now()).await.unwrap();
-    let email = app.email("email-race");
+    let (_, email) = grey_user(&app, "email-race").await;
     assert_eq!(app.login(&email, PASSWORD).await.status, 200);
     assert_eq!(app.call("enroll/send-code", json!({})).await.status, 200);
     let code = app.latest_code_for(&email).await;
@@ -99,11 +97,10 @@ async fn one_ip_link_opened_twenty_times_at_once_verifies_once() {
     let email = app.email("tech");
     app.connect_from("127.0.88.1");
     let login = app.login(&email, PASSWORD).await;
-    assert!(login.body.get("IpVerificationRequired").is_some(), "{:?}", login.body);
+    assert!(login.asks_ip_verification(), "{:?}", login.body);
     let token = app.latest_ip_link_token(&email).await;
     let opener = app.browser();
-    let replies =
-        join_all((0..RACERS).map(|_| opener.call("auth/verify-ip", json!({ "token": token })))).await;
+    let replies = join_all((0..RACERS).map(|_| opener.verify_ip(&token))).await;
     assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "{:?}", statuses(&replies));
     assert!(replies.iter().all(|r| r.status == 200 || r.status == 400), "{:?}", statuses(&replies));
     let verified =
@@ -179,14 +176,14 @@ async fn a_next_step_written_after_the_lock_was_set_is_refused() {
     // One short of the limit: written, and the counter stays unless asked to clear.
     app.store.create_challenge("before-lock", &challenge(&user), None, &settle(false)).await.unwrap();
     assert!(app.store.get_challenge("before-lock", at).await.unwrap().is_some());
-    assert!(app.store.load_counters(&[counter.clone()]).await.unwrap()[0].is_some());
+    assert!(app.store.load_counters(std::slice::from_ref(&counter)).await.unwrap()[0].is_some());
     app.store.record_failure(&counter, &PAIR, at).await.unwrap();
     // Locked: nothing is written.
     let refused = app.store.create_challenge("after-lock", &challenge(&user), None, &settle(true)).await;
     assert!(matches!(refused, Err(store::StoreError::Locked)), "{refused:?}");
     assert!(app.store.get_challenge("after-lock", at).await.unwrap().is_none());
     assert_eq!(
-        app.store.load_counters(&[counter.clone()]).await.unwrap()[0].unwrap().failures,
+        app.store.load_counters(std::slice::from_ref(&counter)).await.unwrap()[0].unwrap().failures,
         PAIR.max_failures
     );
     // Once the lock is over the same write goes through and clears the counter.
@@ -271,8 +268,13 @@ async fn two_administrators_saving_settings_at_once_never_mix_them() {
     assert_eq!(account.two_factor_required, on > off, "the final state is the last change");
 }
 
-/// Walks a user to active 2FA with secret `sealed`, last step 100 and recovery code hash `h1`,
-/// through the same writes the activation flow uses.
+/// What a racing user does to their own account, as audited.
+fn own_event(account_id: &str, user_id: &str, action: domain::audit::AuditAction) -> store::AuditEvent {
+    api::server::audit::event(account_id, user_id, user_id, action, "ip", "race")
+}
+
+/// Walks a user to active 2FA with secret `sealed`, last step 100 and recovery code hashes `h1`
+/// and `h2`, through the same writes the activation flow uses.
 async fn activate(store: &Store, user: &User) {
     store.enable_two_factor(user, &user.id, now()).await.unwrap();
     let user = &store.get_user(&user.account_id, &user.id).await.unwrap().unwrap();
@@ -280,14 +282,7 @@ async fn activate(store: &Store, user: &User) {
     store.save_email_code(user, binding, "code-hash", now(), now(), 1).await.unwrap();
     store.mark_email_verified(user, "code-hash", now()).await.unwrap();
     store.set_pending_secret(user, binding, "sealed", now()).await.unwrap();
-    let audit = api::server::audit::event(
-        &user.account_id,
-        &user.id,
-        &user.id,
-        domain::audit::AuditAction::Activated,
-        "ip",
-        "race",
-    );
+    let audit = own_event(&user.account_id, &user.id, domain::audit::AuditAction::Activated);
     let activation = Activation {
         pending_secret: "sealed",
         step: 100,
@@ -340,14 +335,7 @@ async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(
                 epochs: c.epochs,
                 reauth: Reauth { at: now(), two_factor: true },
             };
-            let event = api::server::audit::event(
-                &c.account_id,
-                &c.user_id,
-                &c.user_id,
-                domain::audit::AuditAction::LoginSuccess,
-                "ip",
-                "race",
-            );
+            let event = own_event(&c.account_id, &c.user_id, domain::audit::AuditAction::LoginSuccess);
             store
                 .finish_second_factor(
                     &format!("c{n}"),

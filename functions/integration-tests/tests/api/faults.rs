@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use aws_proxy::Fault;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::Role;
+use domain::totp::TotpSecret;
 use serde_json::{Value, json};
 
-use crate::{PASSWORD, Reply, TestApp, active_user, code_now, now, spawn_app};
+use crate::{PASSWORD, Reply, TestApp, active_user, code_now, grey_user, spawn_app};
 
 fn assert_try_again(reply: &Reply) {
     assert_eq!(reply.status, 503, "{:?}", reply.body);
@@ -83,39 +84,29 @@ async fn an_outage_during_the_password_step_of_a_2fa_user_changes_nothing() {
     .await;
 }
 
+/// A user with active 2FA whose login waits for a passcode: their secret and recovery codes.
+async fn at_the_passcode_step(app: &TestApp) -> (TotpSecret, Vec<String>) {
+    let (user, secret, codes) = active_user(app, "sam").await;
+    assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
+    (secret, codes)
+}
+
 #[tokio::test]
 async fn an_outage_during_the_passcode_step_changes_nothing() {
-    sweep(
-        "passcode step",
-        async |app| {
-            let (user, secret, _) = active_user(app, "sam").await;
-            assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
-            secret
-        },
-        async |app, secret| app.passcode(&code_now(secret, 1)).await,
-    )
+    sweep("passcode step", at_the_passcode_step, async |app, (secret, _)| {
+        app.passcode(&code_now(secret, 1)).await
+    })
     .await;
 }
 
 #[tokio::test]
 async fn an_outage_during_a_recovery_code_login_changes_nothing() {
-    sweep(
-        "recovery code",
-        async |app| {
-            let (user, _, codes) = active_user(app, "sam").await;
-            assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
-            codes
-        },
-        async |app, codes| app.passcode(&codes[0]).await,
-    )
-    .await;
+    sweep("recovery code", at_the_passcode_step, async |app, (_, codes)| app.passcode(&codes[0]).await).await;
 }
 
 /// A grey-tick user logged in and waiting for activation.
 async fn in_activation(app: &TestApp) -> String {
-    let user = app.add_user("grey", Role::Technician).await;
-    app.store.enable_two_factor(&user, "admin-id", now()).await.unwrap();
-    let email = app.email("grey");
+    let (_, email) = grey_user(app, "grey").await;
     assert_eq!(app.login(&email, PASSWORD).await.status, 200);
     email
 }
@@ -152,9 +143,7 @@ async fn an_outage_while_confirming_the_authenticator_changes_nothing() {
         "confirm the authenticator",
         async |app| {
             let email = in_activation(app).await;
-            assert_eq!(app.call("enroll/send-code", json!({})).await.status, 200);
-            let code = app.latest_code_for(&email).await;
-            assert_eq!(app.call("enroll/verify-email", json!({ "code": code })).await.status, 200);
+            assert_eq!(app.validate_email(&email).await.status, 200);
             let setup = app.call("enroll/authenticator", json!({})).await;
             domain::totp::TotpSecret::from_base32(setup.body["manual_key"].as_str().unwrap()).unwrap()
         },
@@ -196,12 +185,10 @@ async fn an_outage_while_opening_an_ip_link_changes_nothing() {
         "open the IP link",
         async |app| {
             app.connect_from(ELSEWHERE);
-            assert!(
-                app.login(&app.email("tech"), PASSWORD).await.body.get("IpVerificationRequired").is_some()
-            );
+            assert!(app.login(&app.email("tech"), PASSWORD).await.asks_ip_verification());
             app.latest_ip_link_token(&app.email("tech")).await
         },
-        async |app, token| app.call("auth/verify-ip", json!({ "token": token })).await,
+        async |app, token| app.verify_ip(token).await,
     )
     .await;
 }
@@ -353,7 +340,7 @@ async fn an_ip_link_that_could_not_be_sent_leaves_no_waiting_login_and_no_link()
     assert!(app.cookie("__Host-login").is_none());
     app.ses.heal();
     let login = app.login(&email, PASSWORD).await;
-    assert!(login.body.get("IpVerificationRequired").is_some(), "{:?}", login.body);
+    assert!(login.asks_ip_verification(), "{:?}", login.body);
 
     // A resend that fails withdraws its link and does not hold back the next one.
     let first = app.latest_ip_link_token(&email).await;

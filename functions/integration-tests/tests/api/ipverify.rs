@@ -3,7 +3,7 @@
 use domain::Role;
 use serde_json::json;
 
-use crate::{PASSWORD, spawn_app};
+use crate::{PASSWORD, spawn_app, tech_with_2fa};
 
 const ELSEWHERE: &str = "127.0.77.1";
 
@@ -17,17 +17,17 @@ async fn a_login_from_a_new_range_waits_for_the_link_then_continues() {
     assert!(app.cookie("__Host-session").is_none());
     assert_eq!(app.devices().await.status, 401);
     let waiting = app.call("auth/login-status", json!({})).await;
-    assert!(waiting.body.get("IpVerificationRequired").is_some());
+    assert!(waiting.asks_ip_verification());
 
     // Resending waits a minute.
     assert_eq!(app.call("auth/resend-ip-link", json!({})).await.status, 400);
 
     let token = app.latest_ip_link_token(&email).await;
-    let opened = app.call("auth/verify-ip", json!({ "token": token })).await;
+    let opened = app.verify_ip(&token).await;
     assert_eq!(opened.status, 200, "{:?}", opened.body);
     assert_eq!(opened.body, "127.0.77.0/24");
     let continued = app.call("auth/login-status", json!({})).await;
-    assert!(continued.body.get("SignedIn").is_some(), "{:?}", continued.body);
+    assert!(continued.signed_in(), "{:?}", continued.body);
     assert_eq!(app.devices().await.status, 200);
     assert!(
         app.mail_to(&email)
@@ -37,9 +37,9 @@ async fn a_login_from_a_new_range_waits_for_the_link_then_continues() {
     );
 
     // Used once: the same link is refused; and the range is now trusted.
-    assert_eq!(app.call("auth/verify-ip", json!({ "token": token })).await.status, 400);
+    assert_eq!(app.verify_ip(&token).await.status, 400);
     app.logout().await;
-    assert!(app.login(&email, PASSWORD).await.body.get("SignedIn").is_some());
+    assert!(app.login(&email, PASSWORD).await.signed_in());
     let actions: Vec<String> =
         app.store.list_audit(&app.tech.account_id, 50).await.unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.contains(&"ip_verification.sent".to_owned()));
@@ -59,12 +59,12 @@ async fn forged_expired_and_other_users_links_verify_nothing() {
     let email = app.email("tech");
     app.login(&email, PASSWORD).await;
     // Opening the other user's link verifies their range, not ours.
-    assert_eq!(app.call("auth/verify-ip", json!({ "token": others_token })).await.status, 200);
-    assert!(app.call("auth/login-status", json!({})).await.body.get("IpVerificationRequired").is_some());
+    assert_eq!(app.verify_ip(&others_token).await.status, 200);
+    assert!(app.call("auth/login-status", json!({})).await.asks_ip_verification());
     assert!(!app.user(&app.tech).await.verified_ranges.contains(&"127.0.77.0/24".to_owned()));
 
     for bad in ["", "nonsense", &"a".repeat(64)] {
-        assert_eq!(app.call("auth/verify-ip", json!({ "token": bad })).await.status, 400, "{bad}");
+        assert_eq!(app.verify_ip(bad).await.status, 400, "{bad}");
     }
     // An expired link: move its expiry into the past.
     let token = app.latest_ip_link_token(&email).await;
@@ -80,17 +80,14 @@ async fn forged_expired_and_other_users_links_verify_nothing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(app.call("auth/verify-ip", json!({ "token": token })).await.status, 400);
-    assert!(app.call("auth/login-status", json!({})).await.body.get("IpVerificationRequired").is_some());
+    assert_eq!(app.verify_ip(&token).await.status, 400);
+    assert!(app.call("auth/login-status", json!({})).await.asks_ip_verification());
 }
 
 #[tokio::test]
 async fn a_paused_2fa_user_skips_ip_verification_until_their_2fa_is_reset() {
     let app = spawn_app().await;
-    let email = app.email("tech");
-    app.login(&email, PASSWORD).await;
-    let (secret, _) = app.activate(&email).await;
-    app.forget_cookies();
+    let (email, secret, _) = tech_with_2fa(&app).await;
     let admin = app.add_user("admin", Role::Administrator).await;
     app.login(admin.email.as_str(), PASSWORD).await;
     let pause = app
@@ -116,7 +113,7 @@ async fn a_paused_2fa_user_skips_ip_verification_until_their_2fa_is_reset() {
     app.forget_cookies();
     app.connect_from("127.0.88.1");
     let login = app.login(&email, PASSWORD).await;
-    assert!(login.body.get("IpVerificationRequired").is_some(), "{:?}", login.body);
+    assert!(login.asks_ip_verification(), "{:?}", login.body);
 }
 
 #[tokio::test]
@@ -124,16 +121,14 @@ async fn the_account_setting_turns_ip_verification_off() {
     let app = spawn_app().await;
     app.store.set_ip_verification(&app.tech.account_id, false).await.unwrap();
     app.connect_from(ELSEWHERE);
-    assert!(app.login(&app.email("tech"), PASSWORD).await.body.get("SignedIn").is_some());
+    assert!(app.login(&app.email("tech"), PASSWORD).await.signed_in());
 }
 
 #[tokio::test]
 async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resends_are_capped() {
     let app = spawn_app().await;
     let email = app.email("tech");
-    app.connect_from("198.51.100.7");
-    assert!(app.login(&email, PASSWORD).await.body.get("IpVerificationRequired").is_some());
-    let first = app.latest_ip_link_token(&email).await;
+    let first = app.login_from_new_address(&email, "198.51.100.7").await;
     // The resend comes from somewhere else: the email still names the login's address.
     app.connect_from("203.0.113.9");
     app.a_minute_later().await;
@@ -144,7 +139,7 @@ async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resen
     assert!(text.contains("198.51.100.7") && !text.contains("203.0.113.9"), "{text}");
     // Only the newest link works.
     let opener = app.browser();
-    assert_eq!(opener.call("auth/verify-ip", json!({ "token": first })).await.status, 400);
+    assert_eq!(opener.verify_ip(&first).await.status, 400);
     // Five emails for one login at most.
     for _ in 0..3 {
         app.a_minute_later().await;
@@ -156,19 +151,17 @@ async fn a_resent_link_revokes_the_earlier_one_names_the_login_address_and_resen
     assert!(capped.message().contains("Too many emails"), "{:?}", capped.body);
     assert_eq!(app.mail_to(&email).await.len(), 5);
     let newest = app.latest_ip_link_token(&email).await;
-    assert_eq!(opener.call("auth/verify-ip", json!({ "token": newest })).await.body, "198.51.100.0/24");
+    assert_eq!(opener.verify_ip(&newest).await.body, "198.51.100.0/24");
 }
 
 #[tokio::test]
 async fn an_ipv4_address_written_as_ipv6_is_ranged_as_ipv4() {
     let app = spawn_app().await;
     let email = app.email("tech");
-    app.connect_from("::ffff:198.51.100.7");
-    assert!(app.login(&email, PASSWORD).await.body.get("IpVerificationRequired").is_some());
-    let token = app.latest_ip_link_token(&email).await;
-    assert_eq!(app.call("auth/verify-ip", json!({ "token": token })).await.body, "198.51.100.0/24");
+    let token = app.login_from_new_address(&email, "::ffff:198.51.100.7").await;
+    assert_eq!(app.verify_ip(&token).await.body, "198.51.100.0/24");
     // The same machine, seen as plain IPv4, is now trusted.
     let plain = app.browser();
     plain.connect_from("198.51.100.8");
-    assert!(plain.login(&email, PASSWORD).await.body.get("SignedIn").is_some());
+    assert!(plain.login(&email, PASSWORD).await.signed_in());
 }

@@ -61,6 +61,16 @@ impl Reply {
     pub fn message(&self) -> &str {
         self.body["message"].as_str().unwrap_or_default()
     }
+
+    /// A login answered "signed in", without a further step.
+    pub fn signed_in(&self) -> bool {
+        self.body.get("SignedIn").is_some()
+    }
+
+    /// A login answered that its address must be verified by email first.
+    pub fn asks_ip_verification(&self) -> bool {
+        self.body.get("IpVerificationRequired").is_some()
+    }
 }
 
 impl TestApp {
@@ -126,6 +136,20 @@ impl TestApp {
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         self.call("auth/login", json!({ "email": email, "password": password })).await
+    }
+
+    /// Logs `email` in from `ip`, an address it has not been verified from, and answers the token
+    /// of the link the IP-verification email carries.
+    pub async fn login_from_new_address(&self, email: &str, ip: &str) -> String {
+        self.connect_from(ip);
+        let login = self.login(email, PASSWORD).await;
+        assert!(login.asks_ip_verification(), "{:?}", login.body);
+        self.latest_ip_link_token(email).await
+    }
+
+    /// Opens the IP-verification link with `token`.
+    pub async fn verify_ip(&self, token: &str) -> Reply {
+        self.call("auth/verify-ip", json!({ "token": token })).await
     }
 
     pub async fn passcode(&self, code: &str) -> Reply {
@@ -211,15 +235,28 @@ impl TestApp {
     pub async fn set_long_ago(&self, cookie: &str, kind: &str, attribute: &str) {
         let value = self.cookie(cookie).unwrap();
         let token = domain::secret::BearerToken::parse(value.split('.').next().unwrap()).unwrap();
+        let key = (format!("{kind}#{}", token.hash()), kind.to_owned());
+        let expression = format!("SET {attribute} = :v");
+        self.write_item(key, &expression, Some(AttributeValue::N("1".into()))).await;
+    }
+
+    /// Writes `user`'s item directly, as older code or a hand edit would have left it:
+    /// `expression` with its value `:v`, where it has one.
+    pub async fn write_user_item(&self, user: &User, expression: &str, value: Option<AttributeValue>) {
+        let key = (format!("ACCOUNT#{}", user.account_id), format!("USER#{}", user.id));
+        self.write_item(key, expression, value).await;
+    }
+
+    /// One update of the item at `(pk, sk)`, straight to the table.
+    async fn write_item(&self, (pk, sk): (String, String), expression: &str, value: Option<AttributeValue>) {
         self.store
             .client()
             .update_item()
             .table_name(self.store.table())
-            .key("pk", AttributeValue::S(format!("{kind}#{}", token.hash())))
-            .key("sk", AttributeValue::S(kind.into()))
-            .update_expression("SET #at = :long_ago")
-            .expression_attribute_names("#at", attribute)
-            .expression_attribute_values(":long_ago", AttributeValue::N("1".into()))
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .update_expression(expression)
+            .set_expression_attribute_values(value.map(|v| [(":v".to_owned(), v)].into()))
             .send()
             .await
             .unwrap();
@@ -292,12 +329,36 @@ impl TestApp {
         subject.rsplit(' ').next().unwrap().to_owned()
     }
 
+    /// Sends the email code to `email`, the user currently logging in, and enters it: answers
+    /// the reply to the code.
+    pub async fn validate_email(&self, email: &str) -> Reply {
+        assert_eq!(self.call("enroll/send-code", json!({})).await.status, 200);
+        let code = self.latest_code_for(email).await;
+        self.call("enroll/verify-email", json!({ "code": code })).await
+    }
+
+    /// Another browser, in which `email` logs in and validates their email address (the first
+    /// step of activation).
+    pub async fn browser_with_email_validated(&self, email: &str) -> TestApp {
+        let browser = self.browser();
+        assert_eq!(browser.login(email, PASSWORD).await.status, 200);
+        let verified = browser.validate_email(email).await;
+        assert_eq!(verified.status, 200, "{:?}", verified.body);
+        browser
+    }
+
+    /// Logs `email` in and runs the whole activation in that login; returns the secret and the
+    /// recovery codes.
+    pub async fn log_in_and_activate(&self, email: &str) -> (TotpSecret, Vec<String>) {
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status, 200, "{:?}", login.body);
+        self.activate(email).await
+    }
+
     /// Runs the whole activation for the user currently logging in; returns the secret and the
     /// recovery codes.
     pub async fn activate(&self, email: &str) -> (TotpSecret, Vec<String>) {
-        assert_eq!(self.call("enroll/send-code", json!({})).await.status, 200);
-        let code = self.latest_code_for(email).await;
-        let verified = self.call("enroll/verify-email", json!({ "code": code })).await;
+        let verified = self.validate_email(email).await;
         assert_eq!(verified.status, 200, "{:?}", verified.body);
         let setup = self.call("enroll/authenticator", json!({})).await;
         assert_eq!(setup.status, 200, "{:?}", setup.body);
@@ -314,13 +375,28 @@ impl TestApp {
     }
 }
 
+/// A user whose 2FA an administrator enabled (grey tick): the user and their email.
+pub async fn grey_user(app: &TestApp, local: &str) -> (User, String) {
+    let user = app.add_user(local, Role::Technician).await;
+    app.store.enable_two_factor(&user, "admin-id", now()).await.unwrap();
+    (user, app.email(local))
+}
+
+/// The tech, with 2FA activated in this browser, which then forgets its cookies: their email,
+/// secret and recovery codes.
+pub async fn tech_with_2fa(app: &TestApp) -> (String, TotpSecret, Vec<String>) {
+    let email = app.email("tech");
+    let (secret, codes) = app.log_in_and_activate(&email).await;
+    app.forget_cookies();
+    (email, secret, codes)
+}
+
 /// A user with active 2FA (activated through the API); returns its secret and recovery codes.
 pub async fn active_user(app: &TestApp, local: &str) -> (User, TotpSecret, Vec<String>) {
     let user = app.add_user(local, Role::Technician).await;
     app.store.enable_two_factor(&user, &user.id, now()).await.unwrap();
     let browser = app.browser();
-    assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
-    let (secret, codes) = browser.activate(&app.email(local)).await;
+    let (secret, codes) = browser.log_in_and_activate(&app.email(local)).await;
     browser.logout().await;
     (user, secret, codes)
 }
@@ -331,8 +407,7 @@ pub async fn admin_with_2fa(app: &TestApp, local: &str) -> (TestApp, User, TotpS
     let admin = app.add_user(local, Role::Administrator).await;
     app.store.enable_two_factor(&admin, &admin.id, now()).await.unwrap();
     let browser = app.browser();
-    assert_eq!(browser.login(&app.email(local), PASSWORD).await.status, 200);
-    let (secret, _) = browser.activate(&app.email(local)).await;
+    let (secret, _) = browser.log_in_and_activate(&app.email(local)).await;
     (browser, app.user(&admin).await, secret)
 }
 
@@ -399,52 +474,10 @@ pub async fn spawn_app() -> TestApp {
     let template = std::fs::read_to_string(devkit::template_path()).unwrap();
     devkit::table::create_table(&store, &template).await.unwrap();
     let domain = format!("{id}.example");
-
-    let account = store.create_account("Test MSP").await.unwrap();
-    let tech = add_user(&store, &account.id, &format!("tech@{domain}"), Role::Technician).await;
-    store
-        .put_device(&Device {
-            id: "d1".into(),
-            account_id: account.id.clone(),
-            name: "FRONTDESK-PC01".into(),
-            customer: "Harbor Dental".into(),
-            os: "Windows 11".into(),
-        })
-        .await
-        .unwrap();
-    let other = store.create_account("Other MSP").await.unwrap();
-    let other_account_user =
-        add_user(&store, &other.id, &format!("tech@other-{domain}"), Role::Technician).await;
-    store
-        .put_device(&Device {
-            id: "d2".into(),
-            account_id: other.id.clone(),
-            name: "OTHER-SECRET-PC".into(),
-            customer: "Someone else".into(),
-            os: "Windows 11".into(),
-        })
-        .await
-        .unwrap();
-
-    let config = api::server::Config {
-        table_name: store.table().to_owned(),
-        app_origin: ORIGIN.into(),
-        sender_address: "Dashboard <no-reply@dashboard.test>".into(),
-        totp_keys: Some(domain::crypto::Keyring::parse(TOTP_KEYS).unwrap()),
-        origin_secret: api::server::OriginSecret::new(ORIGIN_SECRET).unwrap(),
-    };
-    let dynamodb = Arc::new(
-        aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap()).await.unwrap(),
-    );
-    let ses =
-        Arc::new(aws_proxy::Proxy::start(&std::env::var("AWS_ENDPOINT_URL_SES").unwrap()).await.unwrap());
-    let mailer = mail::Mailer::from_env(config.sender_address.clone()).await.via(ses.url());
-    let ctx = api::server::Ctx { store: store.via(dynamodb.url()), mailer, config };
-    let mut bases = BTreeMap::new();
-    bases.insert("auth", serve(auth::router(ctx.clone())).await);
-    bases.insert("enroll", serve(enrollment::router(ctx.clone())).await);
-    bases.insert("remote", serve(::remote::router(ctx.clone())).await);
-    bases.insert("accounts", serve(::accounts::router(ctx)).await);
+    let (tech, other_account_user) = seed_two_accounts(&store, &domain).await;
+    let dynamodb = Arc::new(aws_proxy::Proxy::start(&env("AWS_ENDPOINT_URL_DYNAMODB")).await.unwrap());
+    let ses = Arc::new(aws_proxy::Proxy::start(&env("AWS_ENDPOINT_URL_SES")).await.unwrap());
+    let bases = serve_functions(&store, &dynamodb, &ses).await;
     TestApp {
         bases,
         store,
@@ -457,6 +490,58 @@ pub async fn spawn_app() -> TestApp {
         other_account_user,
         cookies: Default::default(),
     }
+}
+
+fn env(var: &str) -> String {
+    std::env::var(var).unwrap()
+}
+
+/// The test's account, with its technician and device `d1`, and another account, with its own
+/// technician and device `d2`: returns the two technicians.
+async fn seed_two_accounts(store: &Store, domain: &str) -> (User, User) {
+    let account = store.create_account("Test MSP").await.unwrap();
+    let tech = add_user(store, &account.id, &format!("tech@{domain}"), Role::Technician).await;
+    put_device(store, "d1", &account.id, "FRONTDESK-PC01", "Harbor Dental").await;
+    let other = store.create_account("Other MSP").await.unwrap();
+    let other_account_user =
+        add_user(store, &other.id, &format!("tech@other-{domain}"), Role::Technician).await;
+    put_device(store, "d2", &other.id, "OTHER-SECRET-PC", "Someone else").await;
+    (tech, other_account_user)
+}
+
+async fn put_device(store: &Store, id: &str, account_id: &str, name: &str, customer: &str) {
+    let device = Device {
+        id: id.into(),
+        account_id: account_id.into(),
+        name: name.into(),
+        customer: customer.into(),
+        os: "Windows 11".into(),
+    };
+    store.put_device(&device).await.unwrap();
+}
+
+/// Each API group's function on a free port, reaching DynamoDB and SES through the test's
+/// proxies: the group's base URL.
+async fn serve_functions(
+    store: &Store,
+    dynamodb: &aws_proxy::Proxy,
+    ses: &aws_proxy::Proxy,
+) -> BTreeMap<&'static str, String> {
+    let config = api::server::Config {
+        table_name: store.table().to_owned(),
+        app_origin: ORIGIN.into(),
+        sender_address: "Dashboard <no-reply@dashboard.test>".into(),
+        totp_keys: Some(domain::crypto::Keyring::parse(TOTP_KEYS).unwrap()),
+        origin_secret: api::server::OriginSecret::new(ORIGIN_SECRET).unwrap(),
+    };
+    let mailer = mail::Mailer::from_env(config.sender_address.clone()).await.via(ses.url());
+    let ctx = api::server::Ctx { store: store.via(dynamodb.url()), mailer, config };
+    BTreeMap::from([
+        ("auth", serve(auth::router(ctx.clone())).await),
+        ("enroll", serve(enrollment::router(ctx.clone())).await),
+        ("remote", serve(::remote::router(ctx.clone())).await),
+        ("accounts", serve(::accounts::router(ctx)).await),
+    ])
 }
 
 pub async fn assert_signed_out(app: &TestApp) {

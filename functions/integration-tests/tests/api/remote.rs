@@ -19,11 +19,16 @@ async fn remote_records(app: &TestApp) -> Vec<std::collections::HashMap<String, 
         .collect()
 }
 
+/// The test account's enforcement date for Take Control and RBM (account-wide 2FA off).
+async fn require_2fa_for_remote_from(app: &TestApp, date: UnixTime) {
+    app.store.set_account_policy(&app.tech.account_id, false, Some(date)).await.unwrap();
+}
+
 #[tokio::test]
 async fn without_2fa_the_prompt_comes_every_time_and_activate_later_starts_the_session() {
     let app = spawn_app().await;
     let in_a_month = now().plus_seconds(30 * 86_400);
-    app.store.set_account_policy(&app.tech.account_id, false, Some(in_a_month)).await.unwrap();
+    require_2fa_for_remote_from(&app, in_a_month).await;
     app.login(&app.email("tech"), PASSWORD).await;
 
     for kind in ["TakeControl", "RemoteBackgroundManagement"] {
@@ -49,10 +54,7 @@ async fn without_2fa_the_prompt_comes_every_time_and_activate_later_starts_the_s
 #[tokio::test]
 async fn from_the_enforcement_date_the_session_is_refused_even_when_deferral_is_claimed() {
     let app = spawn_app().await;
-    app.store
-        .set_account_policy(&app.tech.account_id, false, Some(UnixTime(now().seconds() - 60)))
-        .await
-        .unwrap();
+    require_2fa_for_remote_from(&app, now().plus_seconds(-60)).await;
     app.login(&app.email("tech"), PASSWORD).await;
 
     let prompt = app.start_remote("d1", "TakeControl", false).await;
@@ -79,13 +81,9 @@ async fn account_wide_2fa_allows_no_deferral() {
 #[tokio::test]
 async fn users_with_active_2fa_start_directly_and_never_see_the_prompt() {
     let app = spawn_app().await;
-    app.store
-        .set_account_policy(&app.tech.account_id, false, Some(UnixTime(now().seconds() - 60)))
-        .await
-        .unwrap();
+    require_2fa_for_remote_from(&app, now().plus_seconds(-60)).await;
     let email = app.email("tech");
-    app.login(&email, PASSWORD).await;
-    let (secret, _) = app.activate(&email).await;
+    let (secret, _) = app.log_in_and_activate(&email).await;
     // Even the session that activated 2FA (read from the user item) starts directly.
     let started = app.start_remote("d1", "TakeControl", false).await;
     assert_eq!(started.status, 200, "{:?}", started.body);

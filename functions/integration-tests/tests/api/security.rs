@@ -6,7 +6,8 @@ use domain::Role;
 use serde_json::{Value, json};
 
 use crate::{
-    PASSWORD, TestApp, active_user, admin_with_2fa, age_session, assert_signed_out, code_now, now, spawn_app,
+    PASSWORD, TestApp, active_user, admin_with_2fa, age_session, assert_signed_out, code_now, grey_user, now,
+    spawn_app,
 };
 
 async fn act(browser: &TestApp, user_id: &str, action: &str) -> crate::Reply {
@@ -42,15 +43,9 @@ fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) 
 #[tokio::test]
 async fn an_email_validated_in_one_login_does_not_carry_over_to_another() {
     let app = spawn_app().await;
-    let user = app.add_user("grey", Role::Technician).await;
-    app.store.enable_two_factor(&user, &user.id, now()).await.unwrap();
-    let email = app.email("grey");
+    let (user, email) = grey_user(&app, "grey").await;
     // The owner validates their email, then stops: the phone is not at hand.
-    let owner = app.browser();
-    assert_eq!(owner.login(&email, PASSWORD).await.status, 200);
-    assert_eq!(owner.call("enroll/send-code", json!({})).await.status, 200);
-    let code = owner.latest_code_for(&email).await;
-    assert_eq!(owner.call("enroll/verify-email", json!({ "code": code })).await.status, 200);
+    let owner = app.browser_with_email_validated(&email).await;
     // Kept no longer than the login it belongs to.
     let enroll_expiry = app
         .items()
@@ -85,23 +80,13 @@ async fn an_email_validated_in_one_login_does_not_carry_over_to_another() {
 #[tokio::test]
 async fn a_pending_secret_shown_to_one_login_cannot_be_confirmed_from_another() {
     let app = spawn_app().await;
-    let user = app.add_user("grey", Role::Technician).await;
-    app.store.enable_two_factor(&user, &user.id, now()).await.unwrap();
-    let email = app.email("grey");
-    let first = app.browser();
-    assert_eq!(first.login(&email, PASSWORD).await.status, 200);
-    first.call("enroll/send-code", json!({})).await;
-    let code = first.latest_code_for(&email).await;
-    first.call("enroll/verify-email", json!({ "code": code })).await;
+    let (user, email) = grey_user(&app, "grey").await;
+    let first = app.browser_with_email_validated(&email).await;
     let setup = first.call("enroll/authenticator", json!({})).await;
     let secret = domain::totp::TotpSecret::from_base32(setup.body["manual_key"].as_str().unwrap()).unwrap();
     // A second login validates the email again (as the owner could): its activation replaces the
     // first one, and the secret shown there no longer counts.
-    let second = app.browser();
-    assert_eq!(second.login(&email, PASSWORD).await.status, 200);
-    assert_eq!(second.call("enroll/send-code", json!({})).await.status, 200);
-    let code = second.latest_code_for(&email).await;
-    assert_eq!(second.call("enroll/verify-email", json!({ "code": code })).await.status, 200);
+    let second = app.browser_with_email_validated(&email).await;
     let confirmed = second.call("enroll/activate", json!({ "code": code_now(&secret, 0) })).await;
     assert_eq!((confirmed.status, confirmed.message()), (400, "Set up your authenticator app first."));
     let confirmed = first.call("enroll/activate", json!({ "code": code_now(&secret, 0) })).await;
@@ -361,18 +346,26 @@ async fn switching_account_wide_2fa_on_ends_the_sessions_that_did_not_use_2fa() 
 
 // 4. A lockout that protects without locking the owner out.
 
+/// Four addresses, five guesses each: twenty failures, the most the unknown places get. The
+/// answers, in order.
+async fn guess_from_four_unknown_places(attacker: &TestApp, email: &str) -> Vec<crate::Reply> {
+    let mut replies = Vec::new();
+    for n in 1..=4 {
+        attacker.connect_from(&format!("198.51.100.{n}"));
+        for _ in 0..5 {
+            replies.push(attacker.login(email, "guess").await);
+        }
+    }
+    replies
+}
+
 #[tokio::test]
 async fn failures_from_unknown_places_lock_them_but_not_the_owners_verified_range() {
     let app = spawn_app().await;
     let email = app.email("tech");
     let attacker = app.browser();
-    // Four addresses, five guesses each: twenty failures, the most the unknown places get.
-    for n in 1..=4 {
-        attacker.connect_from(&format!("198.51.100.{n}"));
-        for _ in 0..5 {
-            let reply = attacker.login(&email, "guess").await;
-            assert!(reply.status == 401 || reply.status == 429, "{:?}", reply.body);
-        }
+    for reply in guess_from_four_unknown_places(&attacker, &email).await {
+        assert!(reply.status == 401 || reply.status == 429, "{:?}", reply.body);
     }
     attacker.connect_from("203.0.113.50");
     assert_eq!(attacker.login(&email, PASSWORD).await.status, 429, "a new place is locked");
@@ -398,12 +391,7 @@ async fn a_browser_that_completed_a_login_before_stays_known_in_a_new_place() {
     assert!(laptop.cookie("__Host-device").is_some());
     laptop.logout().await;
     let attacker = app.browser();
-    for n in 1..=4 {
-        attacker.connect_from(&format!("198.51.100.{n}"));
-        for _ in 0..5 {
-            attacker.login(&email, "guess").await;
-        }
-    }
+    guess_from_four_unknown_places(&attacker, &email).await;
     // The laptop travels: a new place, but a known browser. Its password is checked (and the new
     // place verified by email, as always).
     laptop.connect_from("203.0.113.50");
