@@ -4,7 +4,7 @@ functions (cargo lambda watch) and the gateway that serves the app and
 routes /api/. The functions reach DynamoDB through a small proxy that logs each call's operation
 (.devstack/dynamodb-calls.log), so the calls a step makes can be counted.
 
-  stack.py dev               fixed ports, demo account, prints URLs and logins, Ctrl-C stops all
+  stack.py dev               fixed ports, demo accounts, prints URLs and logins, Ctrl-C stops all
   stack.py run -- CMD ...    free ports, runs CMD with the stack's addresses in its environment,
                              stops everything, exits with CMD's status (used by scripts/test)
 """

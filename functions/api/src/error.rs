@@ -18,7 +18,7 @@ pub enum ApiError {
     #[error("{message}")]
     Forbidden { message: String },
     /// The action lowers security and the session's last proof of identity is too old (403):
-    /// ask for the passcode (`passcode`) or else the password, send it to `accounts/step-up`,
+    /// ask for the passcode (`passcode`) or else the password, send it to `auth/step-up`,
     /// then send the action again.
     #[error("{message}")]
     StepUpRequired { message: String, passcode: bool },

@@ -143,7 +143,9 @@ async fn fifty_wrong_passwords_at_once_lock_and_the_right_one_does_not_slip_thro
         app.browser().login(&email, PASSWORD).await
     };
     let (wrong, right) = tokio::join!(wrong, right);
-    assert!(wrong.iter().all(|r| r.status == 401 || r.status == 429), "{:?}", statuses(&wrong));
+    // Each is refused: wrong (401), locked (429), or, on a loaded machine, "try again" (503) when
+    // its counter's write kept meeting the others' after the client's retries.
+    assert!(wrong.iter().all(|r| [401, 429, 503].contains(&r.status)), "{:?}", statuses(&wrong));
     assert_eq!(right.status, 429, "{:?}", right.body);
     // Only attempts counted within both limits were answered and audited as wrong: at most five.
     // (Possibly none: under load the first five on the address's counter can all be counted
