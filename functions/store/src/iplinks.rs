@@ -1,13 +1,15 @@
 //! Emailed IP-verification links: `IPLINK#<sha256(token)>`, single use, valid two hours.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
+use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Item, Store, StoreError, get_n, get_s, lost_condition, n, s};
-use crate::keys::{EXPIRES_AT, IP_LINK_SK, PK, SK, account_pk, ip_link_pk, user_sk};
+use crate::audit::{AuditEvent, audit_put};
+use crate::client::{Item, Store, StoreError, item_key, keyed_item, lost_condition, s};
+use crate::keys::{IP_LINK_SK, account_pk, ip_link_pk, user_sk};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Stored as it is (the key aside).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpLink {
     pub account_id: String,
     pub user_id: String,
@@ -21,20 +23,11 @@ pub struct IpLink {
 }
 
 pub(crate) fn ip_link_key(token_hash: &str) -> Item {
-    Item::from([(PK.to_owned(), s(ip_link_pk(token_hash))), (SK.to_owned(), s(IP_LINK_SK))])
+    item_key(ip_link_pk(token_hash), IP_LINK_SK)
 }
 
-pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Item {
-    let mut item = ip_link_key(token_hash);
-    item.extend([
-        ("account_id".to_owned(), s(&link.account_id)),
-        ("user_id".to_owned(), s(&link.user_id)),
-        ("range".to_owned(), s(&link.range)),
-        ("client_ip".to_owned(), s(&link.client_ip)),
-        (EXPIRES_AT.to_owned(), n(link.expires_at.seconds())),
-        ("challenge".to_owned(), s(&link.challenge)),
-    ]);
-    item
+pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Result<Item, StoreError> {
+    keyed_item(ip_link_key(token_hash), link)
 }
 
 impl Store {
@@ -49,39 +42,20 @@ impl Store {
         now: UnixTime,
         audit: impl FnOnce(&IpLink) -> AuditEvent,
     ) -> Result<Option<IpLink>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(ip_link_pk(token_hash)))
-            .key(SK, s(IP_LINK_SK))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item else { return Ok(None) };
-        let link = IpLink {
-            account_id: get_s(&item, "account_id")?,
-            user_id: get_s(&item, "user_id")?,
-            range: get_s(&item, "range")?,
-            client_ip: get_s(&item, "client_ip")?,
-            expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
-            challenge: get_s(&item, "challenge")?,
-        };
-        if !domain::ipcheck::link_valid(link.expires_at, now) {
+        let stored = self.read_record::<IpLink>(ip_link_key(token_hash)).await?;
+        let Some(link) = stored.filter(|link| domain::ipcheck::link_valid(link.expires_at, now)) else {
             return Ok(None);
-        }
+        };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
         let spend = Delete::builder()
             .table_name(&self.table)
-            .key(PK, s(ip_link_pk(token_hash)))
-            .key(SK, s(IP_LINK_SK))
+            .set_key(Some(ip_link_key(token_hash)))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build)?;
         let trust = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(account_pk(&link.account_id)))
-            .key(SK, s(user_sk(&link.user_id)))
+            .set_key(Some(item_key(account_pk(&link.account_id), user_sk(&link.user_id))))
             .update_expression("ADD ip_ranges :range")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
@@ -98,17 +72,12 @@ impl Store {
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .build()
             .map_err(build)?;
-        let record = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(&audit(&link))))
-            .build()
-            .map_err(build)?;
         let result = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())
-            .transact_items(TransactWriteItem::builder().put(record).build())
+            .transact_items(audit_put(&self.table, &audit(&link))?)
             .transact_items(TransactWriteItem::builder().update(newest).build())
             .send()
             .await;

@@ -12,7 +12,9 @@ use domain::admin::Counts;
 use domain::twofactor::TwoFactorStatus;
 use domain::{Email, Role, UnixTime};
 
-use crate::client::{Item, StoreError, build_error, get_opt_n, n, s};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Item, StoreError, build_error, n, s};
 use crate::keys::{ACCOUNT_SK, GSI2_PK, PK, SK, account_pk, user_sk, users_pk};
 
 /// A column of the grid, with its index and the attribute that index sorts by.
@@ -118,13 +120,25 @@ fn count_attribute(status: TwoFactorStatus) -> &'static str {
     }
 }
 
-/// An account's users per 2FA status, as stored on its item.
-pub(crate) fn counts_from_item(item: &Item) -> Counts {
-    let count = |status| usize::try_from(get_opt_n(item, count_attribute(status)).unwrap_or(0)).unwrap_or(0);
-    Counts {
-        active: count(TwoFactorStatus::Active),
-        enabled_not_activated: count(TwoFactorStatus::EnabledNotActivated),
-        off: count(TwoFactorStatus::Off),
+/// An account's users per 2FA status, as stored on its item (by [`count_attribute`]'s names).
+#[derive(Default, Serialize, Deserialize)]
+pub(crate) struct CountsItem {
+    #[serde(default)]
+    users_active: i64,
+    #[serde(default)]
+    users_enabled: i64,
+    #[serde(default)]
+    users_off: i64,
+}
+
+impl CountsItem {
+    pub(crate) fn counts(&self) -> Counts {
+        let count = |n: i64| usize::try_from(n).unwrap_or(0);
+        Counts {
+            active: count(self.users_active),
+            enabled_not_activated: count(self.users_enabled),
+            off: count(self.users_off),
+        }
     }
 }
 
