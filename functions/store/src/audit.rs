@@ -161,3 +161,39 @@ impl Store {
         events.map(|event| Ok(event?.into_event(account_id))).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{n, stored};
+    use crate::keys::EXPIRES_AT;
+
+    #[test]
+    fn an_event_is_stored_under_its_account_and_time_and_read_back() {
+        let event = AuditEvent {
+            account_id: "a1".into(),
+            actor_user_id: Some("u1".into()),
+            subject_user_id: None,
+            action: "login.success".into(),
+            client_ip: "192.0.2.1".into(),
+            at: UnixTime(1_700_000_000),
+            detail: "password".into(),
+            device_id: None,
+            keep_until: Some(UnixTime(1_800_000_000)),
+        };
+        let mut item = audit_item(&event).unwrap();
+        assert_eq!(item.remove(PK), Some(s("ACCOUNT#a1#AUDIT")));
+        let sk = item.remove(SK).and_then(|sk| sk.as_s().ok().cloned()).unwrap();
+        assert!(sk.starts_with("001700000000#"), "{sk}");
+        let expected = stored(&[
+            ("action", s("login.success")),
+            ("client_ip", s("192.0.2.1")),
+            ("at", n(1_700_000_000)),
+            ("detail", s("password")),
+            (EXPIRES_AT, n(1_800_000_000)),
+            ("actor_user_id", s("u1")),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item::<AuditItem>(item).unwrap().into_event("a1"), event);
+    }
+}

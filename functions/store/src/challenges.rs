@@ -468,3 +468,89 @@ fn login_email(challenge: &Challenge) -> Result<domain::Email, StoreError> {
     domain::Email::parse(&challenge.greeting.email)
         .map_err(|_| StoreError::Malformed("challenge email".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::stored;
+    use crate::keys::{EXPIRES_AT, PK, SK};
+
+    fn waiting_for_link() -> Challenge {
+        Challenge {
+            user_id: "u1".into(),
+            account_id: "a1".into(),
+            purpose: Purpose::IpVerification,
+            client_ip: "192.0.2.1".into(),
+            expires_at: UnixTime(10_000),
+            failures: 0,
+            totp_secret: None,
+            greeting: Greeting {
+                name: "Sam".into(),
+                email: "sam@x.example".into(),
+                role_code: "admin".into(),
+                account_name: "Acme".into(),
+            },
+            range: Some("192.0.2.0/24".into()),
+            link: Some("l1".into()),
+            links_sent: 1,
+            epochs: domain::session::Epochs { user: 1, account: 0 },
+            verified: false,
+            source: Source::Known,
+        }
+    }
+
+    #[test]
+    fn a_challenge_is_stored_by_its_attributes_and_read_back() {
+        let item = challenge_item("h", &waiting_for_link()).unwrap();
+        assert_eq!((item.get(PK), item.get(SK)), (Some(&s("CHALLENGE#h")), Some(&s("CHALLENGE"))));
+        let mut expected = challenge_key("h");
+        expected.extend(stored(&[
+            ("user_id", s("u1")),
+            ("account_id", s("a1")),
+            ("purpose", s("ip")),
+            ("client_ip", s("192.0.2.1")),
+            ("failures", n(0)),
+            ("name", s("Sam")),
+            ("email", s("sam@x.example")),
+            ("role", s("admin")),
+            ("account_name", s("Acme")),
+            (EXPIRES_AT, n(10_000)),
+            ("user_epoch", n(1)),
+            ("account_epoch", n(0)),
+            ("known_source", AttributeValue::Bool(true)),
+            ("range", s("192.0.2.0/24")),
+            ("last_sent", n(10_000 - IP_CHALLENGE_TTL)),
+            ("links_sent", n(1)),
+            ("link", s("l1")),
+        ]));
+        assert_eq!(item, expected);
+        let read = from_item::<ChallengeItem>(item).unwrap().into_challenge();
+        assert_eq!(read, waiting_for_link());
+    }
+
+    #[test]
+    fn a_passcode_challenge_keeps_its_secret_and_no_link_attributes() {
+        let c = Challenge {
+            purpose: Purpose::Passcode,
+            totp_secret: Some("sealed".into()),
+            range: None,
+            link: None,
+            links_sent: 0,
+            ..waiting_for_link()
+        };
+        let item = challenge_item("h", &c).unwrap();
+        assert_eq!(item.get("purpose"), Some(&s("passcode")));
+        assert_eq!(item.get("totp_secret"), Some(&s("sealed")));
+        assert!(
+            ["range", "last_sent", "links_sent", "link", "verified"].iter().all(|a| !item.contains_key(*a))
+        );
+        assert_eq!(from_item::<ChallengeItem>(item).unwrap().into_challenge(), c);
+    }
+
+    #[test]
+    fn an_unknown_purpose_is_malformed() {
+        let mut item = challenge_item("h", &waiting_for_link()).unwrap();
+        item.insert("purpose".into(), s("other"));
+        assert!(matches!(from_item::<ChallengeItem>(item), Err(StoreError::Malformed(_))));
+    }
+}

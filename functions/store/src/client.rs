@@ -256,3 +256,30 @@ pub(crate) fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, Stor
 pub(crate) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Dynamo(err.to_string())
 }
+
+/// An item from attribute names and values, as tests spell what is stored.
+#[cfg(test)]
+pub(crate) fn stored(attributes: &[(&str, AttributeValue)]) -> Item {
+    attributes.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    #[test]
+    fn an_item_that_does_not_fit_its_record_is_malformed() {
+        let missing = from_item::<Named>(stored(&[("other", s("x"))]));
+        assert!(
+            matches!(missing, Err(StoreError::Malformed(m)) if m.contains("Named") && m.contains("name"))
+        );
+        let wrong_type = from_item::<Named>(stored(&[("name", n(1))]));
+        assert!(matches!(wrong_type, Err(StoreError::Malformed(_))));
+    }
+}

@@ -265,3 +265,33 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{s, stored};
+    use crate::keys::{PK, SK};
+
+    #[test]
+    fn a_counter_is_stored_with_its_expiry_and_read_back() {
+        let counter = Counter { failures: 3, window_start: UnixTime(100), last_failure: UnixTime(160) };
+        let policy = domain::lockout::PAIR;
+        let item = counter_item(&CounterKey("LOCKOUT#e".into()), &policy, &counter).unwrap();
+        let expected = stored(&[
+            (PK, s("LOCKOUT#e")),
+            (SK, s("LOCKOUT")),
+            ("failures", n(3)),
+            ("window_start", n(100)),
+            ("last_failure", n(160)),
+            (EXPIRES_AT, n(policy.expires_at(&counter).seconds())),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(counter_from_item(item).unwrap(), counter);
+    }
+
+    #[test]
+    fn a_negative_count_is_malformed() {
+        let item = stored(&[("failures", n(-1)), ("window_start", n(1)), ("last_failure", n(1))]);
+        assert!(matches!(counter_from_item(item), Err(StoreError::Malformed(_))));
+    }
+}

@@ -243,3 +243,52 @@ pub struct SessionHint {
     pub account_id: String,
     pub user_id: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::stored;
+    use crate::keys::{EXPIRES_AT, GSI1_PK, GSI1_SK, PK};
+
+    fn session() -> Session {
+        Session {
+            user_id: "u1".into(),
+            account_id: "a1".into(),
+            expires_at: UnixTime(1_000),
+            two_factor: true,
+            epochs: Epochs { user: 2, account: 3 },
+            reauth: Reauth { at: UnixTime(900), two_factor: false },
+        }
+    }
+
+    #[test]
+    fn a_session_is_stored_by_its_attributes_and_read_back() {
+        let item = session_item("h", &session()).unwrap();
+        let expected = stored(&[
+            (PK, s("SESSION#h")),
+            (SK, s("SESSION")),
+            ("user_id", s("u1")),
+            ("account_id", s("a1")),
+            (EXPIRES_AT, n(1_000)),
+            ("two_factor", AttributeValue::Bool(true)),
+            ("user_epoch", n(2)),
+            ("account_epoch", n(3)),
+            ("reauth_at", n(900)),
+            ("reauth_2fa", AttributeValue::Bool(false)),
+            (GSI1_PK, s("SESSIONS#u1")),
+            (GSI1_SK, s("SESSION#h")),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(session_from_item(item).unwrap(), session());
+    }
+
+    #[test]
+    fn a_session_from_before_epochs_and_step_ups_reads_as_zero() {
+        let item = stored(&[("user_id", s("u1")), ("account_id", s("a1")), (EXPIRES_AT, n(5))]);
+        let read = session_from_item(item).unwrap();
+        assert_eq!(
+            (read.epochs, read.reauth.at, read.two_factor),
+            (Epochs { user: 0, account: 0 }, UnixTime(0), false)
+        );
+    }
+}

@@ -647,3 +647,96 @@ fn stored_email(email: &str) -> Result<Email, StoreError> {
 fn stored_role(code: &str) -> Result<Role, StoreError> {
     Role::from_code(code).ok_or_else(|| StoreError::Malformed("user role".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::stored;
+
+    fn new_user() -> NewUser {
+        NewUser {
+            account_id: "a1".into(),
+            email: Email::parse("sam@x.example").unwrap(),
+            name: "Sam".into(),
+            role: Role::from_code("admin").unwrap(),
+            password_hash: "hash".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_user_stores_who_they_are_and_nothing_of_2fa() {
+        let item = keyed_item(Item::new(), &UserItem::new("u1", &new_user())).unwrap();
+        let expected = stored(&[
+            ("user_id", s("u1")),
+            ("account_id", s("a1")),
+            ("email", s("sam@x.example")),
+            ("name", s("Sam")),
+            ("role", s("admin")),
+            ("password_hash", s("hash")),
+        ]);
+        assert_eq!(item, expected);
+    }
+
+    #[test]
+    fn a_user_reads_their_2fa_ranges_and_recovery_codes() {
+        let mut item = keyed_item(Item::new(), &UserItem::new("u1", &new_user())).unwrap();
+        item.extend(stored(&[
+            ("tf_enabled_by", s("admin")),
+            ("tf_enabled_at", n(10)),
+            ("tf_activated_at", n(20)),
+            ("totp_secret", s("sealed")),
+            ("totp_last_step", n(7)),
+            ("recovery", AttributeValue::Ss(vec!["h1".into(), "h2".into()])),
+            ("ip_ranges", AttributeValue::Ss(vec!["192.0.2.0/24".into()])),
+            ("ip_paused", AttributeValue::Bool(true)),
+            ("last_login", n(30)),
+            ("session_epoch", n(4)),
+        ]));
+        let user = user_from_item(item).unwrap();
+        let enabled = Some(Enabled { by_user_id: "admin".into(), at: UnixTime(10) });
+        assert_eq!(user.two_factor, TwoFactor { enabled, activated_at: Some(UnixTime(20)) });
+        assert_eq!((user.totp_secret.as_deref(), user.totp_last_step), (Some("sealed"), Some(7)));
+        assert_eq!((user.recovery_codes_left, user.verified_ranges.len()), (2, 1));
+        assert_eq!(
+            (user.ip_verification_paused, user.last_login, user.session_epoch),
+            (true, Some(UnixTime(30)), 4)
+        );
+    }
+
+    #[test]
+    fn a_user_with_a_bad_email_or_role_is_malformed() {
+        for (name, value) in [("email", "not an email"), ("role", "nobody")] {
+            let mut item = keyed_item(Item::new(), &UserItem::new("u1", &new_user())).unwrap();
+            item.insert(name.into(), s(value));
+            assert!(matches!(user_from_item(item), Err(StoreError::Malformed(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_new_account_stores_its_name_and_reads_the_defaults() {
+        let item = keyed_item(Item::new(), &AccountItem::new("a1", "Acme")).unwrap();
+        assert_eq!(item, stored(&[("account_id", s("a1")), ("name", s("Acme"))]));
+        let account = account_from_item(item).unwrap();
+        assert!(account.ip_verification && !account.two_factor_required);
+        assert_eq!((account.settings_version, account.user_counts), (0, Counts::default()));
+    }
+
+    #[test]
+    fn an_account_reads_its_settings_and_counts() {
+        let item = stored(&[
+            ("account_id", s("a1")),
+            ("name", s("Acme")),
+            ("two_factor_required", AttributeValue::Bool(true)),
+            ("remote_2fa_required_from", n(86_400)),
+            ("ip_verification", AttributeValue::Bool(false)),
+            ("settings_version", n(2)),
+            ("users_active", n(1)),
+            ("users_enabled", n(2)),
+            ("users_off", n(3)),
+        ]);
+        let account = account_from_item(item).unwrap();
+        assert!(account.two_factor_required && !account.ip_verification);
+        assert_eq!(account.remote_2fa_required_from, Some(UnixTime(86_400)));
+        assert_eq!(account.user_counts, Counts { active: 1, enabled_not_activated: 2, off: 3 });
+    }
+}
