@@ -11,11 +11,10 @@ use domain::admin::AdminAction;
 use domain::twofactor::TwoFactorStatus;
 
 use crate::audit::{AuditEvent, audit_put};
-use crate::client::{Store, StoreError, build_error, n, outcome, s};
-use crate::keys::{ACCOUNT_SK, PK, SK, account_pk};
+use crate::client::{Store, StoreError, build_error, n, outcome, s, update_of};
 use crate::listing::{self, Column};
 use crate::twofactor::user_key;
-use crate::users::{Account, User};
+use crate::users::{Account, User, account_key};
 
 /// What an administrator's change did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +42,7 @@ impl Store {
         now: UnixTime,
         audit: &AuditEvent,
     ) -> Result<AdminChange, StoreError> {
-        let change = Update::builder().table_name(&self.table).set_key(Some(user_key(user)));
+        let change = update_of(&self.table, user_key(user));
         let from = user.two_factor.status(false);
         let (change, to) = action_update(change, action, from, by, now);
         // A status change moves the user in the grid's 2FA order and in the account's counts
@@ -76,10 +75,7 @@ impl Store {
         let mut set =
             vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
         let mut remove = "";
-        let change = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(&seen.id)))
-            .key(SK, s(ACCOUNT_SK))
+        let change = update_of(&self.table, account_key(&seen.id))
             .expression_attribute_values(":wide", AttributeValue::Bool(settings.two_factor_required))
             .expression_attribute_values(":ip", AttributeValue::Bool(settings.ip_verification))
             .expression_attribute_values(":next", n(seen.settings_version + 1));
@@ -112,9 +108,7 @@ impl Store {
         let mut also = Vec::new();
         if switched_on {
             // The version condition above makes `seen`'s epoch the one being moved on.
-            let keep = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(crate::sessions::session_key(saver_session)))
+            let keep = update_of(&self.table, crate::sessions::session_key(saver_session))
                 .update_expression("SET account_epoch = :epoch")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":epoch", n(seen.session_epoch + 1))

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{AuditEvent, audit_put};
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, done_unless_failed, from_item, item_key, keyed_item,
-    lost_condition, lost_conditions_at, n, outcome, put_new, s,
+    lost_condition, lost_conditions_at, n, outcome, put_new, s, update_of,
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{CHALLENGE_SK, account_pk, challenge_pk, user_sk};
@@ -322,9 +322,7 @@ impl Store {
         cutoff: UnixTime,
         max: u32,
     ) -> Result<LinkResend, StoreError> {
-        let note = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(challenge_key(challenge_hash)))
+        let note = update_of(&self.table, challenge_key(challenge_hash))
             .update_expression("SET last_sent = :now, link = :link ADD links_sent :one")
             .condition_expression("attribute_exists(pk) AND last_sent <= :cutoff AND links_sent < :max")
             .expression_attribute_values(":now", n(now.seconds()))
@@ -352,9 +350,7 @@ impl Store {
         earlier: Option<&str>,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
-        let note = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(challenge_key(challenge_hash)))
+        let note = update_of(&self.table, challenge_key(challenge_hash))
             .condition_expression("link = :link")
             .expression_attribute_values(":cutoff", n(cutoff.seconds()))
             .expression_attribute_values(":minus_one", n(-1))
@@ -377,13 +373,7 @@ impl Store {
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(challenge_key(token_hash)))
-            .send()
-            .await?;
-        Ok(())
+        self.delete(challenge_key(token_hash)).await
     }
 
     /// One transaction finishes a login's second step: the proof is accepted on the user item
@@ -429,9 +419,7 @@ impl Store {
 /// The user item's part in finishing a second step: the proof is spent, the login noted.
 fn proof_accepted(table: &str, step: &SecondStep<'_>) -> Result<Update, StoreError> {
     let (challenge, now) = (step.challenge, step.audit.at);
-    let user = Update::builder()
-        .table_name(table)
-        .set_key(Some(item_key(account_pk(&challenge.account_id), user_sk(&challenge.user_id))))
+    let user = update_of(table, item_key(account_pk(&challenge.account_id), user_sk(&challenge.user_id)))
         .expression_attribute_values(":now", n(now.seconds()))
         .expression_attribute_names("#last", Column::LastLogin.attribute())
         .expression_attribute_values(":last", login_value(Some(now), &login_email(challenge)?));

@@ -4,7 +4,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -197,6 +198,27 @@ impl Store {
         self.client.update_item().table_name(&self.table).set_key(Some(key))
     }
 
+    /// The same with what it sets (`expression`), the `condition` it needs, and the `values` of
+    /// their placeholders.
+    pub(crate) fn update_where(
+        &self,
+        key: Item,
+        expression: &str,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> UpdateItemFluentBuilder {
+        let update = self.update(key).update_expression(expression).condition_expression(condition);
+        values
+            .into_iter()
+            .fold(update, |update, (name, value)| update.expression_attribute_values(name, value))
+    }
+
+    /// Deletes the item at `key`, if there is one.
+    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
+        self.client.delete_item().table_name(&self.table).set_key(Some(key)).send().await?;
+        Ok(())
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -239,6 +261,11 @@ pub(crate) fn keyed_item<T: Serialize>(key: Item, record: &T) -> Result<Item, St
 fn record_name<T>() -> &'static str {
     let path = std::any::type_name::<T>();
     path.rsplit("::").next().unwrap_or(path)
+}
+
+/// An update of the item at `key` in a transaction, to complete with what it sets.
+pub(crate) fn update_of(table: &str, key: Item) -> UpdateBuilder {
+    Update::builder().table_name(table).set_key(Some(key))
 }
 
 /// A put of a new item (one whose key is not taken), as a transaction item.

@@ -261,8 +261,7 @@ impl Store {
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
-        Ok(())
+        self.delete(key(counter)).await
     }
 }
 

@@ -1,10 +1,12 @@
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use domain::session::{Epochs, Reauth};
 use domain::{Email, UnixTime};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEvent, audit_put};
-use crate::client::{Item, Store, StoreError, build_error, from_item, item_key, keyed_item, n, put_new, s};
+use crate::client::{
+    Item, Store, StoreError, build_error, from_item, item_key, keyed_item, n, put_new, s, update_of,
+};
 use crate::keys::{ACCOUNT_SK, SESSION_SK, SK, account_pk, session_pk, sessions_of, user_sk};
 use crate::listing::{Column, login_value};
 use crate::users::{Account, User};
@@ -110,9 +112,7 @@ pub(crate) fn sign_in_items(
     email: &Email,
     audit: &AuditEvent,
 ) -> Result<[TransactWriteItem; 3], StoreError> {
-    let note = Update::builder()
-        .table_name(table)
-        .set_key(Some(item_key(account_pk(&session.account_id), user_sk(&session.user_id))))
+    let note = update_of(table, item_key(account_pk(&session.account_id), user_sk(&session.user_id)))
         .update_expression("SET last_login = :now, #last = :last")
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_names("#last", Column::LastLogin.attribute())
@@ -196,9 +196,7 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<StepUp, StoreError> {
-        let note = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(session_key(token_hash)))
+        let note = update_of(&self.table, session_key(token_hash))
             .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", n(reauth.at.seconds()))
@@ -207,9 +205,7 @@ impl Store {
             .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().update(note).build()];
         if let Some(SpentPasscode { user, sealed_secret, step }) = passcode {
-            let spend = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(crate::twofactor::user_key(user)))
+            let spend = update_of(&self.table, crate::twofactor::user_key(user))
                 .update_expression("SET totp_last_step = :step")
                 .condition_expression(
                     "totp_secret = :secret AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
@@ -226,13 +222,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(session_key(token_hash)))
-            .send()
-            .await?;
-        Ok(())
+        self.delete(session_key(token_hash)).await
     }
 }
 

@@ -8,7 +8,7 @@
 //! with it: another login (someone else who has the password, say) finds no validated email and
 //! no pending secret, and starts again from the email step.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use domain::UnixTime;
 use domain::email_code::SentCode;
 use domain::twofactor::TwoFactorStatus;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::audit::{AuditEvent, audit_put};
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, done_unless_failed, item_key, n, outcome, s,
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, item_key, n, outcome, s, update_of,
 };
 use crate::keys::{EXPIRES_AT, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
@@ -185,9 +185,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         // From off only (the condition), so the account's counts move from off.
-        let enable = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
+        let enable = update_of(&self.table, user_key(user))
             .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
             .expression_attribute_names("#status", Column::TwoFactor.attribute())
@@ -279,12 +277,12 @@ impl Store {
     /// valid, and the send neither counts nor holds back the next one.
     pub async fn withdraw_email_code(&self, user: &User, code_hash: &str) -> Result<(), StoreError> {
         let result = self
-            .update(enroll_key(user))
-            .update_expression("SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash")
-            .condition_expression("code_hash = :h")
-            .expression_attribute_values(":long_ago", n(0))
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":h", s(code_hash))
+            .update_where(
+                enroll_key(user),
+                "SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash",
+                "code_hash = :h",
+                vec![(":long_ago", n(0)), (":minus_one", n(-1)), (":h", s(code_hash))],
+            )
             .send()
             .await;
         // Already replaced or used: then nothing of it is left to withdraw.
@@ -299,12 +297,12 @@ impl Store {
         max: u32,
     ) -> Result<CodeTry, StoreError> {
         let result = self
-            .update(enroll_key(user))
-            .update_expression("ADD tries :one")
-            .condition_expression("code_hash = :h AND tries < :max")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":h", s(code_hash))
-            .expression_attribute_values(":max", n(i64::from(max)))
+            .update_where(
+                enroll_key(user),
+                "ADD tries :one",
+                "code_hash = :h AND tries < :max",
+                vec![(":one", n(1)), (":h", s(code_hash)), (":max", n(i64::from(max)))],
+            )
             .send()
             .await;
         outcome(result, CodeTry::Counted, CodeTry::NoTriesLeft)
@@ -318,11 +316,12 @@ impl Store {
         now: UnixTime,
     ) -> Result<CodeUse, StoreError> {
         let result = self
-            .update(enroll_key(user))
-            .update_expression("SET email_verified_at = :now REMOVE code_hash")
-            .condition_expression("code_hash = :h")
-            .expression_attribute_values(":now", n(now.seconds()))
-            .expression_attribute_values(":h", s(code_hash))
+            .update_where(
+                enroll_key(user),
+                "SET email_verified_at = :now REMOVE code_hash",
+                "code_hash = :h",
+                vec![(":now", n(now.seconds())), (":h", s(code_hash))],
+            )
             .send()
             .await;
         outcome(result, CodeUse::Verified, CodeUse::AlreadyUsed)
@@ -337,14 +336,16 @@ impl Store {
         encrypted: &str,
         now: UnixTime,
     ) -> Result<PendingSecretSave, StoreError> {
+        let values =
+            vec![(":b", s(binding.token_hash)), (":now", n(now.seconds())), (":secret", s(encrypted))];
         let result = self
-            .update(enroll_key(user))
-            .update_expression("SET pending_secret = :secret")
-            .condition_expression("attribute_exists(email_verified_at) AND bound_to = :b AND #exp > :now")
+            .update_where(
+                enroll_key(user),
+                "SET pending_secret = :secret",
+                "attribute_exists(email_verified_at) AND bound_to = :b AND #exp > :now",
+                values,
+            )
             .expression_attribute_names("#exp", EXPIRES_AT)
-            .expression_attribute_values(":b", s(binding.token_hash))
-            .expression_attribute_values(":now", n(now.seconds()))
-            .expression_attribute_values(":secret", s(encrypted))
             .send()
             .await;
         outcome(result, PendingSecretSave::Saved, PendingSecretSave::EmailNotValidated)
@@ -378,9 +379,7 @@ impl Store {
             TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
             _ => "attribute_exists(tf_enabled_at)",
         };
-        let activate = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
+        let activate = update_of(&self.table, user_key(user))
             .update_expression(set)
             .condition_expression(format!(
                 "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
