@@ -8,7 +8,7 @@
 //! with it: another login (someone else who has the password, say) finds no validated email and
 //! no pending secret, and starts again from the email step.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
 use domain::twofactor::TwoFactorStatus;
@@ -123,6 +123,51 @@ pub fn enroll_key(user: &User) -> Item {
 
 pub(crate) fn user_key(user: &User) -> Item {
     item_key(account_pk(&user.account_id), user_sk(&user.id))
+}
+
+/// The user item's part in an activation: the confirmed secret, its step and the recovery codes
+/// are stored, 2FA becomes active, and (`logs_in`) the login is noted.
+fn activation_update(
+    table: &str,
+    user: &User,
+    activation: Activation<'_>,
+    logs_in: bool,
+) -> Result<Update, StoreError> {
+    let Activation { pending_secret, step, recovery_hashes, audit } = activation;
+    let now = audit.at;
+    let mut set = String::from(
+        "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
+         tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
+    );
+    set += ", #status = :status";
+    if logs_in {
+        set += ", last_login = :now, #last = :last";
+    }
+    // From the status seen (enabled, or off for a self-service setup), which the counts
+    // move from.
+    let seen = match user.two_factor.status(false) {
+        TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
+        _ => "attribute_exists(tf_enabled_at)",
+    };
+    let activate = update_of(table, user_key(user))
+        .update_expression(set)
+        .condition_expression(format!(
+            "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
+        ))
+        .expression_attribute_names("#status", Column::TwoFactor.attribute())
+        .expression_attribute_values(":status", listing::status_value(TwoFactorStatus::Active, &user.email))
+        .expression_attribute_values(":secret", s(pending_secret))
+        .expression_attribute_values(":step", n(step))
+        .expression_attribute_values(":now", n(now.seconds()))
+        .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
+        .expression_attribute_values(":me", s(&user.id));
+    let activate = match logs_in {
+        true => activate
+            .expression_attribute_names("#last", Column::LastLogin.attribute())
+            .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
+        false => activate,
+    };
+    activate.build().map_err(build_error)
 }
 
 /// What [`Store::save_email_code`] did.
@@ -362,45 +407,9 @@ impl Store {
         activation: Activation<'_>,
         login: Option<FinishLogin<'_>>,
     ) -> Result<Activate, StoreError> {
-        let Activation { pending_secret, step, recovery_hashes, audit } = activation;
-        let now = audit.at;
-        let mut set = String::from(
-            "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
-             tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
-        );
-        set += ", #status = :status";
-        if login.is_some() {
-            set += ", last_login = :now, #last = :last";
-        }
-        // From the status seen (enabled, or off for a self-service setup), which the counts
-        // move from.
+        let (pending_secret, audit) = (activation.pending_secret, activation.audit);
         let from = user.two_factor.status(false);
-        let seen = match from {
-            TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
-            _ => "attribute_exists(tf_enabled_at)",
-        };
-        let activate = update_of(&self.table, user_key(user))
-            .update_expression(set)
-            .condition_expression(format!(
-                "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
-            ))
-            .expression_attribute_names("#status", Column::TwoFactor.attribute())
-            .expression_attribute_values(
-                ":status",
-                listing::status_value(TwoFactorStatus::Active, &user.email),
-            )
-            .expression_attribute_values(":secret", s(pending_secret))
-            .expression_attribute_values(":step", n(step))
-            .expression_attribute_values(":now", n(now.seconds()))
-            .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
-            .expression_attribute_values(":me", s(&user.id));
-        let activate = match login {
-            Some(_) => activate
-                .expression_attribute_names("#last", Column::LastLogin.attribute())
-                .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
-            None => activate,
-        };
-        let activate = activate.build().map_err(build_error)?;
+        let activate = activation_update(&self.table, user, activation, login.is_some())?;
         let consume = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
