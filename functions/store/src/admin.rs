@@ -10,8 +10,8 @@ use domain::UnixTime;
 use domain::admin::AdminAction;
 use domain::twofactor::TwoFactorStatus;
 
-use crate::audit::{AuditEvent, audit_put};
-use crate::client::{Store, StoreError, build_error, n, outcome, s, update_of};
+use crate::audit::AuditEvent;
+use crate::client::{Store, StoreError, build_error, n, outcome, s};
 use crate::listing::{self, Column};
 use crate::twofactor::user_key;
 use crate::users::{Account, User, account_key};
@@ -42,7 +42,7 @@ impl Store {
         now: UnixTime,
         audit: &AuditEvent,
     ) -> Result<AdminChange, StoreError> {
-        let change = update_of(&self.table, user_key(user));
+        let change = self.transact_update(user_key(user));
         let from = user.two_factor.status(false);
         let (change, to) = action_update(change, action, from, by, now);
         // A status change moves the user in the grid's 2FA order and in the account's counts
@@ -75,7 +75,8 @@ impl Store {
         let mut set =
             vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
         let mut remove = "";
-        let change = update_of(&self.table, account_key(&seen.id))
+        let change = self
+            .transact_update(account_key(&seen.id))
             .expression_attribute_values(":wide", AttributeValue::Bool(settings.two_factor_required))
             .expression_attribute_values(":ip", AttributeValue::Bool(settings.ip_verification))
             .expression_attribute_values(":next", n(seen.settings_version + 1));
@@ -108,7 +109,8 @@ impl Store {
         let mut also = Vec::new();
         if switched_on {
             // The version condition above makes `seen`'s epoch the one being moved on.
-            let keep = update_of(&self.table, crate::sessions::session_key(saver_session))
+            let keep = self
+                .transact_update(crate::sessions::session_key(saver_session))
                 .update_expression("SET account_epoch = :epoch")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":epoch", n(seen.session_epoch + 1))
@@ -126,8 +128,7 @@ impl Store {
         audit: &AuditEvent,
         also: Vec<TransactWriteItem>,
     ) -> Result<AdminChange, StoreError> {
-        let mut items =
-            vec![TransactWriteItem::builder().update(change).build(), audit_put(&self.table, audit)?];
+        let mut items = vec![TransactWriteItem::builder().update(change).build(), self.audit_put(audit)?];
         items.extend(also);
         let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         outcome(result, AdminChange::Applied, AdminChange::ChangedMeanwhile)

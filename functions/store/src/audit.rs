@@ -79,11 +79,16 @@ pub(crate) fn audit_item(event: &AuditEvent) -> Result<Item, StoreError> {
     keyed_item(item_key(audit_pk(&event.account_id), sk), &AuditItem::of(event))
 }
 
-/// The transaction item that records `event` with the change it is about.
-pub(crate) fn audit_put(table: &str, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
-    let put =
-        Put::builder().table_name(table).set_item(Some(audit_item(event)?)).build().map_err(build_error)?;
-    Ok(TransactWriteItem::builder().put(put).build())
+impl Store {
+    /// The transaction item that records `event` with the change it is about.
+    pub(crate) fn audit_put(&self, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(event)?))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
 }
 
 impl Store {

@@ -11,10 +11,10 @@ use domain::UnixTime;
 use domain::lockout::Source;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_put};
+use crate::audit::AuditEvent;
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, done_unless_failed, from_item, item_key, keyed_item,
-    lost_condition, lost_conditions_at, n, outcome, put_new, s, update_of,
+    lost_condition, lost_conditions_at, n, outcome, s,
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{CHALLENGE_SK, account_pk, challenge_pk, user_sk};
@@ -228,9 +228,9 @@ impl Store {
         audit: Option<&AuditEvent>,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
-        let mut items = vec![put_new(&self.table, challenge_item(token_hash, c)?)?];
+        let mut items = vec![self.put_new(challenge_item(token_hash, c)?)?];
         if let Some(event) = audit {
-            items.push(audit_put(&self.table, event)?);
+            items.push(self.audit_put(event)?);
         }
         self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
     }
@@ -246,8 +246,8 @@ impl Store {
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
         let items = vec![
-            put_new(&self.table, challenge_item(challenge_hash, c)?)?,
-            put_new(&self.table, ip_link_item(link_hash, link)?)?,
+            self.put_new(challenge_item(challenge_hash, c)?)?,
+            self.put_new(ip_link_item(link_hash, link)?)?,
         ];
         self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
     }
@@ -322,7 +322,8 @@ impl Store {
         cutoff: UnixTime,
         max: u32,
     ) -> Result<LinkResend, StoreError> {
-        let note = update_of(&self.table, challenge_key(challenge_hash))
+        let note = self
+            .transact_update(challenge_key(challenge_hash))
             .update_expression("SET last_sent = :now, link = :link ADD links_sent :one")
             .condition_expression("attribute_exists(pk) AND last_sent <= :cutoff AND links_sent < :max")
             .expression_attribute_values(":now", n(now.seconds()))
@@ -334,7 +335,7 @@ impl Store {
             .map_err(build_error)?;
         let items = vec![
             TransactWriteItem::builder().update(note).build(),
-            put_new(&self.table, ip_link_item(link_hash, link)?)?,
+            self.put_new(ip_link_item(link_hash, link)?)?,
         ];
         let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         outcome(result, LinkResend::Sent, LinkResend::Throttled)
@@ -350,7 +351,8 @@ impl Store {
         earlier: Option<&str>,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
-        let note = update_of(&self.table, challenge_key(challenge_hash))
+        let note = self
+            .transact_update(challenge_key(challenge_hash))
             .condition_expression("link = :link")
             .expression_attribute_values(":cutoff", n(cutoff.seconds()))
             .expression_attribute_values(":minus_one", n(-1))
@@ -405,10 +407,10 @@ impl Store {
             .build()
             .map_err(build_error)?;
         let mut items = vec![
-            TransactWriteItem::builder().update(proof_accepted(&self.table, step)?).build(),
+            TransactWriteItem::builder().update(self.proof_accepted(step)?).build(),
             TransactWriteItem::builder().delete(consume).build(),
-            put_new(&self.table, session_item(step.session_hash, step.session)?)?,
-            audit_put(&self.table, step.audit)?,
+            self.put_new(session_item(step.session_hash, step.session)?)?,
+            self.audit_put(step.audit)?,
         ];
         // The login's failure counters: refused if locked, cleared otherwise (the login succeeds).
         items.extend(step.settle.items(&self.table)?);
@@ -416,26 +418,29 @@ impl Store {
     }
 }
 
-/// The user item's part in finishing a second step: the proof is spent, the login noted.
-fn proof_accepted(table: &str, step: &SecondStep<'_>) -> Result<Update, StoreError> {
-    let (challenge, now) = (step.challenge, step.audit.at);
-    let user = update_of(table, item_key(account_pk(&challenge.account_id), user_sk(&challenge.user_id)))
-        .expression_attribute_values(":now", n(now.seconds()))
-        .expression_attribute_names("#last", Column::LastLogin.attribute())
-        .expression_attribute_values(":last", login_value(Some(now), &login_email(challenge)?));
-    match step.proof {
-        Proof::Passcode { step, sealed_secret } => user
-            .update_expression("SET totp_last_step = :step, last_login = :now, #last = :last")
-            .condition_expression(
-                "attribute_exists(tf_activated_at) AND totp_secret = :secret \
-                 AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
-            )
-            .expression_attribute_values(":step", n(step))
-            .expression_attribute_values(":secret", s(sealed_secret)),
-        Proof::RecoveryCode { hashes } => recovery_code_spent(user, hashes),
+impl Store {
+    /// The user item's part in finishing a second step: the proof is spent, the login noted.
+    fn proof_accepted(&self, step: &SecondStep<'_>) -> Result<Update, StoreError> {
+        let (challenge, now) = (step.challenge, step.audit.at);
+        let user = self
+            .transact_update(item_key(account_pk(&challenge.account_id), user_sk(&challenge.user_id)))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_names("#last", Column::LastLogin.attribute())
+            .expression_attribute_values(":last", login_value(Some(now), &login_email(challenge)?));
+        match step.proof {
+            Proof::Passcode { step, sealed_secret } => user
+                .update_expression("SET totp_last_step = :step, last_login = :now, #last = :last")
+                .condition_expression(
+                    "attribute_exists(tf_activated_at) AND totp_secret = :secret \
+                     AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
+                )
+                .expression_attribute_values(":step", n(step))
+                .expression_attribute_values(":secret", s(sealed_secret)),
+            Proof::RecoveryCode { hashes } => recovery_code_spent(user, hashes),
+        }
+        .build()
+        .map_err(build_error)
     }
-    .build()
-    .map_err(build_error)
 }
 
 /// A recovery code is spent in whichever of its forms (`hashes`) it is stored, while one is.

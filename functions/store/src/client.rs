@@ -213,6 +213,22 @@ impl Store {
             .fold(update, |update, (name, value)| update.expression_attribute_values(name, value))
     }
 
+    /// An update of the item at `key` in a transaction, to complete with what it sets.
+    pub(crate) fn transact_update(&self, key: Item) -> UpdateBuilder {
+        Update::builder().table_name(&self.table).set_key(Some(key))
+    }
+
+    /// A put of a new item (one whose key is not taken), as a transaction item.
+    pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     /// Deletes the item at `key`, if there is one.
     pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
         self.client.delete_item().table_name(&self.table).set_key(Some(key)).send().await?;
@@ -261,22 +277,6 @@ pub(crate) fn keyed_item<T: Serialize>(key: Item, record: &T) -> Result<Item, St
 fn record_name<T>() -> &'static str {
     let path = std::any::type_name::<T>();
     path.rsplit("::").next().unwrap_or(path)
-}
-
-/// An update of the item at `key` in a transaction, to complete with what it sets.
-pub(crate) fn update_of(table: &str, key: Item) -> UpdateBuilder {
-    Update::builder().table_name(table).set_key(Some(key))
-}
-
-/// A put of a new item (one whose key is not taken), as a transaction item.
-pub(crate) fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(build_error)?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 /// A transaction item could not be built (a bug in the code that built it).

@@ -4,8 +4,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use domain::UnixTime;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_put};
-use crate::client::{Item, Store, StoreError, item_key, keyed_item, lost_condition, s, update_of};
+use crate::audit::AuditEvent;
+use crate::client::{Item, Store, StoreError, item_key, keyed_item, lost_condition, s};
 use crate::keys::{IP_LINK_SK, account_pk, ip_link_pk, user_sk};
 
 /// Stored as it is (the key aside).
@@ -53,7 +53,8 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build)?;
-        let trust = update_of(&self.table, item_key(account_pk(&link.account_id), user_sk(&link.user_id)))
+        let trust = self
+            .transact_update(item_key(account_pk(&link.account_id), user_sk(&link.user_id)))
             .update_expression("ADD ip_ranges :range")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
@@ -61,7 +62,8 @@ impl Store {
             .map_err(build)?;
         // Only the newest link of a login still waiting works (a resend revokes the earlier ones);
         // the waiting login is marked verified, so its polls need read nothing else.
-        let newest = update_of(&self.table, crate::challenges::challenge_key(&link.challenge))
+        let newest = self
+            .transact_update(crate::challenges::challenge_key(&link.challenge))
             .update_expression("SET verified = :yes")
             .condition_expression("link = :link")
             .expression_attribute_values(":link", s(token_hash))
@@ -73,7 +75,7 @@ impl Store {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())
-            .transact_items(audit_put(&self.table, &audit(&link))?)
+            .transact_items(self.audit_put(&audit(&link))?)
             .transact_items(TransactWriteItem::builder().update(newest).build())
             .send()
             .await;

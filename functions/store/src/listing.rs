@@ -7,14 +7,14 @@
 //! A column's sort value is written wherever what it sorts by changes: all five when a user is
 //! created, the 2FA one with each status change, the last-login one with each login.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use domain::admin::Counts;
 use domain::twofactor::TwoFactorStatus;
 use domain::{Email, Role, UnixTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Item, StoreError, build_error, n, s, update_of};
+use crate::client::{Item, StoreError, build_error, n, s};
 use crate::keys::{GSI2_PK, PK, SK, account_pk, user_sk, users_pk};
 
 /// A column of the grid, with its index and the attribute that index sorts by.
@@ -150,7 +150,9 @@ pub(crate) fn count_move(
     from: Option<TwoFactorStatus>,
     to: TwoFactorStatus,
 ) -> Result<TransactWriteItem, StoreError> {
-    let update = update_of(table, crate::users::account_key(account_id))
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(crate::users::account_key(account_id)))
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_names("#to", count_attribute(to))
         .expression_attribute_values(":one", n(1));

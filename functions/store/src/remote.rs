@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use domain::UnixTime;
 use serde::Serialize;
 
-use crate::audit::{AuditEvent, audit_put};
+use crate::audit::AuditEvent;
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, item_key, keyed_item, lost_conditions_at, n,
 };
@@ -89,7 +89,7 @@ impl Store {
             items.push(check_item(session_counts)?);
         }
         for event in audit {
-            items.push(audit_put(&self.table, event)?);
+            items.push(self.audit_put(event)?);
         }
         Ok(items)
     }

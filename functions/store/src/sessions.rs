@@ -3,10 +3,8 @@ use domain::session::{Epochs, Reauth};
 use domain::{Email, UnixTime};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_put};
-use crate::client::{
-    Item, Store, StoreError, build_error, from_item, item_key, keyed_item, n, put_new, s, update_of,
-};
+use crate::audit::AuditEvent;
+use crate::client::{Item, Store, StoreError, build_error, from_item, item_key, keyed_item, n, s};
 use crate::keys::{ACCOUNT_SK, SESSION_SK, SK, account_pk, session_pk, sessions_of, user_sk};
 use crate::listing::{Column, login_value};
 use crate::users::{Account, User};
@@ -103,33 +101,36 @@ fn session_from_item(item: Item) -> Result<Session, StoreError> {
     from_item::<SessionItem>(item).map(SessionItem::into_session)
 }
 
-/// The writes that complete a login: its session starts, the user's last login is noted, and the
-/// login is audited.
-pub(crate) fn sign_in_items(
-    table: &str,
-    session_hash: &str,
-    session: &Session,
-    email: &Email,
-    audit: &AuditEvent,
-) -> Result<[TransactWriteItem; 3], StoreError> {
-    let note = update_of(table, item_key(account_pk(&session.account_id), user_sk(&session.user_id)))
-        .update_expression("SET last_login = :now, #last = :last")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_names("#last", Column::LastLogin.attribute())
-        .expression_attribute_values(":now", n(audit.at.seconds()))
-        .expression_attribute_values(":last", login_value(Some(audit.at), email))
-        .build()
-        .map_err(build_error)?;
-    Ok([
-        put_new(table, session_item(session_hash, session)?)?,
-        TransactWriteItem::builder().update(note).build(),
-        audit_put(table, audit)?,
-    ])
+impl Store {
+    /// The writes that complete a login: its session starts, the user's last login is noted, and
+    /// the login is audited.
+    pub(crate) fn sign_in_items(
+        &self,
+        session_hash: &str,
+        session: &Session,
+        email: &Email,
+        audit: &AuditEvent,
+    ) -> Result<[TransactWriteItem; 3], StoreError> {
+        let note = self
+            .transact_update(item_key(account_pk(&session.account_id), user_sk(&session.user_id)))
+            .update_expression("SET last_login = :now, #last = :last")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#last", Column::LastLogin.attribute())
+            .expression_attribute_values(":now", n(audit.at.seconds()))
+            .expression_attribute_values(":last", login_value(Some(audit.at), email))
+            .build()
+            .map_err(build_error)?;
+        Ok([
+            self.put_new(session_item(session_hash, session)?)?,
+            TransactWriteItem::builder().update(note).build(),
+            self.audit_put(audit)?,
+        ])
+    }
 }
 
 impl Store {
-    /// Completes a login in one transaction ([`sign_in_items`]), settling its lockout counters:
-    /// all of it or, in an outage, none of it.
+    /// Completes a login in one transaction ([`Store::sign_in_items`]), settling its lockout
+    /// counters: all of it or, in an outage, none of it.
     pub async fn sign_in(
         &self,
         session_hash: &str,
@@ -138,7 +139,7 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
-        let items = sign_in_items(&self.table, session_hash, session, email, audit)?;
+        let items = self.sign_in_items(session_hash, session, email, audit)?;
         self.write_settling(items.into(), settle).await?.ok_or(StoreError::NotFound)
     }
 
@@ -196,7 +197,8 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<StepUp, StoreError> {
-        let note = update_of(&self.table, session_key(token_hash))
+        let note = self
+            .transact_update(session_key(token_hash))
             .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", n(reauth.at.seconds()))
@@ -205,7 +207,7 @@ impl Store {
             .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().update(note).build()];
         if let Some(SpentPasscode { user, sealed_secret, step }) = passcode {
-            let spend = update_of(&self.table, crate::twofactor::user_key(user))
+            let spend = self.transact_update(crate::twofactor::user_key(user))
                 .update_expression("SET totp_last_step = :step")
                 .condition_expression(
                     "totp_secret = :secret AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
@@ -216,7 +218,7 @@ impl Store {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().update(spend).build());
         }
-        items.push(audit_put(&self.table, audit)?);
+        items.push(self.audit_put(audit)?);
         let written = self.write_settling(items, settle).await?;
         Ok(if written.is_some() { StepUp::Recorded } else { StepUp::PasscodeAlreadyUsed })
     }

@@ -14,13 +14,13 @@ use domain::email_code::SentCode;
 use domain::twofactor::TwoFactorStatus;
 use serde::Deserialize;
 
-use crate::audit::{AuditEvent, audit_put};
+use crate::audit::AuditEvent;
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, done_unless_failed, item_key, n, outcome, s, update_of,
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, item_key, n, outcome, s,
 };
 use crate::keys::{EXPIRES_AT, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
-use crate::sessions::{Session, sign_in_items};
+use crate::sessions::Session;
 use crate::users::User;
 
 /// What activating 2FA writes.
@@ -125,49 +125,55 @@ pub(crate) fn user_key(user: &User) -> Item {
     item_key(account_pk(&user.account_id), user_sk(&user.id))
 }
 
-/// The user item's part in an activation: the confirmed secret, its step and the recovery codes
-/// are stored, 2FA becomes active, and (`logs_in`) the login is noted.
-fn activation_update(
-    table: &str,
-    user: &User,
-    activation: Activation<'_>,
-    logs_in: bool,
-) -> Result<Update, StoreError> {
-    let Activation { pending_secret, step, recovery_hashes, audit } = activation;
-    let now = audit.at;
-    let mut set = String::from(
-        "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
-         tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
-    );
-    set += ", #status = :status";
-    if logs_in {
-        set += ", last_login = :now, #last = :last";
+impl Store {
+    /// The user item's part in an activation: the confirmed secret, its step and the recovery codes
+    /// are stored, 2FA becomes active, and (`logs_in`) the login is noted.
+    fn activation_update(
+        &self,
+        user: &User,
+        activation: Activation<'_>,
+        logs_in: bool,
+    ) -> Result<Update, StoreError> {
+        let Activation { pending_secret, step, recovery_hashes, audit } = activation;
+        let now = audit.at;
+        let mut set = String::from(
+            "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
+             tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
+        );
+        set += ", #status = :status";
+        if logs_in {
+            set += ", last_login = :now, #last = :last";
+        }
+        // From the status seen (enabled, or off for a self-service setup), which the counts
+        // move from.
+        let seen = match user.two_factor.status(false) {
+            TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
+            _ => "attribute_exists(tf_enabled_at)",
+        };
+        let activate = self
+            .transact_update(user_key(user))
+            .update_expression(set)
+            .condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
+            ))
+            .expression_attribute_names("#status", Column::TwoFactor.attribute())
+            .expression_attribute_values(
+                ":status",
+                listing::status_value(TwoFactorStatus::Active, &user.email),
+            )
+            .expression_attribute_values(":secret", s(pending_secret))
+            .expression_attribute_values(":step", n(step))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
+            .expression_attribute_values(":me", s(&user.id));
+        let activate = match logs_in {
+            true => activate
+                .expression_attribute_names("#last", Column::LastLogin.attribute())
+                .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
+            false => activate,
+        };
+        activate.build().map_err(build_error)
     }
-    // From the status seen (enabled, or off for a self-service setup), which the counts
-    // move from.
-    let seen = match user.two_factor.status(false) {
-        TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
-        _ => "attribute_exists(tf_enabled_at)",
-    };
-    let activate = update_of(table, user_key(user))
-        .update_expression(set)
-        .condition_expression(format!(
-            "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
-        ))
-        .expression_attribute_names("#status", Column::TwoFactor.attribute())
-        .expression_attribute_values(":status", listing::status_value(TwoFactorStatus::Active, &user.email))
-        .expression_attribute_values(":secret", s(pending_secret))
-        .expression_attribute_values(":step", n(step))
-        .expression_attribute_values(":now", n(now.seconds()))
-        .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
-        .expression_attribute_values(":me", s(&user.id));
-    let activate = match logs_in {
-        true => activate
-            .expression_attribute_names("#last", Column::LastLogin.attribute())
-            .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
-        false => activate,
-    };
-    activate.build().map_err(build_error)
 }
 
 /// What [`Store::save_email_code`] did.
@@ -230,7 +236,8 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         // From off only (the condition), so the account's counts move from off.
-        let enable = update_of(&self.table, user_key(user))
+        let enable = self
+            .transact_update(user_key(user))
             .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
             .expression_attribute_names("#status", Column::TwoFactor.attribute())
@@ -409,7 +416,7 @@ impl Store {
     ) -> Result<Activate, StoreError> {
         let (pending_secret, audit) = (activation.pending_secret, activation.audit);
         let from = user.two_factor.status(false);
-        let activate = activation_update(&self.table, user, activation, login.is_some())?;
+        let activate = self.activation_update(user, activation, login.is_some())?;
         let consume = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
@@ -420,13 +427,13 @@ impl Store {
         let mut items = vec![
             TransactWriteItem::builder().update(activate).build(),
             TransactWriteItem::builder().delete(consume).build(),
-            audit_put(&self.table, audit)?,
+            self.audit_put(audit)?,
             listing::count_move(&self.table, &user.account_id, Some(from), TwoFactorStatus::Active)?,
         ];
         if let Some(login) = login {
             items.push(TransactWriteItem::builder().delete(login.consume_challenge(&self.table)?).build());
             let [start, _, record] =
-                sign_in_items(&self.table, login.session_hash, login.session, &user.email, login.audit)?;
+                self.sign_in_items(login.session_hash, login.session, &user.email, login.audit)?;
             items.extend([start, record]);
         }
         let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;

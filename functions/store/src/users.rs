@@ -5,8 +5,7 @@ use domain::{Email, Role, UnixTime};
 use serde::{Deserialize, Serialize};
 
 use crate::client::{
-    Item, Store, StoreError, conditional, existing, from_item, item_key, keyed_item, lost_conditions_at, n,
-    put_new, s,
+    Item, Store, StoreError, conditional, existing, from_item, item_key, keyed_item, lost_conditions_at, n, s,
 };
 use crate::keys::{
     ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
@@ -402,8 +401,8 @@ impl Store {
         item.extend([(GSI1_PK.to_owned(), s(email_pk(&new.email))), (GSI1_SK.to_owned(), s(USER_GSI1_SK))]);
         let claim = ClaimItem { account_id: new.account_id.clone(), user_id: id };
         let items = vec![
-            put_new(&self.table, item)?,
-            put_new(&self.table, keyed_item(claim_key(&new.email), &claim)?)?,
+            self.put_new(item)?,
+            self.put_new(keyed_item(claim_key(&new.email), &claim)?)?,
             listing::count_move(&self.table, &new.account_id, None, TwoFactorStatus::Off)?,
         ];
         let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
