@@ -232,7 +232,7 @@ impl Store {
         if let Some(event) = audit {
             items.push(self.audit_put(event)?);
         }
-        self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
+        self.write_settling_all(items, settle).await
     }
 
     /// A login waiting for IP verification and the link that ends the wait, written together
@@ -249,7 +249,7 @@ impl Store {
             self.put_new(challenge_item(challenge_hash, c)?)?,
             self.put_new(ip_link_item(link_hash, link)?)?,
         ];
-        self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
+        self.write_settling_all(items, settle).await
     }
 
     /// Withdraws a waiting login and its link (the email could not be sent).

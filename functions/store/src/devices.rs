@@ -37,3 +37,26 @@ impl Store {
         Ok(devices)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{s, stored};
+
+    #[test]
+    fn a_device_is_stored_as_it_is_and_read_back() {
+        let device = Device {
+            id: "d1".into(),
+            account_id: "a1".into(),
+            name: "Reception PC".into(),
+            customer: "Acme".into(),
+            os: "Windows 11".into(),
+        };
+        let item = keyed_item(crate::client::Item::new(), &device).unwrap();
+        assert_eq!(from_item::<Device>(item.clone()).unwrap(), device);
+        let attributes = [("device_id", "d1"), ("account_id", "a1"), ("name", "Reception PC")];
+        let more = [("customer", "Acme"), ("os", "Windows 11")];
+        let expected: Vec<_> = attributes.into_iter().chain(more).map(|(a, v)| (a, s(v))).collect();
+        assert_eq!(item, stored(&expected));
+    }
+}

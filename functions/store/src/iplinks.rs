@@ -87,3 +87,35 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{from_item, n, stored};
+    use crate::keys::{EXPIRES_AT, PK, SK};
+
+    #[test]
+    fn a_link_is_stored_as_it_is_and_read_back() {
+        let link = IpLink {
+            account_id: "a1".into(),
+            user_id: "u1".into(),
+            range: "192.0.2.0/24".into(),
+            client_ip: "192.0.2.1".into(),
+            expires_at: UnixTime(7_200),
+            challenge: "c1".into(),
+        };
+        let item = ip_link_item("h", &link).unwrap();
+        let expected = stored(&[
+            (PK, s("IPLINK#h")),
+            (SK, s("IPLINK")),
+            ("account_id", s("a1")),
+            ("user_id", s("u1")),
+            ("range", s("192.0.2.0/24")),
+            ("client_ip", s("192.0.2.1")),
+            (EXPIRES_AT, n(7_200)),
+            ("challenge", s("c1")),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item::<IpLink>(item).unwrap(), link);
+    }
+}

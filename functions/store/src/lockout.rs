@@ -141,6 +141,16 @@ impl Store {
         }
         Ok(conditional(result)?.map(|_| ()))
     }
+
+    /// The same for `items` that only create new items or change existing ones: `NotFound` when
+    /// one of their conditions was not met.
+    pub(crate) async fn write_settling_all(
+        &self,
+        items: Vec<TransactWriteItem>,
+        settle: &Settle,
+    ) -> Result<(), StoreError> {
+        self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
+    }
 }
 
 impl Store {

@@ -127,3 +127,34 @@ impl<'a> RemoteItem<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::*;
+    use crate::client::{s, stored};
+
+    #[test]
+    fn a_remote_session_is_stored_under_its_account_and_start() {
+        let session = RemoteSession {
+            id: "r1".into(),
+            account_id: "a1".into(),
+            user_id: "u1".into(),
+            device_id: "d1".into(),
+            kind: "take_control".into(),
+            started_at: UnixTime(60),
+            deferred: true,
+        };
+        let item = keyed_item(Item::new(), &RemoteItem::of(&session)).unwrap();
+        let expected = stored(&[
+            ("session_id", s("r1")),
+            ("user_id", s("u1")),
+            ("device_id", s("d1")),
+            ("kind", s("take_control")),
+            ("started_at", n(60)),
+            ("deferred", AttributeValue::Bool(true)),
+        ]);
+        assert_eq!(item, expected);
+    }
+}

@@ -140,7 +140,7 @@ impl Store {
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
         let items = self.sign_in_items(session_hash, session, email, audit)?;
-        self.write_settling(items.into(), settle).await?.ok_or(StoreError::NotFound)
+        self.write_settling_all(items.into(), settle).await
     }
 
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {

@@ -465,3 +465,43 @@ impl Store {
         outcome(result, RecoveryCodesReplace::Replaced, RecoveryCodesReplace::PasscodeAlreadyUsed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{from_item, stored};
+
+    fn binding() -> Binding<'static> {
+        Binding { token_hash: "session-hash", expires_at: UnixTime(10_000) }
+    }
+
+    fn enrollment_item(bound_to: &str, expires_at: i64) -> Item {
+        stored(&[
+            (EXPIRES_AT, n(expires_at)),
+            ("bound_to", s(bound_to)),
+            ("code_hash", s("code")),
+            ("sent_at", n(100)),
+            ("tries", n(2)),
+            ("sends", n(3)),
+            ("pending_secret", s("sealed")),
+        ])
+    }
+
+    #[test]
+    fn an_enrollment_of_the_binding_reads_its_code_sends_and_secret() {
+        let stored = from_item::<EnrollmentItem>(enrollment_item("session-hash", 500)).unwrap();
+        assert!(stored.belongs_to(binding(), UnixTime(400)));
+        let enrollment = stored.into_enrollment();
+        let sent = SentCode { code_hash: "code".into(), sent_at: UnixTime(100), tries: 2 };
+        assert_eq!(enrollment.sent_code, Some(sent));
+        assert_eq!((enrollment.codes_sent, enrollment.pending_secret.as_deref()), (3, Some("sealed")));
+    }
+
+    #[test]
+    fn an_expired_enrollment_or_another_bindings_counts_as_none() {
+        let expired = from_item::<EnrollmentItem>(enrollment_item("session-hash", 500)).unwrap();
+        assert!(!expired.belongs_to(binding(), UnixTime(500)));
+        let other = from_item::<EnrollmentItem>(enrollment_item("other-hash", 500)).unwrap();
+        assert!(!other.belongs_to(binding(), UnixTime(400)));
+    }
+}
