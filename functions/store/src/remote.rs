@@ -100,6 +100,7 @@ impl Store {
     }
 }
 
+/// A condition check as a transaction item.
 fn check_item(check: ConditionCheckBuilder) -> Result<TransactWriteItem, StoreError> {
     Ok(TransactWriteItem::builder().condition_check(check.build().map_err(build_error)?).build())
 }
