@@ -2,19 +2,27 @@
 //! account's settings (General Settings). Each change is one transaction with its audit event,
 //! and applies only from the state the administrator saw: when two administrators act at once,
 //! each change that lands is a real change and is audited, and the other is told the row moved
-//! on (`Conflict`) with nothing written.
+//! on (`ChangedMeanwhile`) with nothing written.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::admin::AdminAction;
 use domain::twofactor::TwoFactorStatus;
 
-use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Store, StoreError, conditional, n, s};
-use crate::keys::{ACCOUNT_SK, PK, SK, account_pk};
+use crate::audit::AuditEvent;
+use crate::client::{Store, StoreError, build_error, n, outcome, s};
 use crate::listing::{self, Column};
 use crate::twofactor::user_key;
-use crate::users::{Account, User};
+use crate::users::{Account, User, account_key};
+
+/// What an administrator's change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminChange {
+    Applied,
+    /// The user or the settings changed since the administrator read them: nothing written.
+    ChangedMeanwhile,
+}
 
 /// The account's General Settings, as saved together.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,88 +41,27 @@ impl Store {
         by: &str,
         now: UnixTime,
         audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let change = Update::builder().table_name(&self.table).set_key(Some(user_key(user)));
+    ) -> Result<AdminChange, StoreError> {
+        let change = self.transact_update(user_key(user));
         let from = user.two_factor.status(false);
-        // Exactly the status the administrator saw, so the account's counts move from it.
-        let seen = match from {
-            TwoFactorStatus::Active => "attribute_exists(tf_activated_at)",
-            TwoFactorStatus::EnabledNotActivated => {
-                "attribute_exists(tf_enabled_at) AND attribute_not_exists(tf_activated_at)"
-            }
-            TwoFactorStatus::Off => "attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)",
-        };
-        // Each condition is the state the action starts from.
-        let (change, to) = match action {
-            AdminAction::EnableTwoFactor => (
-                change
-                    .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
-                    .condition_expression(format!("attribute_not_exists(tf_enabled_at) AND {seen}"))
-                    .expression_attribute_values(":by", s(by))
-                    .expression_attribute_values(":now", n(now.seconds())),
-                TwoFactorStatus::EnabledNotActivated,
-            ),
-            // Their own choice, the authenticator, the recovery codes and any pause are cleared;
-            // the epoch moving on ends every session of the user in the same write.
-            AdminAction::DisableTwoFactor => (
-                change
-                    .update_expression(
-                        "SET #status = :status \
-                         REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused \
-                         ADD session_epoch :one",
-                    )
-                    .condition_expression(format!("attribute_exists(tf_enabled_at) AND {seen}"))
-                    .expression_attribute_values(":one", n(1)),
-                TwoFactorStatus::Off,
-            ),
-            // Lost phone: 2FA stays enabled, so the user activates again at their next login.
-            AdminAction::ResetTwoFactor => (
-                change
-                    .update_expression(
-                        "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now), \
-                         #status = :status \
-                         REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused ADD session_epoch :one",
-                    )
-                    .condition_expression(format!("attribute_exists(tf_activated_at) AND {seen}"))
-                    .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":by", s(by))
-                    .expression_attribute_values(":now", n(now.seconds())),
-                TwoFactorStatus::EnabledNotActivated,
-            ),
-            // Only while 2FA is active.
-            AdminAction::PauseIpVerification => (
-                change
-                    .update_expression("SET ip_paused = :yes")
-                    .condition_expression("attribute_exists(tf_activated_at) AND attribute_not_exists(ip_paused)")
-                    .expression_attribute_values(":yes", AttributeValue::Bool(true)),
-                from,
-            ),
-            AdminAction::ResumeIpVerification => {
-                (change.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(ip_paused)"), from)
-            }
-        };
+        let (change, to) = action_update(change, action, from, by, now);
         // A status change moves the user in the grid's 2FA order and in the account's counts
         // (from the status seen, which the condition pins: otherwise nothing is written).
-        let changes_status = matches!(
-            action,
-            AdminAction::EnableTwoFactor | AdminAction::DisableTwoFactor | AdminAction::ResetTwoFactor
-        );
-        let (change, also) = match changes_status {
-            false => (change, Vec::new()),
-            true if from == to => return Err(StoreError::Conflict),
-            true => (
+        let (change, also) = match to {
+            None => (change, Vec::new()),
+            Some(to) if from == to => return Ok(AdminChange::ChangedMeanwhile),
+            Some(to) => (
                 change
                     .expression_attribute_names("#status", Column::TwoFactor.attribute())
                     .expression_attribute_values(":status", listing::status_value(to, &user.email)),
                 vec![listing::count_move(&self.table, &user.account_id, Some(from), to)?],
             ),
         };
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
-        self.change_with_audit(change.build().map_err(build)?, audit, also).await
+        self.change_with_audit(change.build().map_err(build_error)?, audit, also).await
     }
 
     /// Saves General Settings over `seen` (what the administrator read, with its version), with
-    /// `audit`. `Conflict` if they changed since. Switching account-wide 2FA on ends every
+    /// `audit`. `ChangedMeanwhile` if they changed since. Switching account-wide 2FA on ends every
     /// session that did not log in with 2FA, except `saver_session` (the hash of the saving
     /// administrator's session token), which moves to the new epoch in the same transaction: they
     /// made the change, and set up 2FA at their next login.
@@ -124,14 +71,12 @@ impl Store {
         settings: &Settings,
         audit: &AuditEvent,
         saver_session: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<AdminChange, StoreError> {
         let mut set =
             vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
         let mut remove = "";
-        let change = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(&seen.id)))
-            .key(SK, s(ACCOUNT_SK))
+        let change = self
+            .transact_update(account_key(&seen.id))
             .expression_attribute_values(":wide", AttributeValue::Bool(settings.two_factor_required))
             .expression_attribute_values(":ip", AttributeValue::Bool(settings.ip_verification))
             .expression_attribute_values(":next", n(seen.settings_version + 1));
@@ -161,21 +106,19 @@ impl Store {
             (change, "")
         };
         let change = change.update_expression(format!("SET {}{remove}{add}", set.join(", ")));
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
         let mut also = Vec::new();
         if switched_on {
             // The version condition above makes `seen`'s epoch the one being moved on.
-            let keep = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(crate::sessions::session_key(saver_session)))
+            let keep = self
+                .transact_update(crate::sessions::session_key(saver_session))
                 .update_expression("SET account_epoch = :epoch")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":epoch", n(seen.session_epoch + 1))
                 .build()
-                .map_err(build)?;
+                .map_err(build_error)?;
             also.push(TransactWriteItem::builder().update(keep).build());
         }
-        self.change_with_audit(change.build().map_err(build)?, audit, also).await
+        self.change_with_audit(change.build().map_err(build_error)?, audit, also).await
     }
 
     /// `change` with its `audit` event and any `also` items, in one transaction.
@@ -184,18 +127,82 @@ impl Store {
         change: Update,
         audit: &AuditEvent,
         also: Vec<TransactWriteItem>,
-    ) -> Result<(), StoreError> {
-        let record = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(audit)))
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let mut items = vec![
-            TransactWriteItem::builder().update(change).build(),
-            TransactWriteItem::builder().put(record).build(),
-        ];
+    ) -> Result<AdminChange, StoreError> {
+        let mut items = vec![TransactWriteItem::builder().update(change).build(), self.audit_put(audit)?];
         items.extend(also);
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
-        Ok(())
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        outcome(result, AdminChange::Applied, AdminChange::ChangedMeanwhile)
+    }
+}
+
+/// The condition that the user's 2FA status is exactly `status`, the one the administrator saw
+/// (so the account's counts move from it).
+fn status_seen(status: TwoFactorStatus) -> &'static str {
+    match status {
+        TwoFactorStatus::Active => "attribute_exists(tf_activated_at)",
+        TwoFactorStatus::EnabledNotActivated => {
+            "attribute_exists(tf_enabled_at) AND attribute_not_exists(tf_activated_at)"
+        }
+        TwoFactorStatus::Off => "attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)",
+    }
+}
+
+/// `action`'s change of the user item, on the condition of the state it starts from, and the
+/// 2FA status it leads to (`None`: it changes no status). `from` is the status seen.
+fn action_update(
+    change: UpdateBuilder,
+    action: AdminAction,
+    from: TwoFactorStatus,
+    by: &str,
+    now: UnixTime,
+) -> (UpdateBuilder, Option<TwoFactorStatus>) {
+    let seen = status_seen(from);
+    match action {
+        AdminAction::EnableTwoFactor => (
+            change
+                .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
+                .condition_expression(format!("attribute_not_exists(tf_enabled_at) AND {seen}"))
+                .expression_attribute_values(":by", s(by))
+                .expression_attribute_values(":now", n(now.seconds())),
+            Some(TwoFactorStatus::EnabledNotActivated),
+        ),
+        // Their own choice, the authenticator, the recovery codes and any pause are cleared;
+        // the epoch moving on ends every session of the user in the same write.
+        AdminAction::DisableTwoFactor => (
+            change
+                .update_expression(
+                    "SET #status = :status \
+                     REMOVE tf_enabled_by, tf_enabled_at, tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused \
+                     ADD session_epoch :one",
+                )
+                .condition_expression(format!("attribute_exists(tf_enabled_at) AND {seen}"))
+                .expression_attribute_values(":one", n(1)),
+            Some(TwoFactorStatus::Off),
+        ),
+        // Lost phone: 2FA stays enabled, so the user activates again at their next login.
+        AdminAction::ResetTwoFactor => (
+            change
+                .update_expression(
+                    "SET tf_enabled_by = if_not_exists(tf_enabled_by, :by), tf_enabled_at = if_not_exists(tf_enabled_at, :now), \
+                     #status = :status \
+                     REMOVE tf_activated_at, totp_secret, totp_last_step, recovery, ip_paused ADD session_epoch :one",
+                )
+                .condition_expression(format!("attribute_exists(tf_activated_at) AND {seen}"))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":by", s(by))
+                .expression_attribute_values(":now", n(now.seconds())),
+            Some(TwoFactorStatus::EnabledNotActivated),
+        ),
+        // Only while 2FA is active.
+        AdminAction::PauseIpVerification => (
+            change
+                .update_expression("SET ip_paused = :yes")
+                .condition_expression("attribute_exists(tf_activated_at) AND attribute_not_exists(ip_paused)")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true)),
+            None,
+        ),
+        AdminAction::ResumeIpVerification => {
+            (change.update_expression("REMOVE ip_paused").condition_expression("attribute_exists(ip_paused)"), None)
+        }
     }
 }

@@ -1,8 +1,9 @@
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use domain::UnixTime;
+use serde::{Deserialize, Serialize};
 
-use crate::client::{Item, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, s};
-use crate::keys::{EXPIRES_AT, PK, SK, audit_pk};
+use crate::client::{Item, Store, StoreError, build_error, from_item, item_key, keyed_item, s};
+use crate::keys::{PK, SK, audit_pk};
 
 /// One security event: who did what to whom, when, from where. Never holds a secret.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,38 +23,77 @@ pub struct AuditEvent {
     pub keep_until: Option<UnixTime>,
 }
 
-pub(crate) fn audit_item(event: &AuditEvent) -> Item {
+/// An audit event's item as stored (the key aside; the account is in the key).
+#[derive(Serialize, Deserialize)]
+struct AuditItem {
+    action: String,
+    client_ip: String,
+    at: i64,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_id: Option<String>,
+}
+
+impl AuditItem {
+    fn of(event: &AuditEvent) -> Self {
+        AuditItem {
+            action: event.action.clone(),
+            client_ip: event.client_ip.clone(),
+            at: event.at.seconds(),
+            detail: event.detail.clone(),
+            expires_at: event.keep_until.map(UnixTime::seconds),
+            actor_user_id: event.actor_user_id.clone(),
+            subject_user_id: event.subject_user_id.clone(),
+            device_id: event.device_id.clone(),
+        }
+    }
+
+    fn into_event(self, account_id: &str) -> AuditEvent {
+        AuditEvent {
+            account_id: account_id.to_owned(),
+            actor_user_id: self.actor_user_id,
+            subject_user_id: self.subject_user_id,
+            action: self.action,
+            client_ip: self.client_ip,
+            at: UnixTime(self.at),
+            detail: self.detail,
+            device_id: self.device_id,
+            keep_until: self.expires_at.map(UnixTime),
+        }
+    }
+}
+
+pub(crate) fn audit_item(event: &AuditEvent) -> Result<Item, StoreError> {
     let id = uuid::Uuid::new_v4();
     // Events in the same second keep their order: the write time in nanoseconds breaks ties.
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    let mut item = Item::from([
-        (PK.to_owned(), s(audit_pk(&event.account_id))),
-        // Zero-padded time first so the sort key orders events by time.
-        (SK.to_owned(), s(format!("{:012}#{nanos:020}#{id}", event.at.seconds()))),
-        ("action".to_owned(), s(&event.action)),
-        ("client_ip".to_owned(), s(&event.client_ip)),
-        ("at".to_owned(), n(event.at.seconds())),
-        ("detail".to_owned(), s(&event.detail)),
-    ]);
-    if let Some(until) = event.keep_until {
-        item.insert(EXPIRES_AT.to_owned(), n(until.seconds()));
+    // Zero-padded time first so the sort key orders events by time.
+    let sk = format!("{:012}#{nanos:020}#{id}", event.at.seconds());
+    keyed_item(item_key(audit_pk(&event.account_id), sk), &AuditItem::of(event))
+}
+
+impl Store {
+    /// The transaction item that records `event` with the change it is about.
+    pub(crate) fn audit_put(&self, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(event)?))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
-    if let Some(actor) = &event.actor_user_id {
-        item.insert("actor_user_id".to_owned(), s(actor));
-    }
-    if let Some(subject) = &event.subject_user_id {
-        item.insert("subject_user_id".to_owned(), s(subject));
-    }
-    if let Some(device) = &event.device_id {
-        item.insert("device_id".to_owned(), s(device));
-    }
-    item
 }
 
 impl Store {
     pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(event))).send().await?;
+        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(event)?)).send().await?;
         Ok(())
     }
 
@@ -98,7 +138,7 @@ impl Store {
             }
             let out = query.send().await?;
             for item in out.items.unwrap_or_default() {
-                events.push(event_from_item(account_id, &item)?);
+                events.push(from_item::<AuditItem>(item)?.into_event(account_id));
             }
             start = match out.last_evaluated_key.and_then(|k| k.get(SK).cloned()) {
                 Some(AttributeValue::S(sk)) => Some(sk),
@@ -122,20 +162,43 @@ impl Store {
             .limit(limit)
             .send()
             .await?;
-        out.items.unwrap_or_default().iter().map(|item| event_from_item(account_id, item)).collect()
+        let events = out.items.unwrap_or_default().into_iter().map(from_item::<AuditItem>);
+        events.map(|event| Ok(event?.into_event(account_id))).collect()
     }
 }
 
-fn event_from_item(account_id: &str, item: &Item) -> Result<AuditEvent, StoreError> {
-    Ok(AuditEvent {
-        account_id: account_id.to_owned(),
-        actor_user_id: get_opt_s(item, "actor_user_id"),
-        subject_user_id: get_opt_s(item, "subject_user_id"),
-        action: get_s(item, "action")?,
-        client_ip: get_s(item, "client_ip")?,
-        at: UnixTime(get_n(item, "at")?),
-        detail: get_s(item, "detail")?,
-        device_id: get_opt_s(item, "device_id"),
-        keep_until: get_opt_n(item, EXPIRES_AT).map(UnixTime),
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{n, stored};
+    use crate::keys::EXPIRES_AT;
+
+    #[test]
+    fn an_event_is_stored_under_its_account_and_time_and_read_back() {
+        let event = AuditEvent {
+            account_id: "a1".into(),
+            actor_user_id: Some("u1".into()),
+            subject_user_id: None,
+            action: "login.success".into(),
+            client_ip: "192.0.2.1".into(),
+            at: UnixTime(1_700_000_000),
+            detail: "password".into(),
+            device_id: None,
+            keep_until: Some(UnixTime(1_800_000_000)),
+        };
+        let mut item = audit_item(&event).unwrap();
+        assert_eq!(item.remove(PK), Some(s("ACCOUNT#a1#AUDIT")));
+        let sk = item.remove(SK).and_then(|sk| sk.as_s().ok().cloned()).unwrap();
+        assert!(sk.starts_with("001700000000#"), "{sk}");
+        let expected = stored(&[
+            ("action", s("login.success")),
+            ("client_ip", s("192.0.2.1")),
+            ("at", n(1_700_000_000)),
+            ("detail", s("password")),
+            (EXPIRES_AT, n(1_800_000_000)),
+            ("actor_user_id", s("u1")),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item::<AuditItem>(item).unwrap().into_event("a1"), event);
+    }
 }

@@ -5,38 +5,32 @@
 //! it needs from the user (the encrypted secret); the replay check itself is always against the
 //! user item, in the same transaction that starts the session.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
+use domain::lockout::Source;
+use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_item};
+use crate::audit::AuditEvent;
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_n, get_opt_n, get_opt_s,
-    get_s, lost_condition, n, s,
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, from_item, item_key, keyed_item,
+    lost_condition, lost_conditions_at, n, outcome, s,
 };
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
-use crate::keys::{CHALLENGE_SK, EXPIRES_AT, PK, SK, account_pk, challenge_pk, user_sk};
+use crate::keys::{CHALLENGE_SK, account_pk, challenge_pk, user_sk};
 use crate::listing::{Column, login_value};
-use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Purpose {
     /// 2FA is active: the next step is a passcode or recovery code.
     Passcode,
     /// 2FA is enabled but not activated: the next step is the activation flow.
     Activation,
     /// The login comes from an unverified IP range: it waits for the emailed link.
+    #[serde(rename = "ip")]
     IpVerification,
-}
-
-impl Purpose {
-    fn code(self) -> &'static str {
-        match self {
-            Purpose::Passcode => "passcode",
-            Purpose::Activation => "activation",
-            Purpose::IpVerification => "ip",
-        }
-    }
 }
 
 #[derive(Clone, PartialEq)]
@@ -67,11 +61,12 @@ pub struct Challenge {
     pub source: domain::lockout::Source,
 }
 
-/// The user and account as the dashboard greets them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The user and account as the dashboard greets them (stored as they are on the challenge).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Greeting {
     pub name: String,
     pub email: String,
+    #[serde(rename = "role")]
     pub role_code: String,
     pub account_name: String,
 }
@@ -95,6 +90,21 @@ pub enum Proof<'a> {
     RecoveryCode { hashes: &'a [String] },
 }
 
+/// What finishing a login's second step writes ([`Store::finish_second_factor`]).
+pub struct SecondStep<'a> {
+    /// The waiting login, by the hash of its token.
+    pub challenge_hash: &'a str,
+    pub challenge: &'a Challenge,
+    pub proof: Proof<'a>,
+    /// The waiting login is used up at this many wrong codes.
+    pub max_failures: u32,
+    pub settle: &'a crate::Settle,
+    /// The session the login starts, by the hash of its token.
+    pub session_hash: &'a str,
+    pub session: &'a Session,
+    pub audit: &'a AuditEvent,
+}
+
 /// Why finishing a second factor lost.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FinishError {
@@ -106,46 +116,106 @@ pub enum FinishError {
     Store(StoreError),
 }
 
+/// What [`Store::send_another_ip_link`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkResend {
+    Sent,
+    /// A link went out within the cooldown, or the most were sent already: nothing written.
+    Throttled,
+}
+
+/// A challenge's failures, as an update returns them.
+#[derive(Deserialize)]
+struct Failures {
+    failures: u32,
+}
+
 /// IP-verification challenges live as long as their link.
 const IP_CHALLENGE_TTL: i64 = domain::ipcheck::LINK_VALID_SECONDS;
 
-pub(crate) fn challenge_key(token_hash: &str) -> crate::client::Item {
-    crate::client::Item::from([
-        (PK.to_owned(), s(challenge_pk(token_hash))),
-        (SK.to_owned(), s(CHALLENGE_SK)),
-    ])
+pub(crate) fn challenge_key(token_hash: &str) -> Item {
+    item_key(challenge_pk(token_hash), CHALLENGE_SK)
 }
 
-fn challenge_item(token_hash: &str, c: &Challenge) -> Item {
-    let mut item = Item::from([
-        (PK.to_owned(), s(challenge_pk(token_hash))),
-        (SK.to_owned(), s(CHALLENGE_SK)),
-        ("user_id".to_owned(), s(&c.user_id)),
-        ("account_id".to_owned(), s(&c.account_id)),
-        ("purpose".to_owned(), s(c.purpose.code())),
-        ("client_ip".to_owned(), s(&c.client_ip)),
-        ("failures".to_owned(), n(i64::from(c.failures))),
-        ("name".to_owned(), s(&c.greeting.name)),
-        ("email".to_owned(), s(&c.greeting.email)),
-        ("role".to_owned(), s(&c.greeting.role_code)),
-        ("account_name".to_owned(), s(&c.greeting.account_name)),
-        (EXPIRES_AT.to_owned(), n(c.expires_at.seconds())),
-        ("user_epoch".to_owned(), n(c.epochs.user)),
-        ("account_epoch".to_owned(), n(c.epochs.account)),
-        ("known_source".to_owned(), AttributeValue::Bool(c.source == domain::lockout::Source::Known)),
-    ]);
-    if let Some(secret) = &c.totp_secret {
-        item.insert("totp_secret".to_owned(), s(secret));
+/// A challenge's item as stored (the key aside). No `Debug`: it holds a sealed secret.
+#[derive(Serialize, Deserialize)]
+struct ChallengeItem {
+    user_id: String,
+    account_id: String,
+    purpose: Purpose,
+    client_ip: String,
+    expires_at: UnixTime,
+    #[serde(default)]
+    failures: u32,
+    #[serde(flatten)]
+    greeting: Greeting,
+    #[serde(default)]
+    user_epoch: i64,
+    #[serde(default)]
+    account_epoch: i64,
+    #[serde(default)]
+    known_source: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totp_secret: Option<String>,
+    /// IP verification: the range, when the last link went out, how many went out, the newest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    range: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    last_sent: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links_sent: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<String>,
+    /// Set when its link is opened.
+    #[serde(default, skip_serializing)]
+    verified: bool,
+}
+
+impl ChallengeItem {
+    fn of(c: &Challenge) -> Self {
+        let waits_for_link = c.range.is_some();
+        ChallengeItem {
+            user_id: c.user_id.clone(),
+            account_id: c.account_id.clone(),
+            purpose: c.purpose,
+            client_ip: c.client_ip.clone(),
+            expires_at: c.expires_at,
+            failures: c.failures,
+            greeting: c.greeting.clone(),
+            user_epoch: c.epochs.user,
+            account_epoch: c.epochs.account,
+            known_source: c.source == Source::Known,
+            totp_secret: c.totp_secret.clone(),
+            range: c.range.clone(),
+            last_sent: waits_for_link.then(|| c.expires_at.seconds() - IP_CHALLENGE_TTL),
+            links_sent: waits_for_link.then_some(c.links_sent),
+            link: c.link.clone(),
+            verified: false,
+        }
     }
-    if let Some(range) = &c.range {
-        item.insert("range".to_owned(), s(range));
-        item.insert("last_sent".to_owned(), n(c.expires_at.seconds() - IP_CHALLENGE_TTL));
-        item.insert("links_sent".to_owned(), n(i64::from(c.links_sent)));
+
+    fn into_challenge(self) -> Challenge {
+        Challenge {
+            user_id: self.user_id,
+            account_id: self.account_id,
+            purpose: self.purpose,
+            client_ip: self.client_ip,
+            expires_at: self.expires_at,
+            failures: self.failures,
+            totp_secret: self.totp_secret,
+            greeting: self.greeting,
+            range: self.range,
+            link: self.link,
+            links_sent: self.links_sent.unwrap_or(0),
+            epochs: domain::session::Epochs { user: self.user_epoch, account: self.account_epoch },
+            verified: self.verified,
+            source: if self.known_source { Source::Known } else { Source::Unknown },
+        }
     }
-    if let Some(link) = &c.link {
-        item.insert("link".to_owned(), s(link));
-    }
-    item
+}
+
+fn challenge_item(token_hash: &str, c: &Challenge) -> Result<Item, StoreError> {
+    keyed_item(challenge_key(token_hash), &ChallengeItem::of(c))
 }
 
 impl Store {
@@ -158,22 +228,11 @@ impl Store {
         audit: Option<&AuditEvent>,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(challenge_item(token_hash, c)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![self.put_new(challenge_item(token_hash, c)?)?];
         if let Some(event) = audit {
-            let record = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(audit_item(event)))
-                .build()
-                .map_err(build_error)?;
-            items.push(TransactWriteItem::builder().put(record).build());
+            items.push(self.audit_put(event)?);
         }
-        self.write_settling(items, settle).await
+        self.write_settling_all(items, settle).await
     }
 
     /// A login waiting for IP verification and the link that ends the wait, written together
@@ -186,17 +245,11 @@ impl Store {
         link: &IpLink,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
-        let new = |item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-                .map_err(build_error)
-        };
-        let items = vec![new(challenge_item(challenge_hash, c))?, new(ip_link_item(link_hash, link))?];
-        self.write_settling(items, settle).await
+        let items = vec![
+            self.put_new(challenge_item(challenge_hash, c)?)?,
+            self.put_new(ip_link_item(link_hash, link)?)?,
+        ];
+        self.write_settling_all(items, settle).await
     }
 
     /// Withdraws a waiting login and its link (the email could not be sent).
@@ -220,52 +273,8 @@ impl Store {
         token_hash: &str,
         now: UnixTime,
     ) -> Result<Option<Challenge>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s(CHALLENGE_SK))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let purpose = match get_s(&item, "purpose")?.as_str() {
-            "passcode" => Purpose::Passcode,
-            "activation" => Purpose::Activation,
-            "ip" => Purpose::IpVerification,
-            other => return Err(StoreError::Malformed(format!("challenge purpose {other}"))),
-        };
-        let c = Challenge {
-            user_id: get_s(&item, "user_id")?,
-            account_id: get_s(&item, "account_id")?,
-            purpose,
-            client_ip: get_s(&item, "client_ip")?,
-            expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
-            failures: get_opt_n(&item, "failures").unwrap_or(0) as u32,
-            totp_secret: get_opt_s(&item, "totp_secret"),
-            greeting: Greeting {
-                name: get_s(&item, "name")?,
-                email: get_s(&item, "email")?,
-                role_code: get_s(&item, "role")?,
-                account_name: get_s(&item, "account_name")?,
-            },
-            range: get_opt_s(&item, "range"),
-            link: get_opt_s(&item, "link"),
-            links_sent: get_opt_n(&item, "links_sent").unwrap_or(0) as u32,
-            epochs: domain::session::Epochs {
-                user: get_opt_n(&item, "user_epoch").unwrap_or(0),
-                account: get_opt_n(&item, "account_epoch").unwrap_or(0),
-            },
-            verified: matches!(item.get("verified"), Some(AttributeValue::Bool(true))),
-            source: match item.get("known_source") {
-                Some(AttributeValue::Bool(true)) => domain::lockout::Source::Known,
-                _ => domain::lockout::Source::Unknown,
-            },
-        };
-        Ok((now < c.expires_at).then_some(c))
+        let stored = self.read_record::<ChallengeItem>(challenge_key(token_hash)).await?;
+        Ok(stored.map(ChallengeItem::into_challenge).filter(|c| now < c.expires_at))
     }
 
     /// Counts one wrong code. Returns the failures so far, or `None` when the challenge is used up
@@ -276,11 +285,7 @@ impl Store {
         max: u32,
     ) -> Result<Option<u32>, StoreError> {
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s(CHALLENGE_SK))
+            .update(challenge_key(token_hash))
             .update_expression("ADD failures :one")
             .condition_expression("attribute_exists(pk) AND failures < :max")
             .expression_attribute_values(":one", n(1))
@@ -290,7 +295,7 @@ impl Store {
             .await;
         match out {
             Ok(out) => {
-                let failures = get_n(&out.attributes.unwrap_or_default(), "failures")? as u32;
+                let Failures { failures } = from_item(out.attributes.unwrap_or_default())?;
                 if failures < max {
                     return Ok(Some(failures));
                 }
@@ -307,7 +312,7 @@ impl Store {
 
     /// Another link for a waiting login, in one transaction: the new link is stored and becomes
     /// the login's newest, the only one that works; unless one went out after `cutoff` or `max`
-    /// were sent already (`Conflict`, nothing written).
+    /// were sent already (`Throttled`, nothing written).
     pub async fn send_another_ip_link(
         &self,
         challenge_hash: &str,
@@ -316,10 +321,9 @@ impl Store {
         now: UnixTime,
         cutoff: UnixTime,
         max: u32,
-    ) -> Result<(), StoreError> {
-        let note = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(challenge_key(challenge_hash)))
+    ) -> Result<LinkResend, StoreError> {
+        let note = self
+            .transact_update(challenge_key(challenge_hash))
             .update_expression("SET last_sent = :now, link = :link ADD links_sent :one")
             .condition_expression("attribute_exists(pk) AND last_sent <= :cutoff AND links_sent < :max")
             .expression_attribute_values(":now", n(now.seconds()))
@@ -329,18 +333,12 @@ impl Store {
             .expression_attribute_values(":max", n(i64::from(max)))
             .build()
             .map_err(build_error)?;
-        let store = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(ip_link_item(link_hash, link)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
         let items = vec![
             TransactWriteItem::builder().update(note).build(),
-            TransactWriteItem::builder().put(store).build(),
+            self.put_new(ip_link_item(link_hash, link)?)?,
         ];
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
-        Ok(())
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        outcome(result, LinkResend::Sent, LinkResend::Throttled)
     }
 
     /// Undoes [`Store::send_another_ip_link`] when its email could not be sent: the link is
@@ -353,9 +351,8 @@ impl Store {
         earlier: Option<&str>,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
-        let note = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(challenge_key(challenge_hash)))
+        let note = self
+            .transact_update(challenge_key(challenge_hash))
             .condition_expression("link = :link")
             .expression_attribute_values(":cutoff", n(cutoff.seconds()))
             .expression_attribute_values(":minus_one", n(-1))
@@ -378,14 +375,7 @@ impl Store {
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_pk(token_hash)))
-            .key(SK, s(CHALLENGE_SK))
-            .send()
-            .await?;
-        Ok(())
+        self.delete(challenge_key(token_hash)).await
     }
 
     /// One transaction finishes a login's second step: the proof is accepted on the user item
@@ -394,29 +384,50 @@ impl Store {
     /// `max_failures`), the lockout counters are cleared unless locked (then nothing happens), the
     /// session starts and the login is audited.
     /// Two concurrent uses of one code: one wins.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn finish_second_factor(
-        &self,
-        challenge_hash: &str,
-        challenge: &Challenge,
-        proof: Proof<'_>,
-        max_failures: u32,
-        settle: &crate::Settle,
-        session_hash: &str,
-        session: &Session,
-        audit: &AuditEvent,
-    ) -> Result<(), FinishError> {
-        let build =
-            |e: aws_sdk_dynamodb::error::BuildError| FinishError::Store(StoreError::Dynamo(e.to_string()));
-        let now = audit.at;
-        let user = Update::builder()
+    pub async fn finish_second_factor(&self, step: SecondStep<'_>) -> Result<(), FinishError> {
+        let items = self.second_step_items(&step).map_err(FinishError::Store)?;
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        // Which conditions failed: the lock checks come after the four writes.
+        let locked = lost_conditions_at(&result).iter().any(|&i| i >= 4);
+        match conditional(result) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) if locked => Err(FinishError::Locked),
+            Ok(None) => Err(FinishError::Replayed),
+            Err(err) => Err(FinishError::Store(err)),
+        }
+    }
+
+    /// The writes of [`Store::finish_second_factor`], in the order its answer reads them.
+    fn second_step_items(&self, step: &SecondStep<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let consume = Delete::builder()
             .table_name(&self.table)
-            .key(PK, s(account_pk(&challenge.account_id)))
-            .key(SK, s(user_sk(&challenge.user_id)))
+            .set_key(Some(challenge_key(step.challenge_hash)))
+            .condition_expression("attribute_exists(pk) AND failures < :max")
+            .expression_attribute_values(":max", n(i64::from(step.max_failures)))
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(self.proof_accepted(step)?).build(),
+            TransactWriteItem::builder().delete(consume).build(),
+            self.put_new(session_item(step.session_hash, step.session)?)?,
+            self.audit_put(step.audit)?,
+        ];
+        // The login's failure counters: refused if locked, cleared otherwise (the login succeeds).
+        items.extend(step.settle.items(&self.table)?);
+        Ok(items)
+    }
+}
+
+impl Store {
+    /// The user item's part in finishing a second step: the proof is spent, the login noted.
+    fn proof_accepted(&self, step: &SecondStep<'_>) -> Result<Update, StoreError> {
+        let (challenge, now) = (step.challenge, step.audit.at);
+        let user = self
+            .transact_update(item_key(account_pk(&challenge.account_id), user_sk(&challenge.user_id)))
             .expression_attribute_values(":now", n(now.seconds()))
             .expression_attribute_names("#last", Column::LastLogin.attribute())
             .expression_attribute_values(":last", login_value(Some(now), &login_email(challenge)?));
-        let user = match proof {
+        match step.proof {
             Proof::Passcode { step, sealed_secret } => user
                 .update_expression("SET totp_last_step = :step, last_login = :now, #last = :last")
                 .condition_expression(
@@ -425,71 +436,114 @@ impl Store {
                 )
                 .expression_attribute_values(":step", n(step))
                 .expression_attribute_values(":secret", s(sealed_secret)),
-            Proof::RecoveryCode { hashes } => {
-                // Spent in whichever form it is stored.
-                let any_form: Vec<String> =
-                    (0..hashes.len()).map(|i| format!("contains(recovery, :h{i})")).collect();
-                let mut user = user
-                    .update_expression("DELETE recovery :code SET last_login = :now, #last = :last")
-                    .condition_expression(format!(
-                        "attribute_exists(tf_activated_at) AND ({})",
-                        any_form.join(" OR ")
-                    ))
-                    .expression_attribute_values(":code", AttributeValue::Ss(hashes.to_vec()));
-                for (i, hash) in hashes.iter().enumerate() {
-                    user = user.expression_attribute_values(format!(":h{i}"), s(hash));
-                }
-                user
-            }
+            Proof::RecoveryCode { hashes } => recovery_code_spent(user, hashes),
         }
         .build()
-        .map_err(build)?;
-        let consume = Delete::builder()
-            .table_name(&self.table)
-            .key(PK, s(challenge_pk(challenge_hash)))
-            .key(SK, s(CHALLENGE_SK))
-            .condition_expression("attribute_exists(pk) AND failures < :max")
-            .expression_attribute_values(":max", n(i64::from(max_failures)))
-            .build()
-            .map_err(build)?;
-        let start = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(session_item(session_hash, session)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build)?;
-        let record = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(audit)))
-            .build()
-            .map_err(build)?;
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(user).build())
-            .transact_items(TransactWriteItem::builder().delete(consume).build())
-            .transact_items(TransactWriteItem::builder().put(start).build())
-            .transact_items(TransactWriteItem::builder().put(record).build());
-        // The login's failure counters: refused if locked, cleared otherwise (the login succeeds).
-        for item in settle.items(&self.table).map_err(FinishError::Store)? {
-            tx = tx.transact_items(item);
-        }
-        match tx.send().await {
-            Ok(_) => Ok(()),
-            Err(err) if lost_condition(&err) => {
-                // Which conditions failed: the lock checks come after the four writes.
-                let locked = err.as_service_error().is_some_and(|e| {
-                    cancellation_reasons(e).iter().skip(4).any(|r| *r == "ConditionalCheckFailed")
-                });
-                Err(if locked { FinishError::Locked } else { FinishError::Replayed })
-            }
-            Err(err) => Err(FinishError::Store(err.into())),
-        }
+        .map_err(build_error)
     }
 }
 
+/// A recovery code is spent in whichever of its forms (`hashes`) it is stored, while one is.
+fn recovery_code_spent(user: UpdateBuilder, hashes: &[String]) -> UpdateBuilder {
+    let any_form: Vec<String> = (0..hashes.len()).map(|i| format!("contains(recovery, :h{i})")).collect();
+    let mut user = user
+        .update_expression("DELETE recovery :code SET last_login = :now, #last = :last")
+        .condition_expression(format!("attribute_exists(tf_activated_at) AND ({})", any_form.join(" OR ")))
+        .expression_attribute_values(":code", AttributeValue::Ss(hashes.to_vec()));
+    for (i, hash) in hashes.iter().enumerate() {
+        user = user.expression_attribute_values(format!(":h{i}"), s(hash));
+    }
+    user
+}
+
 /// The email of the user a login is for, as the challenge shows it.
-fn login_email(challenge: &Challenge) -> Result<domain::Email, FinishError> {
+fn login_email(challenge: &Challenge) -> Result<domain::Email, StoreError> {
     domain::Email::parse(&challenge.greeting.email)
-        .map_err(|_| FinishError::Store(StoreError::Malformed("challenge email".into())))
+        .map_err(|_| StoreError::Malformed("challenge email".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::stored;
+    use crate::keys::{EXPIRES_AT, PK, SK};
+
+    fn waiting_for_link() -> Challenge {
+        Challenge {
+            user_id: "u1".into(),
+            account_id: "a1".into(),
+            purpose: Purpose::IpVerification,
+            client_ip: "192.0.2.1".into(),
+            expires_at: UnixTime(10_000),
+            failures: 0,
+            totp_secret: None,
+            greeting: Greeting {
+                name: "Sam".into(),
+                email: "sam@x.example".into(),
+                role_code: "admin".into(),
+                account_name: "Acme".into(),
+            },
+            range: Some("192.0.2.0/24".into()),
+            link: Some("l1".into()),
+            links_sent: 1,
+            epochs: domain::session::Epochs { user: 1, account: 0 },
+            verified: false,
+            source: Source::Known,
+        }
+    }
+
+    #[test]
+    fn a_challenge_is_stored_by_its_attributes_and_read_back() {
+        let item = challenge_item("h", &waiting_for_link()).unwrap();
+        assert_eq!((item.get(PK), item.get(SK)), (Some(&s("CHALLENGE#h")), Some(&s("CHALLENGE"))));
+        let mut expected = challenge_key("h");
+        expected.extend(stored(&[
+            ("user_id", s("u1")),
+            ("account_id", s("a1")),
+            ("purpose", s("ip")),
+            ("client_ip", s("192.0.2.1")),
+            ("failures", n(0)),
+            ("name", s("Sam")),
+            ("email", s("sam@x.example")),
+            ("role", s("admin")),
+            ("account_name", s("Acme")),
+            (EXPIRES_AT, n(10_000)),
+            ("user_epoch", n(1)),
+            ("account_epoch", n(0)),
+            ("known_source", AttributeValue::Bool(true)),
+            ("range", s("192.0.2.0/24")),
+            ("last_sent", n(10_000 - IP_CHALLENGE_TTL)),
+            ("links_sent", n(1)),
+            ("link", s("l1")),
+        ]));
+        assert_eq!(item, expected);
+        let read = from_item::<ChallengeItem>(item).unwrap().into_challenge();
+        assert_eq!(read, waiting_for_link());
+    }
+
+    #[test]
+    fn a_passcode_challenge_keeps_its_secret_and_no_link_attributes() {
+        let c = Challenge {
+            purpose: Purpose::Passcode,
+            totp_secret: Some("sealed".into()),
+            range: None,
+            link: None,
+            links_sent: 0,
+            ..waiting_for_link()
+        };
+        let item = challenge_item("h", &c).unwrap();
+        assert_eq!(item.get("purpose"), Some(&s("passcode")));
+        assert_eq!(item.get("totp_secret"), Some(&s("sealed")));
+        assert!(
+            ["range", "last_sent", "links_sent", "link", "verified"].iter().all(|a| !item.contains_key(*a))
+        );
+        assert_eq!(from_item::<ChallengeItem>(item).unwrap().into_challenge(), c);
+    }
+
+    #[test]
+    fn an_unknown_purpose_is_malformed() {
+        let mut item = challenge_item("h", &waiting_for_link()).unwrap();
+        item.insert("purpose".into(), s("other"));
+        assert!(matches!(from_item::<ChallengeItem>(item), Err(StoreError::Malformed(_))));
+    }
 }

@@ -3,8 +3,14 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::keys::{PK, SK};
 use crate::outcome::{Failure, failure_of};
 
 /// The repository: a DynamoDB client and the table it works on. Cheap to clone.
@@ -16,9 +22,13 @@ pub struct Store {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// A conditional write lost: the item changed or already exists.
-    #[error("conflicting write")]
-    Conflict,
+    /// A new user's email belongs to another user already: nothing was written.
+    #[error("the email is taken")]
+    EmailTaken,
+    /// The account or user a write changes does not exist (or a new item's key is taken, which a
+    /// random token's never is): nothing was written.
+    #[error("the item to change does not exist")]
+    NotFound,
     /// The write ending a login attempt well was refused: one of its lockout counters is locked.
     #[error("a lockout counter is locked")]
     Locked,
@@ -78,22 +88,41 @@ pub(crate) fn done_unless_failed<T, E>(result: Result<T, SdkError<E, HttpRespons
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    match conditional(result) {
-        Ok(_) | Err(StoreError::Conflict) => Ok(()),
-        Err(err) => Err(err),
-    }
+    outcome(result, (), ())
 }
 
-/// A conditional write's result, with a lost condition as `Conflict`.
-pub(crate) fn conditional<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<T, StoreError>
+/// A conditional write's result: `Some` output when it was written, `None` when its condition
+/// was not met (nothing was written).
+pub(crate) fn conditional<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<Option<T>, StoreError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match result {
-        Ok(value) => Ok(value),
-        Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
+        Ok(value) => Ok(Some(value)),
+        Err(err) if lost_condition(&err) => Ok(None),
         Err(err) => Err(err.into()),
     }
+}
+
+/// A write to an item that must exist (its condition): `NotFound` when it does not.
+pub(crate) fn existing<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    outcome(result, Ok(()), Err(StoreError::NotFound))?
+}
+
+/// A conditional write's result in the operation's words: `written`, or `refused` when its
+/// condition was not met.
+pub(crate) fn outcome<T, E, O>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    written: O,
+    refused: O,
+) -> Result<O, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    Ok(if conditional(result)?.is_some() { written } else { refused })
 }
 
 impl Store {
@@ -151,6 +180,61 @@ impl Store {
         }
     }
 
+    /// The record stored at `key`, read strongly consistent (`None`: there is none).
+    pub(crate) async fn read_record<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// An update of the item at `key`, to complete with what it sets and its condition.
+    pub(crate) fn update(&self, key: Item) -> UpdateItemFluentBuilder {
+        self.client.update_item().table_name(&self.table).set_key(Some(key))
+    }
+
+    /// The same with what it sets (`expression`), the `condition` it needs, and the `values` of
+    /// their placeholders.
+    pub(crate) fn update_where(
+        &self,
+        key: Item,
+        expression: &str,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> UpdateItemFluentBuilder {
+        let update = self.update(key).update_expression(expression).condition_expression(condition);
+        values
+            .into_iter()
+            .fold(update, |update, (name, value)| update.expression_attribute_values(name, value))
+    }
+
+    /// An update of the item at `key` in a transaction, to complete with what it sets.
+    pub(crate) fn transact_update(&self, key: Item) -> UpdateBuilder {
+        Update::builder().table_name(&self.table).set_key(Some(key))
+    }
+
+    /// A put of a new item (one whose key is not taken), as a transaction item.
+    pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Deletes the item at `key`, if there is one.
+    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
+        self.client.delete_item().table_name(&self.table).set_key(Some(key)).send().await?;
+        Ok(())
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -170,34 +254,59 @@ pub(crate) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-pub(crate) fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(StoreError::Malformed(format!("missing string attribute {name}"))),
-    }
+/// The key of an item: its partition and sort key.
+pub(crate) fn item_key(pk: String, sk: impl Into<String>) -> Item {
+    Item::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
-pub(crate) fn get_opt_s(item: &Item, name: &str) -> Option<String> {
-    match item.get(name) {
-        Some(AttributeValue::S(v)) => Some(v.clone()),
-        _ => None,
-    }
+/// A record read from its item: `Malformed` when the item does not fit it.
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item)
+        .map_err(|err| StoreError::Malformed(format!("{}: {err}", record_name::<T>())))
 }
 
-pub(crate) fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(v)) => {
-            v.parse().map_err(|_| StoreError::Malformed(format!("bad number in {name}")))
-        }
-        _ => Err(StoreError::Malformed(format!("missing number attribute {name}"))),
-    }
+/// The item that stores `record` under `key` (a whole item, as put).
+pub(crate) fn keyed_item<T: Serialize>(key: Item, record: &T) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(record)
+        .map_err(|err| StoreError::Dynamo(format!("{}: {err}", record_name::<T>())))?;
+    item.extend(key);
+    Ok(item)
 }
 
-pub(crate) fn get_opt_n(item: &Item, name: &str) -> Option<i64> {
-    get_n(item, name).ok()
+/// A record type's own name, for errors.
+fn record_name<T>() -> &'static str {
+    let path = std::any::type_name::<T>();
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 /// A transaction item could not be built (a bug in the code that built it).
 pub(crate) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Dynamo(err.to_string())
+}
+
+/// An item from attribute names and values, as tests spell what is stored.
+#[cfg(test)]
+pub(crate) fn stored(attributes: &[(&str, AttributeValue)]) -> Item {
+    attributes.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    #[test]
+    fn an_item_that_does_not_fit_its_record_is_malformed() {
+        let missing = from_item::<Named>(stored(&[("other", s("x"))]));
+        assert!(
+            matches!(missing, Err(StoreError::Malformed(m)) if m.contains("Named") && m.contains("name"))
+        );
+        let wrong_type = from_item::<Named>(stored(&[("name", n(1))]));
+        assert!(matches!(wrong_type, Err(StoreError::Malformed(_))));
+    }
 }

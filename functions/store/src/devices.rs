@@ -1,9 +1,12 @@
-use crate::client::{Item, Store, StoreError, get_s, s};
-use crate::keys::{DEVICE_PREFIX, PK, SK, account_pk, device_sk};
+use serde::{Deserialize, Serialize};
 
-/// A managed device a technician can connect to.
-#[derive(Clone, Debug, PartialEq)]
+use crate::client::{Store, StoreError, from_item, item_key, keyed_item};
+use crate::keys::{DEVICE_PREFIX, account_pk, device_sk};
+
+/// A managed device a technician can connect to; stored as it is (the key aside).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Device {
+    #[serde(rename = "device_id")]
     pub id: String,
     pub account_id: String,
     pub name: String,
@@ -13,16 +16,11 @@ pub struct Device {
 
 impl Store {
     pub async fn put_device(&self, device: &Device) -> Result<(), StoreError> {
+        let key = item_key(account_pk(&device.account_id), device_sk(&device.id));
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(account_pk(&device.account_id)))
-            .item(SK, s(device_sk(&device.id)))
-            .item("device_id", s(&device.id))
-            .item("account_id", s(&device.account_id))
-            .item("name", s(&device.name))
-            .item("customer", s(&device.customer))
-            .item("os", s(&device.os))
+            .set_item(Some(keyed_item(key, device)?))
             .send()
             .await?;
         Ok(())
@@ -33,19 +31,32 @@ impl Store {
         let mut devices = Vec::new();
         let mut pages = self.query_account(account_id, DEVICE_PREFIX).into_paginator().items().send();
         while let Some(item) = pages.next().await {
-            devices.push(device_from_item(&item?)?);
+            devices.push(from_item::<Device>(item?)?);
         }
         devices.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(devices)
     }
 }
 
-fn device_from_item(item: &Item) -> Result<Device, StoreError> {
-    Ok(Device {
-        id: get_s(item, "device_id")?,
-        account_id: get_s(item, "account_id")?,
-        name: get_s(item, "name")?,
-        customer: get_s(item, "customer")?,
-        os: get_s(item, "os")?,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{s, stored};
+
+    #[test]
+    fn a_device_is_stored_as_it_is_and_read_back() {
+        let device = Device {
+            id: "d1".into(),
+            account_id: "a1".into(),
+            name: "Reception PC".into(),
+            customer: "Acme".into(),
+            os: "Windows 11".into(),
+        };
+        let item = keyed_item(crate::client::Item::new(), &device).unwrap();
+        assert_eq!(from_item::<Device>(item.clone()).unwrap(), device);
+        let attributes = [("device_id", "d1"), ("account_id", "a1"), ("name", "Reception PC")];
+        let more = [("customer", "Acme"), ("os", "Windows 11")];
+        let expected: Vec<_> = attributes.into_iter().chain(more).map(|(a, v)| (a, s(v))).collect();
+        assert_eq!(item, stored(&expected));
+    }
 }

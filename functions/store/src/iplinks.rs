@@ -1,13 +1,15 @@
 //! Emailed IP-verification links: `IPLINK#<sha256(token)>`, single use, valid two hours.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use domain::UnixTime;
+use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Item, Store, StoreError, get_n, get_s, lost_condition, n, s};
-use crate::keys::{EXPIRES_AT, IP_LINK_SK, PK, SK, account_pk, ip_link_pk, user_sk};
+use crate::audit::AuditEvent;
+use crate::client::{Item, Store, StoreError, item_key, keyed_item, lost_condition, s};
+use crate::keys::{IP_LINK_SK, account_pk, ip_link_pk, user_sk};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Stored as it is (the key aside).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpLink {
     pub account_id: String,
     pub user_id: String,
@@ -21,20 +23,11 @@ pub struct IpLink {
 }
 
 pub(crate) fn ip_link_key(token_hash: &str) -> Item {
-    Item::from([(PK.to_owned(), s(ip_link_pk(token_hash))), (SK.to_owned(), s(IP_LINK_SK))])
+    item_key(ip_link_pk(token_hash), IP_LINK_SK)
 }
 
-pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Item {
-    let mut item = ip_link_key(token_hash);
-    item.extend([
-        ("account_id".to_owned(), s(&link.account_id)),
-        ("user_id".to_owned(), s(&link.user_id)),
-        ("range".to_owned(), s(&link.range)),
-        ("client_ip".to_owned(), s(&link.client_ip)),
-        (EXPIRES_AT.to_owned(), n(link.expires_at.seconds())),
-        ("challenge".to_owned(), s(&link.challenge)),
-    ]);
-    item
+pub(crate) fn ip_link_item(token_hash: &str, link: &IpLink) -> Result<Item, StoreError> {
+    keyed_item(ip_link_key(token_hash), link)
 }
 
 impl Store {
@@ -49,39 +42,19 @@ impl Store {
         now: UnixTime,
         audit: impl FnOnce(&IpLink) -> AuditEvent,
     ) -> Result<Option<IpLink>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(ip_link_pk(token_hash)))
-            .key(SK, s(IP_LINK_SK))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item else { return Ok(None) };
-        let link = IpLink {
-            account_id: get_s(&item, "account_id")?,
-            user_id: get_s(&item, "user_id")?,
-            range: get_s(&item, "range")?,
-            client_ip: get_s(&item, "client_ip")?,
-            expires_at: UnixTime(get_n(&item, EXPIRES_AT)?),
-            challenge: get_s(&item, "challenge")?,
-        };
-        if !domain::ipcheck::link_valid(link.expires_at, now) {
+        let stored = self.read_record::<IpLink>(ip_link_key(token_hash)).await?;
+        let Some(link) = stored.filter(|link| domain::ipcheck::link_valid(link.expires_at, now)) else {
             return Ok(None);
-        }
+        };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
         let spend = Delete::builder()
             .table_name(&self.table)
-            .key(PK, s(ip_link_pk(token_hash)))
-            .key(SK, s(IP_LINK_SK))
+            .set_key(Some(ip_link_key(token_hash)))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build)?;
-        let trust = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(&link.account_id)))
-            .key(SK, s(user_sk(&link.user_id)))
+        let trust = self
+            .transact_update(item_key(account_pk(&link.account_id), user_sk(&link.user_id)))
             .update_expression("ADD ip_ranges :range")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":range", AttributeValue::Ss(vec![link.range.clone()]))
@@ -89,18 +62,12 @@ impl Store {
             .map_err(build)?;
         // Only the newest link of a login still waiting works (a resend revokes the earlier ones);
         // the waiting login is marked verified, so its polls need read nothing else.
-        let newest = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(crate::challenges::challenge_key(&link.challenge)))
+        let newest = self
+            .transact_update(crate::challenges::challenge_key(&link.challenge))
             .update_expression("SET verified = :yes")
             .condition_expression("link = :link")
             .expression_attribute_values(":link", s(token_hash))
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .build()
-            .map_err(build)?;
-        let record = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(&audit(&link))))
             .build()
             .map_err(build)?;
         let result = self
@@ -108,7 +75,7 @@ impl Store {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())
-            .transact_items(TransactWriteItem::builder().put(record).build())
+            .transact_items(self.audit_put(&audit(&link))?)
             .transact_items(TransactWriteItem::builder().update(newest).build())
             .send()
             .await;
@@ -118,5 +85,37 @@ impl Store {
             Err(err) if lost_condition(&err) => Ok(None),
             Err(err) => Err(err.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{from_item, n, stored};
+    use crate::keys::{EXPIRES_AT, PK, SK};
+
+    #[test]
+    fn a_link_is_stored_as_it_is_and_read_back() {
+        let link = IpLink {
+            account_id: "a1".into(),
+            user_id: "u1".into(),
+            range: "192.0.2.0/24".into(),
+            client_ip: "192.0.2.1".into(),
+            expires_at: UnixTime(7_200),
+            challenge: "c1".into(),
+        };
+        let item = ip_link_item("h", &link).unwrap();
+        let expected = stored(&[
+            (PK, s("IPLINK#h")),
+            (SK, s("IPLINK")),
+            ("account_id", s("a1")),
+            ("user_id", s("u1")),
+            ("range", s("192.0.2.0/24")),
+            ("client_ip", s("192.0.2.1")),
+            (EXPIRES_AT, n(7_200)),
+            ("challenge", s("c1")),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item::<IpLink>(item).unwrap(), link);
     }
 }

@@ -34,16 +34,19 @@ mod sessions;
 mod twofactor;
 mod users;
 
-pub use admin::Settings;
+pub use admin::{AdminChange, Settings};
 pub use audit::AuditEvent;
-pub use challenges::{Challenge, FinishError, Greeting, Proof, Purpose};
+pub use challenges::{Challenge, FinishError, Greeting, LinkResend, Proof, Purpose, SecondStep};
 pub use client::{Store, StoreError};
 pub use devices::Device;
 pub use iplinks::IpLink;
 pub use listing::{Column, PageKey};
 pub use lockout::{CounterKey, Settle};
 pub use remote::{RemoteSession, StartError};
-pub use rotation::SealedSecret;
-pub use sessions::{Session, SessionHint, SpentPasscode};
-pub use twofactor::{Activation, Binding, Enrollment, FinishLogin, enroll_key};
+pub use rotation::{Reseal, SealedSecret};
+pub use sessions::{Session, SessionHint, SpentPasscode, StepUp};
+pub use twofactor::{
+    Activate, Activation, Binding, CodeSave, CodeTry, CodeUse, Enrollment, FinishLogin, PendingSecretSave,
+    RecoveryCodesReplace, enroll_key,
+};
 pub use users::{Account, NewUser, User, UserListing};

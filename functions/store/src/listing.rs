@@ -12,8 +12,10 @@ use domain::admin::Counts;
 use domain::twofactor::TwoFactorStatus;
 use domain::{Email, Role, UnixTime};
 
-use crate::client::{Item, StoreError, build_error, get_opt_n, n, s};
-use crate::keys::{ACCOUNT_SK, GSI2_PK, PK, SK, account_pk, user_sk, users_pk};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Item, StoreError, build_error, n, s};
+use crate::keys::{GSI2_PK, PK, SK, account_pk, user_sk, users_pk};
 
 /// A column of the grid, with its index and the attribute that index sorts by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,13 +120,25 @@ fn count_attribute(status: TwoFactorStatus) -> &'static str {
     }
 }
 
-/// An account's users per 2FA status, as stored on its item.
-pub(crate) fn counts_from_item(item: &Item) -> Counts {
-    let count = |status| usize::try_from(get_opt_n(item, count_attribute(status)).unwrap_or(0)).unwrap_or(0);
-    Counts {
-        active: count(TwoFactorStatus::Active),
-        enabled_not_activated: count(TwoFactorStatus::EnabledNotActivated),
-        off: count(TwoFactorStatus::Off),
+/// An account's users per 2FA status, as stored on its item (by [`count_attribute`]'s names).
+#[derive(Default, Serialize, Deserialize)]
+pub(crate) struct CountsItem {
+    #[serde(default)]
+    users_active: i64,
+    #[serde(default)]
+    users_enabled: i64,
+    #[serde(default)]
+    users_off: i64,
+}
+
+impl CountsItem {
+    pub(crate) fn counts(&self) -> Counts {
+        let count = |n: i64| usize::try_from(n).unwrap_or(0);
+        Counts {
+            active: count(self.users_active),
+            enabled_not_activated: count(self.users_enabled),
+            off: count(self.users_off),
+        }
     }
 }
 
@@ -138,8 +152,7 @@ pub(crate) fn count_move(
 ) -> Result<TransactWriteItem, StoreError> {
     let update = Update::builder()
         .table_name(table)
-        .key(PK, s(account_pk(account_id)))
-        .key(SK, s(ACCOUNT_SK))
+        .set_key(Some(crate::users::account_key(account_id)))
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_names("#to", count_attribute(to))
         .expression_attribute_values(":one", n(1));

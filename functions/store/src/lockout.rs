@@ -6,8 +6,13 @@ use domain::lockout::{Counter, Policy, Source, pair_source};
 use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
-use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, lost_condition, n, s};
-use crate::keys::{EXPIRES_AT, LOCKOUT_SK, PK, SK, lockout_email_pk, lockout_pair_pk};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{
+    Item, Store, StoreError, build_error, conditional, from_item, item_key, keyed_item, lost_condition, n,
+};
+use crate::keys::{EXPIRES_AT, LOCKOUT_SK, PK, lockout_email_pk, lockout_pair_pk};
+use crate::users::ClaimItem;
 
 /// Which counter: the email from one kind of source, or the email from one source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,16 +31,51 @@ impl CounterKey {
 }
 
 pub(crate) fn key(counter: &CounterKey) -> Item {
-    Item::from([(PK.to_owned(), s(&counter.0)), (SK.to_owned(), s(LOCKOUT_SK))])
+    item_key(counter.0.clone(), LOCKOUT_SK)
 }
 
-fn counter_item(key: &CounterKey, policy: &Policy, c: &Counter) -> Item {
-    let mut item = self::key(key);
-    item.insert("failures".to_owned(), n(i64::from(c.failures)));
-    item.insert("window_start".to_owned(), n(c.window_start.seconds()));
-    item.insert("last_failure".to_owned(), n(c.last_failure.seconds()));
-    item.insert(EXPIRES_AT.to_owned(), n(policy.expires_at(c).seconds()));
-    item
+/// A counter's item as stored (the key aside).
+#[derive(Serialize, Deserialize)]
+struct CounterItem {
+    failures: u32,
+    window_start: UnixTime,
+    last_failure: UnixTime,
+    /// Only written: the policy decides it, and the table's TTL reads it.
+    #[serde(skip_deserializing)]
+    expires_at: Option<UnixTime>,
+}
+
+impl CounterItem {
+    fn counter(self) -> Counter {
+        Counter { failures: self.failures, window_start: self.window_start, last_failure: self.last_failure }
+    }
+}
+
+fn counter_item(key: &CounterKey, policy: &Policy, c: &Counter) -> Result<Item, StoreError> {
+    let record = CounterItem {
+        failures: c.failures,
+        window_start: c.window_start,
+        last_failure: c.last_failure,
+        expires_at: Some(policy.expires_at(c)),
+    };
+    keyed_item(self::key(key), &record)
+}
+
+fn counter_from_item(item: Item) -> Result<Counter, StoreError> {
+    from_item::<CounterItem>(item).map(CounterItem::counter)
+}
+
+/// The stored counter of each of `keys` among `items` read (`None` where there is none).
+fn counters_among(items: &[Item], keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
+    keys.iter()
+        .map(|k| {
+            items
+                .iter()
+                .find(|item| item.get(PK) == Some(&AttributeValue::S(k.0.clone())))
+                .map(|item| counter_from_item(item.clone()))
+                .transpose()
+        })
+        .collect()
 }
 
 /// The lockout's part in the write that ends an attempt well (a login's next step or its
@@ -87,44 +127,37 @@ impl Settle {
 
 impl Store {
     /// Sends `items` and the settling of the counters as one transaction: `Locked` when a counter
-    /// is locked (nothing is written).
+    /// is locked, `None` when a condition of `items` was not met (either way nothing is written).
     pub(crate) async fn write_settling(
         &self,
         mut items: Vec<TransactWriteItem>,
         settle: &Settle,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<()>, StoreError> {
         let own = items.len();
         items.extend(settle.items(&self.table)?);
         let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         if crate::client::lost_conditions_at(&result).iter().any(|&i| i >= own) {
             return Err(StoreError::Locked);
         }
-        conditional(result).map(|_| ())
+        Ok(conditional(result)?.map(|_| ()))
     }
-}
 
-fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
-    Ok(Counter {
-        failures: u32::try_from(get_n(item, "failures")?)
-            .map_err(|_| StoreError::Malformed("failures".into()))?,
-        window_start: UnixTime(get_n(item, "window_start")?),
-        last_failure: UnixTime(get_n(item, "last_failure")?),
-    })
+    /// The same for `items` that only create new items or change existing ones: `NotFound` when
+    /// one of their conditions was not met.
+    pub(crate) async fn write_settling_all(
+        &self,
+        items: Vec<TransactWriteItem>,
+        settle: &Settle,
+    ) -> Result<(), StoreError> {
+        self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
+    }
 }
 
 impl Store {
     /// Reads several counters in one call; missing ones are `None`.
     pub async fn load_counters(&self, keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
         let items = self.batch_get(keys.iter().map(key).collect()).await?;
-        keys.iter()
-            .map(|k| {
-                items
-                    .iter()
-                    .find(|item| item.get(PK) == Some(&AttributeValue::S(k.0.clone())))
-                    .map(counter_from_item)
-                    .transpose()
-            })
-            .collect()
+        counters_among(&items, keys)
     }
 
     /// The login's first read, in one call: whose the email is (its claim item: account and user
@@ -138,27 +171,10 @@ impl Store {
         let mut keys = vec![claim_key.clone()];
         keys.extend(counters.iter().map(key));
         let items = self.batch_get(keys).await?;
-        let claim = items
-            .iter()
-            .find(|i| i.get(PK) == claim_key.get(PK))
-            .map(|c| {
-                Ok::<_, StoreError>((
-                    crate::client::get_s(c, "account_id")?,
-                    crate::client::get_s(c, "user_id")?,
-                ))
-            })
-            .transpose()?;
-        let stored = counters
-            .iter()
-            .map(|k| {
-                items
-                    .iter()
-                    .find(|item| item.get(PK) == Some(&AttributeValue::S(k.0.clone())))
-                    .map(counter_from_item)
-                    .transpose()
-            })
-            .collect::<Result<_, _>>()?;
-        Ok((claim, stored))
+        let claim = items.iter().find(|i| i.get(PK) == claim_key.get(PK)).cloned();
+        let claim = claim.map(from_item::<ClaimItem>).transpose()?;
+        let stored = counters_among(&items, counters)?;
+        Ok((claim.map(|c| (c.account_id, c.user_id)), stored))
     }
 
     /// Counts one failure and returns the counter after it.
@@ -173,10 +189,7 @@ impl Store {
         for _ in 0..5 {
             // Within the window: add one.
             let added = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(counter)))
+                .update(key(counter))
                 .update_expression("ADD failures :one SET last_failure = :now, #exp = :exp")
                 .condition_expression("window_start > :cutoff")
                 .expression_attribute_names("#exp", EXPIRES_AT)
@@ -192,7 +205,7 @@ impl Store {
                 .await;
             match added {
                 Ok(out) => {
-                    return counter_from_item(&out.attributes.unwrap_or_default());
+                    return counter_from_item(out.attributes.unwrap_or_default());
                 }
                 Err(err) if !lost_condition(&err) => {
                     return Err(err.into());
@@ -205,7 +218,7 @@ impl Store {
                 .client
                 .put_item()
                 .table_name(&self.table)
-                .set_item(Some(counter_item(counter, policy, &fresh)))
+                .set_item(Some(counter_item(counter, policy, &fresh)?))
                 .condition_expression("attribute_not_exists(pk) OR window_start <= :cutoff")
                 .expression_attribute_values(":cutoff", n(cutoff.seconds()))
                 .send()
@@ -234,7 +247,7 @@ impl Store {
             tallies.iter().map(|(_, p, read)| p.record_failure(read.as_ref(), now)).collect();
         let mut items = Vec::with_capacity(tallies.len());
         for ((key, policy, read), next) in tallies.iter().zip(&next) {
-            let put = Put::builder().table_name(&self.table).set_item(Some(counter_item(key, policy, next)));
+            let put = Put::builder().table_name(&self.table).set_item(Some(counter_item(key, policy, next)?));
             let put = match read {
                 None => put.condition_expression("attribute_not_exists(pk)"),
                 Some(c) => put
@@ -245,21 +258,49 @@ impl Store {
             };
             items.push(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build());
         }
-        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await) {
-            Ok(_) => Ok(next),
-            Err(StoreError::Conflict) => {
+        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)? {
+            Some(_) => Ok(next),
+            None => {
                 let mut counted = Vec::with_capacity(tallies.len());
                 for (key, policy, _) in tallies {
                     counted.push(self.record_failure(key, policy, now).await?);
                 }
                 Ok(counted)
             }
-            Err(e) => Err(e),
         }
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
-        Ok(())
+        self.delete(key(counter)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{s, stored};
+    use crate::keys::{PK, SK};
+
+    #[test]
+    fn a_counter_is_stored_with_its_expiry_and_read_back() {
+        let counter = Counter { failures: 3, window_start: UnixTime(100), last_failure: UnixTime(160) };
+        let policy = domain::lockout::PAIR;
+        let item = counter_item(&CounterKey("LOCKOUT#e".into()), &policy, &counter).unwrap();
+        let expected = stored(&[
+            (PK, s("LOCKOUT#e")),
+            (SK, s("LOCKOUT")),
+            ("failures", n(3)),
+            ("window_start", n(100)),
+            ("last_failure", n(160)),
+            (EXPIRES_AT, n(policy.expires_at(&counter).seconds())),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(counter_from_item(item).unwrap(), counter);
+    }
+
+    #[test]
+    fn a_negative_count_is_malformed() {
+        let item = stored(&[("failures", n(-1)), ("window_start", n(1)), ("last_failure", n(1))]);
+        assert!(matches!(counter_from_item(item), Err(StoreError::Malformed(_))));
     }
 }

@@ -1,7 +1,8 @@
 //! What a failed DynamoDB call means, decided in one place:
 //!
 //! ```text
-//!   a condition lost ──────────────▶ Failure::Condition  → StoreError::Conflict (the rule's answer)
+//!   a condition lost ──────────────▶ Failure::Condition  → the operation's own outcome (the rule's
+//!                                                          answer: `client::outcome`)
 //!   timed out / unreachable / 5xx /
 //!   throttled / a transaction that
 //!   met another transaction ───────▶ Failure::Transient  → retried by the client, then

@@ -1,8 +1,10 @@
 //! Re-encrypting stored TOTP secrets under a new key: every sealed secret, and a conditional write
 //! per item so a secret that changed meanwhile (a reset, a new activation) is left alone.
 
-use crate::client::{Item, Store, StoreError, conditional, get_s, s};
-use crate::keys::{ACCOUNT_PREFIX, ENROLL_PREFIX, PK, SK};
+use serde::Deserialize;
+
+use crate::client::{Item, Store, StoreError, from_item, item_key, outcome, s};
+use crate::keys::{ACCOUNT_PREFIX, ENROLL_PREFIX};
 
 /// One stored TOTP secret: an active one on a user item, or a pending one in an enrollment.
 #[derive(Clone)]
@@ -22,6 +24,25 @@ impl std::fmt::Debug for SealedSecret {
 
 const SEALED_ATTRIBUTES: [&str; 2] = ["totp_secret", "pending_secret"];
 
+/// What [`Store::sealed_secrets`] reads of a user or enrollment item (in `SEALED_ATTRIBUTES`'
+/// order). No `Debug`: it holds sealed secrets.
+#[derive(Deserialize)]
+struct SealedItem {
+    pk: String,
+    sk: String,
+    user_id: Option<String>,
+    totp_secret: Option<String>,
+    pending_secret: Option<String>,
+}
+
+/// What [`Store::reseal`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reseal {
+    Resealed,
+    /// The secret changed since it was read (a reset, a new activation): left alone.
+    ChangedMeanwhile,
+}
+
 impl Store {
     /// Every TOTP secret stored on account items (users and enrollments). Login challenges hold
     /// copies for at most 30 minutes and are left to expire.
@@ -39,16 +60,17 @@ impl Store {
             .send();
         let mut found = Vec::new();
         while let Some(item) = pages.next().await {
-            let item = item?;
-            let sk = get_s(&item, SK)?;
+            let sealed: SealedItem = from_item(item?)?;
             // A user item names its user; an enrollment item is `ENROLL#<user>`.
-            let owner = match sk.strip_prefix(ENROLL_PREFIX) {
-                Some(user_id) => user_id.to_owned(),
-                None => get_s(&item, "user_id")?,
+            let owner = match (sealed.sk.strip_prefix(ENROLL_PREFIX), sealed.user_id) {
+                (Some(user_id), _) => user_id.to_owned(),
+                (None, Some(user_id)) => user_id,
+                (None, None) => return Err(StoreError::Malformed("a sealed secret's owner".into())),
             };
-            let key = Item::from([(PK.to_owned(), s(get_s(&item, PK)?)), (SK.to_owned(), s(sk))]);
-            for attribute in SEALED_ATTRIBUTES {
-                if let Ok(value) = get_s(&item, attribute) {
+            let key = item_key(sealed.pk, sealed.sk);
+            let values = [sealed.totp_secret, sealed.pending_secret];
+            for (attribute, value) in SEALED_ATTRIBUTES.into_iter().zip(values) {
+                if let Some(value) = value {
                     found.push(SealedSecret { key: key.clone(), attribute, value, owner: owner.clone() });
                 }
             }
@@ -56,13 +78,10 @@ impl Store {
         Ok(found)
     }
 
-    /// Replaces one secret with `resealed`, unless it changed since it was read (`Conflict`).
-    pub async fn reseal(&self, secret: &SealedSecret, resealed: &str) -> Result<(), StoreError> {
+    /// Replaces one secret with `resealed`, unless it changed since it was read.
+    pub async fn reseal(&self, secret: &SealedSecret, resealed: &str) -> Result<Reseal, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(secret.key.clone()))
+            .update(secret.key.clone())
             .update_expression("SET #attr = :new")
             .condition_expression("#attr = :old")
             .expression_attribute_names("#attr", secret.attribute)
@@ -70,7 +89,6 @@ impl Store {
             .expression_attribute_values(":old", s(&secret.value))
             .send()
             .await;
-        conditional(result)?;
-        Ok(())
+        outcome(result, Reseal::Resealed, Reseal::ChangedMeanwhile)
     }
 }

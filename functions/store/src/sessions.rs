@@ -1,14 +1,11 @@
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use domain::{Email, UnixTime};
-
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use domain::session::{Epochs, Reauth};
+use domain::{Email, UnixTime};
+use serde::{Deserialize, Serialize};
 
-use crate::audit::{AuditEvent, audit_item};
-use crate::client::{Item, Store, StoreError, build_error, get_n, get_opt_n, get_s, n, s};
-use crate::keys::{
-    ACCOUNT_SK, EXPIRES_AT, GSI1_PK, GSI1_SK, PK, SESSION_SK, SK, account_pk, session_pk, sessions_of,
-    user_sk,
-};
+use crate::audit::AuditEvent;
+use crate::client::{Item, Store, StoreError, build_error, from_item, item_key, keyed_item, n, s};
+use crate::keys::{ACCOUNT_SK, SESSION_SK, SK, account_pk, session_pk, sessions_of, user_sk};
 use crate::listing::{Column, login_value};
 use crate::users::{Account, User};
 
@@ -28,6 +25,14 @@ pub struct Session {
     pub reauth: Reauth,
 }
 
+/// What [`Store::record_reauth`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepUp {
+    Recorded,
+    /// Its passcode's time step was used already (or the session is gone): nothing written.
+    PasscodeAlreadyUsed,
+}
+
 /// A passcode used for a step-up: the time step `step` of the secret `sealed_secret`.
 pub struct SpentPasscode<'a> {
     pub user: &'a crate::User,
@@ -36,65 +41,96 @@ pub struct SpentPasscode<'a> {
 }
 
 pub(crate) fn session_key(token_hash: &str) -> Item {
-    Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s(SESSION_SK))])
+    item_key(session_pk(token_hash), SESSION_SK)
 }
 
-pub(crate) fn session_item(token_hash: &str, session: &Session) -> Item {
-    Item::from([
-        (PK.to_owned(), s(session_pk(token_hash))),
-        (SK.to_owned(), s(SESSION_SK)),
-        ("user_id".to_owned(), s(&session.user_id)),
-        ("account_id".to_owned(), s(&session.account_id)),
-        (EXPIRES_AT.to_owned(), n(session.expires_at.seconds())),
-        ("two_factor".to_owned(), AttributeValue::Bool(session.two_factor)),
-        ("user_epoch".to_owned(), n(session.epochs.user)),
-        ("account_epoch".to_owned(), n(session.epochs.account)),
-        ("reauth_at".to_owned(), n(session.reauth.at.seconds())),
-        ("reauth_2fa".to_owned(), AttributeValue::Bool(session.reauth.two_factor)),
-        // Indexed by user, so a user's sessions can be found (devkit `age-sessions`).
-        (GSI1_PK.to_owned(), s(sessions_of(&session.user_id))),
-        (GSI1_SK.to_owned(), s(session_pk(token_hash))),
-    ])
+/// A session's item as stored (the key aside). Items written before step-ups and epochs read as
+/// epoch 0 and no step-up.
+#[derive(Serialize, Deserialize)]
+struct SessionItem {
+    user_id: String,
+    account_id: String,
+    expires_at: UnixTime,
+    #[serde(default)]
+    two_factor: bool,
+    #[serde(default)]
+    user_epoch: i64,
+    #[serde(default)]
+    account_epoch: i64,
+    #[serde(default)]
+    reauth_at: i64,
+    #[serde(default)]
+    reauth_2fa: bool,
+    /// Indexed by user, so a user's sessions can be found (devkit `age-sessions`).
+    #[serde(skip_deserializing)]
+    gsi1pk: String,
+    #[serde(skip_deserializing)]
+    gsi1sk: String,
 }
 
-/// The writes that complete a login: its session starts, the user's last login is noted, and the
-/// login is audited.
-pub(crate) fn sign_in_items(
-    table: &str,
-    session_hash: &str,
-    session: &Session,
-    email: &Email,
-    audit: &AuditEvent,
-) -> Result<[TransactWriteItem; 3], StoreError> {
-    let start = Put::builder()
-        .table_name(table)
-        .set_item(Some(session_item(session_hash, session)))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(build_error)?;
-    let note = Update::builder()
-        .table_name(table)
-        .key(PK, s(account_pk(&session.account_id)))
-        .key(SK, s(user_sk(&session.user_id)))
-        .update_expression("SET last_login = :now, #last = :last")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_names("#last", Column::LastLogin.attribute())
-        .expression_attribute_values(":now", n(audit.at.seconds()))
-        .expression_attribute_values(":last", login_value(Some(audit.at), email))
-        .build()
-        .map_err(build_error)?;
-    let record =
-        Put::builder().table_name(table).set_item(Some(audit_item(audit))).build().map_err(build_error)?;
-    Ok([
-        TransactWriteItem::builder().put(start).build(),
-        TransactWriteItem::builder().update(note).build(),
-        TransactWriteItem::builder().put(record).build(),
-    ])
+impl SessionItem {
+    fn into_session(self) -> Session {
+        Session {
+            user_id: self.user_id,
+            account_id: self.account_id,
+            expires_at: self.expires_at,
+            two_factor: self.two_factor,
+            epochs: Epochs { user: self.user_epoch, account: self.account_epoch },
+            reauth: Reauth { at: UnixTime(self.reauth_at), two_factor: self.reauth_2fa },
+        }
+    }
+}
+
+pub(crate) fn session_item(token_hash: &str, session: &Session) -> Result<Item, StoreError> {
+    let record = SessionItem {
+        user_id: session.user_id.clone(),
+        account_id: session.account_id.clone(),
+        expires_at: session.expires_at,
+        two_factor: session.two_factor,
+        user_epoch: session.epochs.user,
+        account_epoch: session.epochs.account,
+        reauth_at: session.reauth.at.seconds(),
+        reauth_2fa: session.reauth.two_factor,
+        gsi1pk: sessions_of(&session.user_id),
+        gsi1sk: session_pk(token_hash),
+    };
+    keyed_item(session_key(token_hash), &record)
+}
+
+fn session_from_item(item: Item) -> Result<Session, StoreError> {
+    from_item::<SessionItem>(item).map(SessionItem::into_session)
 }
 
 impl Store {
-    /// Completes a login in one transaction ([`sign_in_items`]), settling its lockout counters:
-    /// all of it or, in an outage, none of it.
+    /// The writes that complete a login: its session starts, the user's last login is noted, and
+    /// the login is audited.
+    pub(crate) fn sign_in_items(
+        &self,
+        session_hash: &str,
+        session: &Session,
+        email: &Email,
+        audit: &AuditEvent,
+    ) -> Result<[TransactWriteItem; 3], StoreError> {
+        let note = self
+            .transact_update(item_key(account_pk(&session.account_id), user_sk(&session.user_id)))
+            .update_expression("SET last_login = :now, #last = :last")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#last", Column::LastLogin.attribute())
+            .expression_attribute_values(":now", n(audit.at.seconds()))
+            .expression_attribute_values(":last", login_value(Some(audit.at), email))
+            .build()
+            .map_err(build_error)?;
+        Ok([
+            self.put_new(session_item(session_hash, session)?)?,
+            TransactWriteItem::builder().update(note).build(),
+            self.audit_put(audit)?,
+        ])
+    }
+}
+
+impl Store {
+    /// Completes a login in one transaction ([`Store::sign_in_items`]), settling its lockout
+    /// counters: all of it or, in an outage, none of it.
     pub async fn sign_in(
         &self,
         session_hash: &str,
@@ -103,15 +139,15 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
-        let items = sign_in_items(&self.table, session_hash, session, email, audit)?;
-        self.write_settling(items.into(), settle).await
+        let items = self.sign_in_items(session_hash, session, email, audit)?;
+        self.write_settling_all(items.into(), settle).await
     }
 
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(session_item(token_hash, session)))
+            .set_item(Some(session_item(token_hash, session)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
@@ -121,16 +157,8 @@ impl Store {
     /// The session for a token hash, if it exists: expired or not (its `expires_at` says; the
     /// caller tells the user why it ended).
     pub async fn get_session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(session_pk(token_hash)))
-            .key(SK, s(SESSION_SK))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.map(|item| session_from_item(&item)).transpose()
+        let stored = self.read_record::<SessionItem>(session_key(token_hash)).await?;
+        Ok(stored.map(SessionItem::into_session))
     }
 
     /// A session with the user and account it names, in one read: the ids come from the
@@ -140,13 +168,11 @@ impl Store {
         token_hash: &str,
         hint: &SessionHint,
     ) -> Result<(Option<Session>, Option<User>, Option<Account>), StoreError> {
-        let session_key =
-            Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s(SESSION_SK))]);
         let mut keys = crate::users::user_and_account_keys(&hint.account_id, &hint.user_id);
-        keys.push(session_key);
+        keys.push(session_key(token_hash));
         let items = self.batch_get(keys).await?;
         let (mut session, mut user, mut account) = (None, None, None);
-        for item in &items {
+        for item in items {
             match item.get(SK) {
                 Some(AttributeValue::S(sk)) if sk == SESSION_SK => session = Some(session_from_item(item)?),
                 Some(AttributeValue::S(sk)) if sk == ACCOUNT_SK => {
@@ -161,8 +187,8 @@ impl Store {
 
     /// Records a step-up on a session that still exists. One proven by a passcode also spends
     /// its time step, in the same transaction: only a step later than the last one used
-    /// (`Conflict` otherwise, nothing written). Audited in the same transaction; `Locked` when the
-    /// step-up's counters are.
+    /// (`PasscodeAlreadyUsed` otherwise, nothing written). Audited in the same transaction;
+    /// `Locked` when the step-up's counters are.
     pub async fn record_reauth(
         &self,
         token_hash: &str,
@@ -170,11 +196,9 @@ impl Store {
         passcode: Option<SpentPasscode<'_>>,
         audit: &AuditEvent,
         settle: &crate::Settle,
-    ) -> Result<(), StoreError> {
-        let note = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(session_pk(token_hash)))
-            .key(SK, s(SESSION_SK))
+    ) -> Result<StepUp, StoreError> {
+        let note = self
+            .transact_update(session_key(token_hash))
             .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", n(reauth.at.seconds()))
@@ -183,9 +207,7 @@ impl Store {
             .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().update(note).build()];
         if let Some(SpentPasscode { user, sealed_secret, step }) = passcode {
-            let spend = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(crate::twofactor::user_key(user)))
+            let spend = self.transact_update(crate::twofactor::user_key(user))
                 .update_expression("SET totp_last_step = :step")
                 .condition_expression(
                     "totp_secret = :secret AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
@@ -196,38 +218,14 @@ impl Store {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().update(spend).build());
         }
-        let record = Put::builder().table_name(&self.table).set_item(Some(audit_item(audit)));
-        items.push(TransactWriteItem::builder().put(record.build().map_err(build_error)?).build());
-        self.write_settling(items, settle).await
+        items.push(self.audit_put(audit)?);
+        let written = self.write_settling(items, settle).await?;
+        Ok(if written.is_some() { StepUp::Recorded } else { StepUp::PasscodeAlreadyUsed })
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, s(session_pk(token_hash)))
-            .key(SK, s(SESSION_SK))
-            .send()
-            .await?;
-        Ok(())
+        self.delete(session_key(token_hash)).await
     }
-}
-
-fn session_from_item(item: &Item) -> Result<Session, StoreError> {
-    Ok(Session {
-        user_id: get_s(item, "user_id")?,
-        account_id: get_s(item, "account_id")?,
-        expires_at: UnixTime(get_n(item, EXPIRES_AT)?),
-        two_factor: matches!(item.get("two_factor"), Some(AttributeValue::Bool(true))),
-        epochs: Epochs {
-            user: get_opt_n(item, "user_epoch").unwrap_or(0),
-            account: get_opt_n(item, "account_epoch").unwrap_or(0),
-        },
-        reauth: Reauth {
-            at: UnixTime(get_opt_n(item, "reauth_at").unwrap_or(0)),
-            two_factor: matches!(item.get("reauth_2fa"), Some(AttributeValue::Bool(true))),
-        },
-    })
 }
 
 /// Which user and account a session cookie says it belongs to, so the session and both can be
@@ -236,4 +234,53 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
 pub struct SessionHint {
     pub account_id: String,
     pub user_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::stored;
+    use crate::keys::{EXPIRES_AT, GSI1_PK, GSI1_SK, PK};
+
+    fn session() -> Session {
+        Session {
+            user_id: "u1".into(),
+            account_id: "a1".into(),
+            expires_at: UnixTime(1_000),
+            two_factor: true,
+            epochs: Epochs { user: 2, account: 3 },
+            reauth: Reauth { at: UnixTime(900), two_factor: false },
+        }
+    }
+
+    #[test]
+    fn a_session_is_stored_by_its_attributes_and_read_back() {
+        let item = session_item("h", &session()).unwrap();
+        let expected = stored(&[
+            (PK, s("SESSION#h")),
+            (SK, s("SESSION")),
+            ("user_id", s("u1")),
+            ("account_id", s("a1")),
+            (EXPIRES_AT, n(1_000)),
+            ("two_factor", AttributeValue::Bool(true)),
+            ("user_epoch", n(2)),
+            ("account_epoch", n(3)),
+            ("reauth_at", n(900)),
+            ("reauth_2fa", AttributeValue::Bool(false)),
+            (GSI1_PK, s("SESSIONS#u1")),
+            (GSI1_SK, s("SESSION#h")),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(session_from_item(item).unwrap(), session());
+    }
+
+    #[test]
+    fn a_session_from_before_epochs_and_step_ups_reads_as_zero() {
+        let item = stored(&[("user_id", s("u1")), ("account_id", s("a1")), (EXPIRES_AT, n(5))]);
+        let read = session_from_item(item).unwrap();
+        assert_eq!(
+            (read.epochs, read.reauth.at, read.two_factor),
+            (Epochs { user: 0, account: 0 }, UnixTime(0), false)
+        );
+    }
 }

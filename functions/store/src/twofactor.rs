@@ -8,18 +8,19 @@
 //! with it: another login (someone else who has the password, say) finds no validated email and
 //! no pending secret, and starts again from the email step.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
 use domain::twofactor::TwoFactorStatus;
+use serde::Deserialize;
 
-use crate::audit::{AuditEvent, audit_item};
+use crate::audit::AuditEvent;
 use crate::client::{
-    Item, Store, StoreError, build_error, conditional, done_unless_failed, get_opt_n, get_opt_s, n, s,
+    Item, Store, StoreError, build_error, conditional, done_unless_failed, item_key, n, outcome, s,
 };
-use crate::keys::{EXPIRES_AT, PK, SK, account_pk, enroll_sk, user_sk};
+use crate::keys::{EXPIRES_AT, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
-use crate::sessions::{Session, sign_in_items};
+use crate::sessions::Session;
 use crate::users::User;
 
 /// What activating 2FA writes.
@@ -68,6 +69,43 @@ impl Binding<'_> {
     }
 }
 
+/// An enrollment's item as stored (the key aside); written only by updates. No `Debug`: it holds
+/// a sealed secret.
+#[derive(Deserialize)]
+struct EnrollmentItem {
+    expires_at: Option<UnixTime>,
+    /// The hash of the session or login token it belongs to ([`Binding`]).
+    bound_to: Option<String>,
+    code_hash: Option<String>,
+    sent_at: Option<UnixTime>,
+    #[serde(default)]
+    tries: u32,
+    email_verified_at: Option<UnixTime>,
+    pending_secret: Option<String>,
+    #[serde(default)]
+    sends: u32,
+}
+
+impl EnrollmentItem {
+    /// Not expired at `now`, and of `binding`'s session or login.
+    fn belongs_to(&self, binding: Binding<'_>, now: UnixTime) -> bool {
+        self.expires_at.is_some_and(|exp| now < exp) && self.bound_to.as_deref() == Some(binding.token_hash)
+    }
+
+    fn into_enrollment(self) -> Enrollment {
+        let sent_code = match (self.code_hash, self.sent_at) {
+            (Some(code_hash), Some(sent_at)) => Some(SentCode { code_hash, sent_at, tries: self.tries }),
+            _ => None,
+        };
+        Enrollment {
+            sent_code,
+            email_verified_at: self.email_verified_at,
+            pending_secret: self.pending_secret,
+            codes_sent: self.sends,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Enrollment {
     pub sent_code: Option<SentCode>,
@@ -80,11 +118,113 @@ pub struct Enrollment {
 
 /// The key of `user`'s enrollment item (the activation in progress).
 pub fn enroll_key(user: &User) -> Item {
-    Item::from([(PK.to_owned(), s(account_pk(&user.account_id))), (SK.to_owned(), s(enroll_sk(&user.id)))])
+    item_key(account_pk(&user.account_id), enroll_sk(&user.id))
 }
 
 pub(crate) fn user_key(user: &User) -> Item {
-    Item::from([(PK.to_owned(), s(account_pk(&user.account_id))), (SK.to_owned(), s(user_sk(&user.id)))])
+    item_key(account_pk(&user.account_id), user_sk(&user.id))
+}
+
+impl Store {
+    /// The user item's part in an activation: the confirmed secret, its step and the recovery codes
+    /// are stored, 2FA becomes active, and (`logs_in`) the login is noted.
+    fn activation_update(
+        &self,
+        user: &User,
+        activation: Activation<'_>,
+        logs_in: bool,
+    ) -> Result<Update, StoreError> {
+        let Activation { pending_secret, step, recovery_hashes, audit } = activation;
+        let now = audit.at;
+        let mut set = String::from(
+            "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
+             tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
+        );
+        set += ", #status = :status";
+        if logs_in {
+            set += ", last_login = :now, #last = :last";
+        }
+        // From the status seen (enabled, or off for a self-service setup), which the counts
+        // move from.
+        let seen = match user.two_factor.status(false) {
+            TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
+            _ => "attribute_exists(tf_enabled_at)",
+        };
+        let activate = self
+            .transact_update(user_key(user))
+            .update_expression(set)
+            .condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
+            ))
+            .expression_attribute_names("#status", Column::TwoFactor.attribute())
+            .expression_attribute_values(
+                ":status",
+                listing::status_value(TwoFactorStatus::Active, &user.email),
+            )
+            .expression_attribute_values(":secret", s(pending_secret))
+            .expression_attribute_values(":step", n(step))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
+            .expression_attribute_values(":me", s(&user.id));
+        let activate = match logs_in {
+            true => activate
+                .expression_attribute_names("#last", Column::LastLogin.attribute())
+                .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
+            false => activate,
+        };
+        activate.build().map_err(build_error)
+    }
+}
+
+/// What [`Store::save_email_code`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeSave {
+    Saved,
+    /// A code went out within the cooldown, or the most were sent in this activation: nothing
+    /// written.
+    Throttled,
+}
+
+/// What [`Store::count_email_code_try`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeTry {
+    Counted,
+    /// The code's tries are used up, or it was replaced meanwhile.
+    NoTriesLeft,
+}
+
+/// What [`Store::mark_email_verified`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeUse {
+    Verified,
+    /// Another request spent the code first.
+    AlreadyUsed,
+}
+
+/// What [`Store::set_pending_secret`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingSecretSave {
+    Saved,
+    /// The binding's activation has no validated email (or has expired): nothing written.
+    EmailNotValidated,
+}
+
+/// What [`Store::activate_two_factor`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activate {
+    Activated,
+    /// 2FA was activated meanwhile, the pending secret changed or the login was used up: nothing
+    /// written.
+    SetupChanged,
+}
+
+/// What [`Store::replace_recovery_codes`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryCodesReplace {
+    Replaced,
+    /// The passcode's time step was not later than the last one used (or the secret changed):
+    /// nothing written.
+    PasscodeAlreadyUsed,
 }
 
 impl Store {
@@ -96,9 +236,8 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         // From off only (the condition), so the account's counts move from off.
-        let enable = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
+        let enable = self
+            .transact_update(user_key(user))
             .update_expression("SET tf_enabled_by = :by, tf_enabled_at = :now, #status = :status")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(tf_enabled_at)")
             .expression_attribute_names("#status", Column::TwoFactor.attribute())
@@ -123,10 +262,7 @@ impl Store {
             .transact_items(count)
             .send()
             .await;
-        match conditional(result) {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        done_unless_failed(result)
     }
 
     /// The user's activation in progress under `binding`; one that expired or belongs to another
@@ -137,39 +273,15 @@ impl Store {
         binding: Binding<'_>,
         now: UnixTime,
     ) -> Result<Enrollment, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(enroll_key(user)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let ours = |i: &Item| {
-            get_opt_n(i, EXPIRES_AT).is_some_and(|exp| now.seconds() < exp)
-                && get_opt_s(i, "bound_to").as_deref() == Some(binding.token_hash)
-        };
-        let Some(item) = out.item.filter(ours) else {
-            return Ok(Enrollment::default());
-        };
-        let sent_code = match (get_opt_s(&item, "code_hash"), get_opt_n(&item, "sent_at")) {
-            (Some(code_hash), Some(sent_at)) => Some(SentCode {
-                code_hash,
-                sent_at: UnixTime(sent_at),
-                tries: get_opt_n(&item, "tries").unwrap_or(0) as u32,
-            }),
-            _ => None,
-        };
-        Ok(Enrollment {
-            sent_code,
-            email_verified_at: get_opt_n(&item, "email_verified_at").map(UnixTime),
-            pending_secret: get_opt_s(&item, "pending_secret"),
-            codes_sent: get_opt_n(&item, "sends").unwrap_or(0) as u32,
-        })
+        let stored = self.read_record::<EnrollmentItem>(enroll_key(user)).await?;
+        Ok(stored
+            .filter(|e| e.belongs_to(binding, now))
+            .map(EnrollmentItem::into_enrollment)
+            .unwrap_or_default())
     }
 
     /// Stores a newly sent code, unless one was sent after `cooldown_cutoff` or `max_sends` were
-    /// sent in this activation (then `Conflict`). An activation that expired or belongs to another
+    /// sent in this activation (then `Throttled`). An activation that expired or belongs to another
     /// session or login is replaced by a fresh one.
     pub async fn save_email_code(
         &self,
@@ -179,12 +291,9 @@ impl Store {
         now: UnixTime,
         cooldown_cutoff: UnixTime,
         max_sends: u32,
-    ) -> Result<(), StoreError> {
+    ) -> Result<CodeSave, StoreError> {
         let update = || {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(enroll_key(user)))
+            self.update(enroll_key(user))
                 .expression_attribute_names("#exp", EXPIRES_AT)
                 .expression_attribute_values(":h", s(code_hash))
                 .expression_attribute_values(":now", n(now.seconds()))
@@ -201,9 +310,8 @@ impl Store {
             .condition_expression("attribute_not_exists(pk) OR #exp <= :now OR bound_to <> :b")
             .send()
             .await;
-        match conditional(fresh) {
-            Err(StoreError::Conflict) => {}
-            other => return other.map(|_| ()),
+        if conditional(fresh)?.is_some() {
+            return Ok(CodeSave::Saved);
         }
         let next = update()
             .update_expression(
@@ -214,23 +322,19 @@ impl Store {
             .expression_attribute_values(":max", n(i64::from(max_sends)))
             .send()
             .await;
-        conditional(next)?;
-        Ok(())
+        outcome(next, CodeSave::Saved, CodeSave::Throttled)
     }
 
     /// The email carrying the code with hash `code_hash` could not be sent: the code stops being
     /// valid, and the send neither counts nor holds back the next one.
     pub async fn withdraw_email_code(&self, user: &User, code_hash: &str) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(enroll_key(user)))
-            .update_expression("SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash")
-            .condition_expression("code_hash = :h")
-            .expression_attribute_values(":long_ago", n(0))
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":h", s(code_hash))
+            .update_where(
+                enroll_key(user),
+                "SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash",
+                "code_hash = :h",
+                vec![(":long_ago", n(0)), (":minus_one", n(-1)), (":h", s(code_hash))],
+            )
             .send()
             .await;
         // Already replaced or used: then nothing of it is left to withdraw.
@@ -238,27 +342,22 @@ impl Store {
     }
 
     /// Counts one try of the code with hash `code_hash`, only while fewer than `max` were made.
-    /// `Conflict` means the tries are used up or the code was replaced meanwhile.
     pub async fn count_email_code_try(
         &self,
         user: &User,
         code_hash: &str,
         max: u32,
-    ) -> Result<(), StoreError> {
-        conditional(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(enroll_key(user)))
-                .update_expression("ADD tries :one")
-                .condition_expression("code_hash = :h AND tries < :max")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":h", s(code_hash))
-                .expression_attribute_values(":max", n(i64::from(max)))
-                .send()
-                .await,
-        )?;
-        Ok(())
+    ) -> Result<CodeTry, StoreError> {
+        let result = self
+            .update_where(
+                enroll_key(user),
+                "ADD tries :one",
+                "code_hash = :h AND tries < :max",
+                vec![(":one", n(1)), (":h", s(code_hash)), (":max", n(i64::from(max)))],
+            )
+            .send()
+            .await;
+        outcome(result, CodeTry::Counted, CodeTry::NoTriesLeft)
     }
 
     /// The email is proven; the code is spent (it cannot be used again).
@@ -267,99 +366,57 @@ impl Store {
         user: &User,
         code_hash: &str,
         now: UnixTime,
-    ) -> Result<(), StoreError> {
-        conditional(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(enroll_key(user)))
-                .update_expression("SET email_verified_at = :now REMOVE code_hash")
-                .condition_expression("code_hash = :h")
-                .expression_attribute_values(":now", n(now.seconds()))
-                .expression_attribute_values(":h", s(code_hash))
-                .send()
-                .await,
-        )?;
-        Ok(())
+    ) -> Result<CodeUse, StoreError> {
+        let result = self
+            .update_where(
+                enroll_key(user),
+                "SET email_verified_at = :now REMOVE code_hash",
+                "code_hash = :h",
+                vec![(":now", n(now.seconds())), (":h", s(code_hash))],
+            )
+            .send()
+            .await;
+        outcome(result, CodeUse::Verified, CodeUse::AlreadyUsed)
     }
 
     /// Keeps the secret just shown to the user until a code from their app confirms it; only in
-    /// an activation of `binding` whose email was validated (`Conflict` otherwise).
+    /// an activation of `binding` whose email was validated (`EmailNotValidated` otherwise).
     pub async fn set_pending_secret(
         &self,
         user: &User,
         binding: Binding<'_>,
         encrypted: &str,
         now: UnixTime,
-    ) -> Result<(), StoreError> {
-        conditional(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(enroll_key(user)))
-                .update_expression("SET pending_secret = :secret")
-                .condition_expression("attribute_exists(email_verified_at) AND bound_to = :b AND #exp > :now")
-                .expression_attribute_names("#exp", EXPIRES_AT)
-                .expression_attribute_values(":b", s(binding.token_hash))
-                .expression_attribute_values(":now", n(now.seconds()))
-                .expression_attribute_values(":secret", s(encrypted))
-                .send()
-                .await,
-        )?;
-        Ok(())
+    ) -> Result<PendingSecretSave, StoreError> {
+        let values =
+            vec![(":b", s(binding.token_hash)), (":now", n(now.seconds())), (":secret", s(encrypted))];
+        let result = self
+            .update_where(
+                enroll_key(user),
+                "SET pending_secret = :secret",
+                "attribute_exists(email_verified_at) AND bound_to = :b AND #exp > :now",
+                values,
+            )
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .send()
+            .await;
+        outcome(result, PendingSecretSave::Saved, PendingSecretSave::EmailNotValidated)
     }
 
     /// Activates 2FA in one transaction: the confirmed secret, the step of the confirming code,
     /// the recovery code hashes; the enrollment item is consumed; the activation is audited; and
-    /// when it ends a login, that login's challenge is consumed and its session starts. `Conflict`
-    /// if 2FA was activated meanwhile, the pending secret changed or the login was used up.
+    /// when it ends a login, that login's challenge is consumed and its session starts.
+    /// `SetupChanged` if 2FA was activated meanwhile, the pending secret changed or the login was
+    /// used up.
     pub async fn activate_two_factor(
         &self,
         user: &User,
         activation: Activation<'_>,
         login: Option<FinishLogin<'_>>,
-    ) -> Result<(), StoreError> {
-        let Activation { pending_secret, step, recovery_hashes, audit } = activation;
-        let now = audit.at;
-        let mut set = String::from(
-            "SET totp_secret = :secret, totp_last_step = :step, tf_activated_at = :now, recovery = :codes, \
-             tf_enabled_by = if_not_exists(tf_enabled_by, :me), tf_enabled_at = if_not_exists(tf_enabled_at, :now)",
-        );
-        set += ", #status = :status";
-        if login.is_some() {
-            set += ", last_login = :now, #last = :last";
-        }
-        // From the status seen (enabled, or off for a self-service setup), which the counts
-        // move from.
+    ) -> Result<Activate, StoreError> {
+        let (pending_secret, audit) = (activation.pending_secret, activation.audit);
         let from = user.two_factor.status(false);
-        let seen = match from {
-            TwoFactorStatus::Off => "attribute_not_exists(tf_enabled_at)",
-            _ => "attribute_exists(tf_enabled_at)",
-        };
-        let activate = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
-            .update_expression(set)
-            .condition_expression(format!(
-                "attribute_exists(pk) AND attribute_not_exists(tf_activated_at) AND {seen}"
-            ))
-            .expression_attribute_names("#status", Column::TwoFactor.attribute())
-            .expression_attribute_values(
-                ":status",
-                listing::status_value(TwoFactorStatus::Active, &user.email),
-            )
-            .expression_attribute_values(":secret", s(pending_secret))
-            .expression_attribute_values(":step", n(step))
-            .expression_attribute_values(":now", n(now.seconds()))
-            .expression_attribute_values(":codes", AttributeValue::Ss(recovery_hashes))
-            .expression_attribute_values(":me", s(&user.id));
-        let activate = match login {
-            Some(_) => activate
-                .expression_attribute_names("#last", Column::LastLogin.attribute())
-                .expression_attribute_values(":last", listing::login_value(Some(now), &user.email)),
-            None => activate,
-        };
-        let activate = activate.build().map_err(build_error)?;
+        let activate = self.activation_update(user, activation, login.is_some())?;
         let consume = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
@@ -367,53 +424,84 @@ impl Store {
             .expression_attribute_values(":secret", s(pending_secret))
             .build()
             .map_err(build_error)?;
-        let record = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(audit_item(audit)))
-            .build()
-            .map_err(build_error)?;
         let mut items = vec![
             TransactWriteItem::builder().update(activate).build(),
             TransactWriteItem::builder().delete(consume).build(),
-            TransactWriteItem::builder().put(record).build(),
+            self.audit_put(audit)?,
             listing::count_move(&self.table, &user.account_id, Some(from), TwoFactorStatus::Active)?,
         ];
         if let Some(login) = login {
             items.push(TransactWriteItem::builder().delete(login.consume_challenge(&self.table)?).build());
             let [start, _, record] =
-                sign_in_items(&self.table, login.session_hash, login.session, &user.email, login.audit)?;
+                self.sign_in_items(login.session_hash, login.session, &user.email, login.audit)?;
             items.extend([start, record]);
         }
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
-        Ok(())
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        outcome(result, Activate::Activated, Activate::SetupChanged)
     }
 
     /// Replaces the whole set of recovery codes (the old ones stop working), proven by a passcode
     /// of time step `step` for the secret `sealed_secret`: only a step later than the last one
-    /// used, and it becomes the last one used (`Conflict` otherwise, nothing written).
+    /// used, and it becomes the last one used (`PasscodeAlreadyUsed` otherwise, nothing written).
     pub async fn replace_recovery_codes(
         &self,
         user: &User,
         hashes: Vec<String>,
         sealed_secret: &str,
         step: i64,
-    ) -> Result<(), StoreError> {
-        conditional(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(user_key(user)))
-                .update_expression("SET recovery = :codes, totp_last_step = :step")
-                .condition_expression(
-                    "attribute_exists(tf_activated_at) AND totp_secret = :secret \
-                     AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
-                )
-                .expression_attribute_values(":codes", AttributeValue::Ss(hashes))
-                .expression_attribute_values(":secret", s(sealed_secret))
-                .expression_attribute_values(":step", n(step))
-                .send()
-                .await,
-        )?;
-        Ok(())
+    ) -> Result<RecoveryCodesReplace, StoreError> {
+        let result = self
+            .update(user_key(user))
+            .update_expression("SET recovery = :codes, totp_last_step = :step")
+            .condition_expression(
+                "attribute_exists(tf_activated_at) AND totp_secret = :secret \
+                 AND (attribute_not_exists(totp_last_step) OR totp_last_step < :step)",
+            )
+            .expression_attribute_values(":codes", AttributeValue::Ss(hashes))
+            .expression_attribute_values(":secret", s(sealed_secret))
+            .expression_attribute_values(":step", n(step))
+            .send()
+            .await;
+        outcome(result, RecoveryCodesReplace::Replaced, RecoveryCodesReplace::PasscodeAlreadyUsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{from_item, stored};
+
+    fn binding() -> Binding<'static> {
+        Binding { token_hash: "session-hash", expires_at: UnixTime(10_000) }
+    }
+
+    fn enrollment_item(bound_to: &str, expires_at: i64) -> Item {
+        stored(&[
+            (EXPIRES_AT, n(expires_at)),
+            ("bound_to", s(bound_to)),
+            ("code_hash", s("code")),
+            ("sent_at", n(100)),
+            ("tries", n(2)),
+            ("sends", n(3)),
+            ("pending_secret", s("sealed")),
+        ])
+    }
+
+    #[test]
+    fn an_enrollment_of_the_binding_reads_its_code_sends_and_secret() {
+        let stored = from_item::<EnrollmentItem>(enrollment_item("session-hash", 500)).unwrap();
+        assert!(stored.belongs_to(binding(), UnixTime(400)));
+        let enrollment = stored.into_enrollment();
+        let sent = SentCode { code_hash: "code".into(), sent_at: UnixTime(100), tries: 2 };
+        assert_eq!(enrollment.sent_code, Some(sent));
+        assert_eq!((enrollment.codes_sent, enrollment.pending_secret.as_deref()), (3, Some("sealed")));
+    }
+
+    #[test]
+    fn an_expired_enrollment_or_another_bindings_counts_as_none() {
+        let expired = from_item::<EnrollmentItem>(enrollment_item("session-hash", 500)).unwrap();
+        assert!(!expired.belongs_to(binding(), UnixTime(500)));
+        let other = from_item::<EnrollmentItem>(enrollment_item("other-hash", 500)).unwrap();
+        assert!(!other.belongs_to(binding(), UnixTime(400)));
     }
 }

@@ -1,13 +1,14 @@
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use domain::admin::Counts;
 use domain::twofactor::{Enabled, TwoFactor, TwoFactorStatus};
 use domain::{Email, Role, UnixTime};
+use serde::{Deserialize, Serialize};
 
 use crate::client::{
-    Item, Store, StoreError, conditional, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
+    Item, Store, StoreError, conditional, existing, from_item, item_key, keyed_item, lost_conditions_at, n, s,
 };
 use crate::keys::{
-    ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
+    ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
     user_sk, users_pk,
 };
 use crate::listing::{self, Column, PageKey};
@@ -108,7 +109,7 @@ pub struct NewUser {
 
 /// The key of an email's claim item (which names its user).
 pub(crate) fn claim_key(email: &Email) -> Item {
-    Item::from([(PK.to_owned(), s(email_pk(email))), (SK.to_owned(), s(EMAIL_SK))])
+    item_key(email_pk(email), EMAIL_SK)
 }
 
 impl Store {
@@ -131,36 +132,20 @@ impl Store {
         &self,
         account_id: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s(ACCOUNT_SK))
-            .condition_expression("attribute_exists(pk)")
+        self.update(account_key(account_id)).condition_expression("attribute_exists(pk)")
     }
 
     pub async fn create_account(&self, name: &str) -> Result<Account, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
+        let account = AccountItem::new(&id, name);
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(account_pk(&id)))
-            .item(SK, s(ACCOUNT_SK))
-            .item("account_id", s(&id))
-            .item("name", s(name))
+            .set_item(Some(keyed_item(account_key(&id), &account)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await?;
-        Ok(Account {
-            id,
-            name: name.to_owned(),
-            two_factor_required: false,
-            remote_2fa_required_from: None,
-            ip_verification: true,
-            settings_version: 0,
-            session_epoch: 0,
-            user_counts: Counts::default(),
-        })
+        Ok(account.into_account())
     }
 
     pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
@@ -168,11 +153,10 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s(ACCOUNT_SK))
+            .set_key(Some(account_key(account_id)))
             .send()
             .await?;
-        out.item.as_ref().map(account_from_item).transpose()
+        out.item.map(account_from_item).transpose()
     }
 
     /// The user and their account in one call (the remote-session gate's slow path).
@@ -183,7 +167,7 @@ impl Store {
     ) -> Result<(Option<User>, Option<Account>), StoreError> {
         let items = self.batch_get(user_and_account_keys(account_id, user_id)).await?;
         let (mut user, mut account) = (None, None);
-        for item in &items {
+        for item in items {
             match item.get(SK) {
                 Some(AttributeValue::S(sk)) if sk == ACCOUNT_SK => account = Some(account_from_item(item)?),
                 Some(_) => user = Some(user_from_item(item)?),
@@ -201,18 +185,13 @@ impl Store {
         range: &str,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s(user_sk(user_id)))
+            .update(item_key(account_pk(account_id), user_sk(user_id)))
             .update_expression("ADD ip_ranges :range")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":range", AttributeValue::Ss(vec![range.to_owned()]))
             .send()
             .await;
-        conditional(result)?;
-        Ok(())
+        existing(result)
     }
 
     /// General Settings: IP address verification on or off.
@@ -223,8 +202,7 @@ impl Store {
             .expression_attribute_values(":on", AttributeValue::Bool(on))
             .send()
             .await;
-        conditional(result)?;
-        Ok(())
+        existing(result)
     }
 
     /// One page of an account's users in `column`'s order (one query, eventually consistent:
@@ -261,12 +239,14 @@ impl Store {
         let items = out.items.unwrap_or_default();
         let more = items.len() > limit;
         let mut rows = items
-            .iter()
+            .into_iter()
             .take(limit)
-            .map(|item| {
-                let listing = listing_from_item(item)?;
-                let key =
-                    PageKey { sort_value: get_s(item, column.attribute())?, user_id: listing.id.clone() };
+            .map(|mut item| {
+                let sort_value = item.remove(column.attribute());
+                let listing = from_item::<ListingItem>(item)?.into_listing()?;
+                let sort_value = sort_value.and_then(|v| v.as_s().ok().cloned());
+                let sort_value = sort_value.ok_or_else(|| StoreError::Malformed("user sort value".into()))?;
+                let key = PageKey { sort_value, user_id: listing.id.clone() };
                 Ok((listing, key))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -294,15 +274,11 @@ impl Store {
         let mut accounts = std::collections::BTreeSet::new();
         let mut count = 0;
         while let Some(item) = pages.next().await {
-            let user = user_from_item(&item?)?;
+            let user = user_from_item(item?)?;
             let status = user.two_factor.status(false);
             let values = listing::sort_values(&user.name, &user.email, user.role, status, user.last_login);
             let mut update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(account_pk(&user.account_id)))
-                .key(SK, s(user_sk(&user.id)))
+                .update(item_key(account_pk(&user.account_id), user_sk(&user.id)))
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_names("#gsi2pk", GSI2_PK)
                 .expression_attribute_values(":pk", s(users_pk(&user.account_id)));
@@ -343,7 +319,7 @@ impl Store {
             .send();
         let mut statuses = Vec::new();
         while let Some(item) = pages.next().await {
-            statuses.push(two_factor_from_item(&item?).status(false));
+            statuses.push(from_item::<TwoFactorItem>(item?)?.two_factor().status(false));
         }
         let counts = Counts::of(statuses);
         let count = |n: usize| self::n(i64::try_from(n).unwrap_or(i64::MAX));
@@ -365,8 +341,7 @@ impl Store {
         users: &[String],
         devices: &[String],
     ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), StoreError> {
-        let key =
-            |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
+        let key = |sk: String| item_key(account_pk(account_id), sk);
         let keys: Vec<Item> = users
             .iter()
             .map(|id| key(user_sk(id)))
@@ -382,10 +357,13 @@ impl Store {
             items.extend(self.batch_get(chunk.to_vec()).await?);
         }
         for item in items {
-            let sk = get_s(&item, SK)?;
-            match devices.iter().find(|id| crate::keys::device_sk(id) == sk) {
-                Some(device) => device_names.push((device.clone(), get_s(&item, "name")?)),
-                None => user_names.push((get_s(&item, "user_id")?, get_s(&item, "name")?)),
+            let named = from_item::<NamedItem>(item)?;
+            match devices.iter().find(|id| crate::keys::device_sk(id) == named.sk) {
+                Some(device) => device_names.push((device.clone(), named.name)),
+                None => {
+                    let user_id = named.user_id.ok_or_else(|| StoreError::Malformed("user id".into()))?;
+                    user_names.push((user_id, named.name));
+                }
             }
         }
         Ok((user_names, device_names))
@@ -409,69 +387,31 @@ impl Store {
                 update.update_expression("SET two_factor_required = :wide REMOVE remote_2fa_required_from")
             }
         };
-        conditional(update.send().await)?;
-        Ok(())
+        existing(update.send().await)
     }
 
     /// Creates a user and claims their email in one transaction: a second user with the same
-    /// email fails with `Conflict` and nothing is written.
+    /// email fails with `EmailTaken`, an account that does not exist with `NotFound`, and nothing
+    /// is written.
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
-        let mut item = listing::new_user_attributes(&new.account_id, &new.name, &new.email, new.role);
-        item.extend([
-            (PK.to_owned(), s(account_pk(&new.account_id))),
-            (SK.to_owned(), s(user_sk(&id))),
-            (GSI1_PK.to_owned(), s(email_pk(&new.email))),
-            (GSI1_SK.to_owned(), s(USER_GSI1_SK)),
-        ]);
-        let user = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .item("user_id", s(&id))
-            .item("account_id", s(&new.account_id))
-            .item("email", s(new.email.as_str()))
-            .item("name", s(&new.name))
-            .item("role", s(new.role.code()))
-            .item("password_hash", s(&new.password_hash))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let claim = Put::builder()
-            .table_name(&self.table)
-            .item(PK, s(email_pk(&new.email)))
-            .item(SK, s(EMAIL_SK))
-            .item("user_id", s(&id))
-            .item("account_id", s(&new.account_id))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(user).build())
-            .transact_items(TransactWriteItem::builder().put(claim).build())
-            .transact_items(listing::count_move(&self.table, &new.account_id, None, TwoFactorStatus::Off)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(User {
-                id,
-                account_id: new.account_id,
-                email: new.email,
-                name: new.name,
-                role: new.role,
-                password_hash: new.password_hash,
-                last_login: None,
-                two_factor: TwoFactor::default(),
-                totp_secret: None,
-                totp_last_step: None,
-                recovery_codes_left: 0,
-                ip_verification_paused: false,
-                verified_ranges: Vec::new(),
-                session_epoch: 0,
-            }),
-            Err(err) if lost_condition(&err) => Err(StoreError::Conflict),
-            Err(err) => Err(err.into()),
+        let user = UserItem::new(&id, &new);
+        let mut item = keyed_item(item_key(account_pk(&new.account_id), user_sk(&id)), &user)?;
+        item.extend(listing::new_user_attributes(&new.account_id, &new.name, &new.email, new.role));
+        item.extend([(GSI1_PK.to_owned(), s(email_pk(&new.email))), (GSI1_SK.to_owned(), s(USER_GSI1_SK))]);
+        let claim = ClaimItem { account_id: new.account_id.clone(), user_id: id };
+        let items = vec![
+            self.put_new(item)?,
+            self.put_new(keyed_item(claim_key(&new.email), &claim)?)?,
+            listing::count_move(&self.table, &new.account_id, None, TwoFactorStatus::Off)?,
+        ];
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        // Item 1 is the email's claim.
+        let email_taken = lost_conditions_at(&result).contains(&1);
+        match conditional(result)? {
+            Some(_) => user.into_user(),
+            None if email_taken => Err(StoreError::EmailTaken),
+            None => Err(StoreError::NotFound),
         }
     }
 
@@ -479,107 +419,323 @@ impl Store {
     /// is read by key (the email index may lag behind a change). An email without an account
     /// reads a key that does not exist, so both cost the same two reads.
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let claim = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(email_pk(email)))
-            .key(SK, s(EMAIL_SK))
-            .consistent_read(true)
-            .send()
-            .await?
-            .item;
+        let claim = self.read_record::<ClaimItem>(claim_key(email)).await?;
         let (account_id, user_id) = match &claim {
-            Some(claim) => (get_s(claim, "account_id")?, get_s(claim, "user_id")?),
-            None => ("-".to_owned(), "-".to_owned()),
+            Some(claim) => (claim.account_id.as_str(), claim.user_id.as_str()),
+            None => ("-", "-"),
         };
-        let user = self.get_user(&account_id, &user_id).await?;
+        let user = self.get_user(account_id, user_id).await?;
         Ok(user.filter(|_| claim.is_some()))
     }
 
     /// A user by key, strongly consistent (every check of a session's user reads the latest).
     pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(account_pk(account_id)))
-            .key(SK, s(user_sk(user_id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.as_ref().map(user_from_item).transpose()
+        let stored = self.read_record::<UserItem>(item_key(account_pk(account_id), user_sk(user_id))).await?;
+        stored.map(UserItem::into_user).transpose()
     }
 }
 
 /// The keys of a user item and of its account's item.
 pub(crate) fn user_and_account_keys(account_id: &str, user_id: &str) -> Vec<Item> {
-    let key = |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
-    vec![key(user_sk(user_id)), key("ACCOUNT".to_owned())]
+    vec![item_key(account_pk(account_id), user_sk(user_id)), account_key(account_id)]
 }
 
-pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: get_s(item, "account_id")?,
-        name: get_s(item, "name")?,
-        two_factor_required: matches!(item.get("two_factor_required"), Some(AttributeValue::Bool(true))),
-        remote_2fa_required_from: get_opt_n(item, "remote_2fa_required_from").map(UnixTime),
-        ip_verification: !matches!(item.get("ip_verification"), Some(AttributeValue::Bool(false))),
-        settings_version: get_opt_n(item, "settings_version").unwrap_or(0),
-        session_epoch: get_opt_n(item, "session_epoch").unwrap_or(0),
-        user_counts: listing::counts_from_item(item),
-    })
+pub(crate) fn account_key(account_id: &str) -> Item {
+    item_key(account_pk(account_id), ACCOUNT_SK)
 }
 
-fn two_factor_from_item(item: &Item) -> TwoFactor {
-    TwoFactor {
-        enabled: match (get_opt_s(item, "tf_enabled_by"), get_opt_n(item, "tf_enabled_at")) {
-            (Some(by_user_id), Some(at)) => Some(Enabled { by_user_id, at: UnixTime(at) }),
-            _ => None,
-        },
-        activated_at: get_opt_n(item, "tf_activated_at").map(UnixTime),
+/// What [`Store::names`] reads of a user or device item.
+#[derive(Deserialize)]
+struct NamedItem {
+    sk: String,
+    name: String,
+    user_id: Option<String>,
+}
+
+/// An account's item as stored (the key aside). A new account stores its id and name; the rest is
+/// set by updates, and reads as its default until then: 2FA not required, IP verification on,
+/// never saved, no users.
+#[derive(Serialize, Deserialize)]
+struct AccountItem {
+    account_id: String,
+    name: String,
+    #[serde(default, skip_serializing)]
+    two_factor_required: bool,
+    #[serde(skip_serializing)]
+    remote_2fa_required_from: Option<i64>,
+    #[serde(default = "on", skip_serializing)]
+    ip_verification: bool,
+    #[serde(default, skip_serializing)]
+    settings_version: i64,
+    #[serde(default, skip_serializing)]
+    session_epoch: i64,
+    #[serde(flatten, skip_serializing)]
+    counts: listing::CountsItem,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl AccountItem {
+    fn new(id: &str, name: &str) -> Self {
+        AccountItem {
+            account_id: id.to_owned(),
+            name: name.to_owned(),
+            two_factor_required: false,
+            remote_2fa_required_from: None,
+            ip_verification: true,
+            settings_version: 0,
+            session_epoch: 0,
+            counts: listing::CountsItem::default(),
+        }
+    }
+
+    fn into_account(self) -> Account {
+        Account {
+            id: self.account_id,
+            name: self.name,
+            two_factor_required: self.two_factor_required,
+            remote_2fa_required_from: self.remote_2fa_required_from.map(UnixTime),
+            ip_verification: self.ip_verification,
+            settings_version: self.settings_version,
+            session_epoch: self.session_epoch,
+            user_counts: self.counts.counts(),
+        }
     }
 }
 
-fn listing_from_item(item: &Item) -> Result<UserListing, StoreError> {
-    Ok(UserListing {
-        id: get_s(item, "user_id")?,
-        email: Email::parse(&get_s(item, "email")?)
-            .map_err(|_| StoreError::Malformed("user email".into()))?,
-        name: get_s(item, "name")?,
-        role: Role::from_code(&get_s(item, "role")?)
-            .ok_or_else(|| StoreError::Malformed("user role".into()))?,
-        last_login: get_opt_n(item, "last_login").map(UnixTime),
-        two_factor: two_factor_from_item(item),
-        ip_verification_paused: matches!(item.get("ip_paused"), Some(AttributeValue::Bool(true))),
-    })
+pub(crate) fn account_from_item(item: Item) -> Result<Account, StoreError> {
+    from_item::<AccountItem>(item).map(AccountItem::into_account)
 }
 
-pub(crate) fn user_from_item(item: &Item) -> Result<User, StoreError> {
-    let email =
-        Email::parse(&get_s(item, "email")?).map_err(|_| StoreError::Malformed("user email".into()))?;
-    let role =
-        Role::from_code(&get_s(item, "role")?).ok_or_else(|| StoreError::Malformed("user role".into()))?;
-    Ok(User {
-        id: get_s(item, "user_id")?,
-        account_id: get_s(item, "account_id")?,
-        email,
-        name: get_s(item, "name")?,
-        role,
-        password_hash: get_s(item, "password_hash")?,
-        last_login: get_opt_n(item, "last_login").map(UnixTime),
-        two_factor: two_factor_from_item(item),
-        totp_secret: get_opt_s(item, "totp_secret"),
-        totp_last_step: get_opt_n(item, "totp_last_step"),
-        recovery_codes_left: match item.get("recovery") {
-            Some(AttributeValue::Ss(set)) => set.len(),
-            _ => 0,
-        },
-        ip_verification_paused: matches!(item.get("ip_paused"), Some(AttributeValue::Bool(true))),
-        verified_ranges: match item.get("ip_ranges") {
-            Some(AttributeValue::Ss(set)) => set.clone(),
-            _ => Vec::new(),
-        },
-        session_epoch: get_opt_n(item, "session_epoch").unwrap_or(0),
-    })
+/// An email's claim item: whose the email is.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ClaimItem {
+    pub(crate) account_id: String,
+    pub(crate) user_id: String,
+}
+
+/// A user's 2FA as stored on their item.
+#[derive(Default, Serialize, Deserialize)]
+struct TwoFactorItem {
+    tf_enabled_by: Option<String>,
+    tf_enabled_at: Option<i64>,
+    tf_activated_at: Option<i64>,
+}
+
+impl TwoFactorItem {
+    fn two_factor(self) -> TwoFactor {
+        TwoFactor {
+            enabled: match (self.tf_enabled_by, self.tf_enabled_at) {
+                (Some(by_user_id), Some(at)) => Some(Enabled { by_user_id, at: UnixTime(at) }),
+                _ => None,
+            },
+            activated_at: self.tf_activated_at.map(UnixTime),
+        }
+    }
+}
+
+/// What User Accounts lists of a user item ([`LISTING_PROJECTION`]).
+#[derive(Deserialize)]
+struct ListingItem {
+    user_id: String,
+    email: String,
+    name: String,
+    role: String,
+    last_login: Option<i64>,
+    #[serde(flatten)]
+    two_factor: TwoFactorItem,
+    #[serde(default)]
+    ip_paused: bool,
+}
+
+impl ListingItem {
+    fn into_listing(self) -> Result<UserListing, StoreError> {
+        Ok(UserListing {
+            id: self.user_id,
+            email: stored_email(&self.email)?,
+            name: self.name,
+            role: stored_role(&self.role)?,
+            last_login: self.last_login.map(UnixTime),
+            two_factor: self.two_factor.two_factor(),
+            ip_verification_paused: self.ip_paused,
+        })
+    }
+}
+
+/// A user's item as stored (the key and the grid's sort values aside). No `Debug`: it holds the
+/// password hash, the sealed secret and the recovery code hashes.
+#[derive(Serialize, Deserialize)]
+struct UserItem {
+    user_id: String,
+    account_id: String,
+    email: String,
+    name: String,
+    role: String,
+    password_hash: String,
+    #[serde(skip_serializing)]
+    last_login: Option<i64>,
+    #[serde(flatten, skip_serializing)]
+    two_factor: TwoFactorItem,
+    #[serde(skip_serializing)]
+    totp_secret: Option<String>,
+    #[serde(skip_serializing)]
+    totp_last_step: Option<i64>,
+    /// The recovery code hashes (a string set).
+    #[serde(default, skip_serializing)]
+    recovery: Vec<String>,
+    #[serde(default, skip_serializing)]
+    ip_paused: bool,
+    /// The verified IP ranges (a string set).
+    #[serde(default, skip_serializing)]
+    ip_ranges: Vec<String>,
+    #[serde(default, skip_serializing)]
+    session_epoch: i64,
+}
+
+impl UserItem {
+    /// What creating `new` as `id` stores: none of 2FA, logins or ranges yet.
+    fn new(id: &str, new: &NewUser) -> Self {
+        UserItem {
+            user_id: id.to_owned(),
+            account_id: new.account_id.clone(),
+            email: new.email.as_str().to_owned(),
+            name: new.name.clone(),
+            role: new.role.code().to_owned(),
+            password_hash: new.password_hash.clone(),
+            last_login: None,
+            two_factor: TwoFactorItem::default(),
+            totp_secret: None,
+            totp_last_step: None,
+            recovery: Vec::new(),
+            ip_paused: false,
+            ip_ranges: Vec::new(),
+            session_epoch: 0,
+        }
+    }
+
+    fn into_user(self) -> Result<User, StoreError> {
+        Ok(User {
+            email: stored_email(&self.email)?,
+            role: stored_role(&self.role)?,
+            id: self.user_id,
+            account_id: self.account_id,
+            name: self.name,
+            password_hash: self.password_hash,
+            last_login: self.last_login.map(UnixTime),
+            two_factor: self.two_factor.two_factor(),
+            totp_secret: self.totp_secret,
+            totp_last_step: self.totp_last_step,
+            recovery_codes_left: self.recovery.len(),
+            ip_verification_paused: self.ip_paused,
+            verified_ranges: self.ip_ranges,
+            session_epoch: self.session_epoch,
+        })
+    }
+}
+
+pub(crate) fn user_from_item(item: Item) -> Result<User, StoreError> {
+    from_item::<UserItem>(item)?.into_user()
+}
+
+fn stored_email(email: &str) -> Result<Email, StoreError> {
+    Email::parse(email).map_err(|_| StoreError::Malformed("user email".into()))
+}
+
+fn stored_role(code: &str) -> Result<Role, StoreError> {
+    Role::from_code(code).ok_or_else(|| StoreError::Malformed("user role".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::stored;
+
+    fn new_user() -> NewUser {
+        NewUser {
+            account_id: "a1".into(),
+            email: Email::parse("sam@x.example").unwrap(),
+            name: "Sam".into(),
+            role: Role::from_code("admin").unwrap(),
+            password_hash: "hash".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_user_stores_who_they_are_and_nothing_of_2fa() {
+        let item = keyed_item(Item::new(), &UserItem::new("u1", &new_user())).unwrap();
+        let expected = stored(&[
+            ("user_id", s("u1")),
+            ("account_id", s("a1")),
+            ("email", s("sam@x.example")),
+            ("name", s("Sam")),
+            ("role", s("admin")),
+            ("password_hash", s("hash")),
+        ]);
+        assert_eq!(item, expected);
+    }
+
+    #[test]
+    fn a_user_reads_their_2fa_ranges_and_recovery_codes() {
+        let mut item = keyed_item(Item::new(), &UserItem::new("u1", &new_user())).unwrap();
+        item.extend(stored(&[
+            ("tf_enabled_by", s("admin")),
+            ("tf_enabled_at", n(10)),
+            ("tf_activated_at", n(20)),
+            ("totp_secret", s("sealed")),
+            ("totp_last_step", n(7)),
+            ("recovery", AttributeValue::Ss(vec!["h1".into(), "h2".into()])),
+            ("ip_ranges", AttributeValue::Ss(vec!["192.0.2.0/24".into()])),
+            ("ip_paused", AttributeValue::Bool(true)),
+            ("last_login", n(30)),
+            ("session_epoch", n(4)),
+        ]));
+        let user = user_from_item(item).unwrap();
+        let enabled = Some(Enabled { by_user_id: "admin".into(), at: UnixTime(10) });
+        assert_eq!(user.two_factor, TwoFactor { enabled, activated_at: Some(UnixTime(20)) });
+        assert_eq!((user.totp_secret.as_deref(), user.totp_last_step), (Some("sealed"), Some(7)));
+        assert_eq!((user.recovery_codes_left, user.verified_ranges.len()), (2, 1));
+        assert_eq!(
+            (user.ip_verification_paused, user.last_login, user.session_epoch),
+            (true, Some(UnixTime(30)), 4)
+        );
+    }
+
+    #[test]
+    fn a_user_with_a_bad_email_or_role_is_malformed() {
+        for (name, value) in [("email", "not an email"), ("role", "nobody")] {
+            let mut item = keyed_item(Item::new(), &UserItem::new("u1", &new_user())).unwrap();
+            item.insert(name.into(), s(value));
+            assert!(matches!(user_from_item(item), Err(StoreError::Malformed(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_new_account_stores_its_name_and_reads_the_defaults() {
+        let item = keyed_item(Item::new(), &AccountItem::new("a1", "Acme")).unwrap();
+        assert_eq!(item, stored(&[("account_id", s("a1")), ("name", s("Acme"))]));
+        let account = account_from_item(item).unwrap();
+        assert!(account.ip_verification && !account.two_factor_required);
+        assert_eq!((account.settings_version, account.user_counts), (0, Counts::default()));
+    }
+
+    #[test]
+    fn an_account_reads_its_settings_and_counts() {
+        let item = stored(&[
+            ("account_id", s("a1")),
+            ("name", s("Acme")),
+            ("two_factor_required", AttributeValue::Bool(true)),
+            ("remote_2fa_required_from", n(86_400)),
+            ("ip_verification", AttributeValue::Bool(false)),
+            ("settings_version", n(2)),
+            ("users_active", n(1)),
+            ("users_enabled", n(2)),
+            ("users_off", n(3)),
+        ]);
+        let account = account_from_item(item).unwrap();
+        assert!(account.two_factor_required && !account.ip_verification);
+        assert_eq!(account.remote_2fa_required_from, Some(UnixTime(86_400)));
+        assert_eq!(account.user_counts, Counts { active: 1, enabled_not_activated: 2, off: 3 });
+    }
 }

@@ -3,7 +3,7 @@
 //! skipped) and to interrupt (each secret is one conditional write).
 
 use domain::crypto::Keyring;
-use store::{Store, StoreError};
+use store::{Reseal, Store, StoreError};
 
 /// What a run did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -27,10 +27,9 @@ pub async fn reencrypt(store: &Store, ring: &Keyring) -> Result<Report, StoreErr
             report.unreadable += 1;
             continue;
         };
-        match store.reseal(&secret, &resealed).await {
-            Ok(()) => report.reencrypted += 1,
-            Err(StoreError::Conflict) => report.changed_meanwhile += 1,
-            Err(e) => return Err(e),
+        match store.reseal(&secret, &resealed).await? {
+            Reseal::Resealed => report.reencrypted += 1,
+            Reseal::ChangedMeanwhile => report.changed_meanwhile += 1,
         }
     }
     Ok(report)

@@ -7,7 +7,7 @@ use domain::audit::AuditAction;
 use domain::remote::enforcement_date;
 use domain::session::{self, StepUp};
 use domain::twofactor::TwoFactorStatus;
-use store::{Account, Column, PageKey, Session, StoreError, User, UserListing};
+use store::{Account, Column, PageKey, Session, User, UserListing};
 
 use super::request::{self, ctx, store_failure};
 use super::shared::status_of;
@@ -241,8 +241,8 @@ pub async fn act_on_user(user_id: String, action: AdminAction) -> Result<UserRow
     // Disable and Reset move the user's session epoch on in this same write: every session of
     // the user has ended once it succeeds.
     match ctx.store.apply_admin_action(&user, action, &admin.user.id, now, &event).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Ok(store::AdminChange::Applied) => {}
+        Ok(store::AdminChange::ChangedMeanwhile) => {
             return Err(ApiError::bad_request("This user changed in the meantime. Refresh and try again."));
         }
         Err(e) => return Err(store_failure(e)),
@@ -307,8 +307,8 @@ pub async fn save_settings(settings: Settings) -> Result<Settings, ApiError> {
         );
         event.subject_user_id = None;
         match ctx.store.save_settings(account, &wanted, &event, &admin.token_hash).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
+            Ok(store::AdminChange::Applied) => {}
+            Ok(store::AdminChange::ChangedMeanwhile) => {
                 return Err(ApiError::bad_request(
                     "Another administrator changed these settings in the meantime. Review them and save again.",
                 ));

@@ -5,7 +5,7 @@ use domain::email_code::{self, CodeError, SentCode};
 use domain::lockout::Source;
 use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
-use store::{Account, Activation, Binding, Enrollment, FinishLogin, Purpose, StoreError, User};
+use store::{Account, Activation, Binding, Enrollment, FinishLogin, Purpose, User};
 
 use super::lockout::Counters;
 use super::request::{self, ctx, require_user, store_failure};
@@ -119,8 +119,8 @@ pub async fn send_code() -> Result<EnrollmentView, ApiError> {
         .save_email_code(user, enroller.binding(), &code_hash, now, cutoff, email_code::MAX_SENDS)
         .await
     {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Ok(store::CodeSave::Saved) => {}
+        Ok(store::CodeSave::Throttled) => {
             let enrollment =
                 ctx.store.get_enrollment(user, enroller.binding(), now).await.map_err(store_failure)?;
             if enrollment.codes_sent >= email_code::MAX_SENDS {
@@ -171,8 +171,8 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
     // Every try is counted before it is judged, with a condition, so parallel tries cannot
     // exceed the limit.
     match ctx.store.count_email_code_try(user, &sent.code_hash, email_code::MAX_TRIES).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Ok(store::CodeTry::Counted) => {}
+        Ok(store::CodeTry::NoTriesLeft) => {
             return Err(ApiError::bad_request(CodeError::TooManyTries.to_string()));
         }
         Err(e) => return Err(store_failure(e)),
@@ -181,9 +181,9 @@ pub async fn verify_email(code: String) -> Result<EnrollmentView, ApiError> {
         return Err(ApiError::bad_request(err.to_string()));
     }
     match ctx.store.mark_email_verified(user, &sent.code_hash, now).await {
-        Ok(()) => {}
+        Ok(store::CodeUse::Verified) => {}
         // Another request spent this code first: one code, one use.
-        Err(StoreError::Conflict) => return Err(ApiError::bad_request("That code was already used.")),
+        Ok(store::CodeUse::AlreadyUsed) => return Err(ApiError::bad_request("That code was already used.")),
         Err(e) => return Err(store_failure(e)),
     }
     // What was just written, without reading it back (an outage now must not hide the success).
@@ -205,8 +205,8 @@ pub async fn begin_authenticator() -> Result<AuthenticatorSetup, ApiError> {
     let secret = TotpSecret::generate();
     let sealed = ctx.config.totp_keys()?.seal(secret.expose_bytes(), &user.id);
     match ctx.store.set_pending_secret(user, enroller.binding(), &sealed, now()).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Ok(store::PendingSecretSave::Saved) => {}
+        Ok(store::PendingSecretSave::EmailNotValidated) => {
             return Err(ApiError::bad_request("Validate your email address first."));
         }
         Err(e) => return Err(store_failure(e)),
@@ -251,8 +251,8 @@ pub async fn confirm_authenticator(code: String) -> Result<Activated, ApiError> 
         audit: &signed_in,
     });
     match ctx.store.activate_two_factor(user, activation, login).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Ok(store::Activate::Activated) => {}
+        Ok(store::Activate::SetupChanged) => {
             return Err(ApiError::bad_request(
                 "The setup changed in another window. Scan the newest QR code and try again.",
             ));
@@ -289,8 +289,8 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiE
     let codes = recovery::generate();
     let hashes = codes.iter().filter_map(|c| recovery::hash(keys, c)).collect();
     match ctx.store.replace_recovery_codes(&user, hashes, sealed, step).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Ok(store::RecoveryCodesReplace::Replaced) => {}
+        Ok(store::RecoveryCodesReplace::PasscodeAlreadyUsed) => {
             return Err(ApiError::bad_request(
                 "That code was already used. Wait for the next code in your app.",
             ));

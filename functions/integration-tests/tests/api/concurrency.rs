@@ -339,16 +339,16 @@ async fn race(store: &Store, user: &User, proof: Proof<'static>) -> Vec<Result<(
             };
             let event = own_event(&c.account_id, &c.user_id, domain::audit::AuditAction::LoginSuccess);
             store
-                .finish_second_factor(
-                    &format!("c{n}"),
-                    &c,
+                .finish_second_factor(store::SecondStep {
+                    challenge_hash: &format!("c{n}"),
+                    challenge: &c,
                     proof,
-                    5,
-                    &store::Settle::none(now()),
-                    &format!("s{n}"),
-                    &session,
-                    &event,
-                )
+                    max_failures: 5,
+                    settle: &store::Settle::none(now()),
+                    session_hash: &format!("s{n}"),
+                    session: &session,
+                    audit: &event,
+                })
                 .await
         })
     });

@@ -144,11 +144,11 @@ pub async fn resend_ip_link() -> Result<(), ApiError> {
         .send_another_ip_link(&hash, &link_token.hash(), &link, now, cutoff, ipcheck::MAX_LINK_SENDS)
         .await;
     match sent {
-        Ok(()) => {}
-        Err(store::StoreError::Conflict) if challenge.links_sent + 1 >= ipcheck::MAX_LINK_SENDS => {
+        Ok(store::LinkResend::Sent) => {}
+        Ok(store::LinkResend::Throttled) if challenge.links_sent + 1 >= ipcheck::MAX_LINK_SENDS => {
             return Err(too_many());
         }
-        Err(store::StoreError::Conflict) => {
+        Ok(store::LinkResend::Throttled) => {
             return Err(ApiError::bad_request("An email was just sent. You can send another in a minute."));
         }
         Err(e) => return Err(store_failure(e)),

@@ -60,16 +60,16 @@ pub async fn submit_passcode(code: String) -> Result<PasscodeAccepted, ApiError>
     let settle = counters.settle(now, true);
     let finished = ctx
         .store
-        .finish_second_factor(
+        .finish_second_factor(store::SecondStep {
             challenge_hash,
             challenge,
             proof,
-            MAX_PASSCODE_FAILURES,
-            &settle,
-            &session_token.hash(),
-            &session,
-            &event,
-        )
+            max_failures: MAX_PASSCODE_FAILURES,
+            settle: &settle,
+            session_hash: &session_token.hash(),
+            session: &session,
+            audit: &event,
+        })
         .await;
     if let Err(err) = finished {
         return Err(waiting.refused(&ctx, proof, err).await);
