@@ -18,6 +18,7 @@ use crate::users::{Account, User, account_key};
 
 /// What an administrator's change did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum AdminChange {
     Applied,
     /// The user or the settings changed since the administrator read them: nothing written.

@@ -118,6 +118,7 @@ pub enum FinishError {
 
 /// What [`Store::send_another_ip_link`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum LinkResend {
     Sent,
     /// A link went out within the cooldown, or the most were sent already: nothing written.

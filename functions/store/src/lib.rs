@@ -44,7 +44,7 @@ pub use listing::{Column, PageKey};
 pub use lockout::{CounterKey, Settle};
 pub use remote::{RemoteSession, StartError};
 pub use rotation::{Reseal, SealedSecret};
-pub use sessions::{Session, SessionHint, SpentPasscode, StepUp};
+pub use sessions::{ReauthRecord, Session, SessionHint, SpentPasscode};
 pub use twofactor::{
     Activate, Activation, Binding, CodeSave, CodeTry, CodeUse, Enrollment, FinishLogin, PendingSecretSave,
     RecoveryCodesReplace, enroll_key,

@@ -37,6 +37,7 @@ struct SealedItem {
 
 /// What [`Store::reseal`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum Reseal {
     Resealed,
     /// The secret changed since it was read (a reset, a new activation): left alone.

@@ -27,7 +27,8 @@ pub struct Session {
 
 /// What [`Store::record_reauth`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepUp {
+#[must_use = "a refused write changed nothing: answer it"]
+pub enum ReauthRecord {
     Recorded,
     /// Its passcode's time step was used already (or the session is gone): nothing written.
     PasscodeAlreadyUsed,
@@ -196,7 +197,7 @@ impl Store {
         passcode: Option<SpentPasscode<'_>>,
         audit: &AuditEvent,
         settle: &crate::Settle,
-    ) -> Result<StepUp, StoreError> {
+    ) -> Result<ReauthRecord, StoreError> {
         let note = self
             .transact_update(session_key(token_hash))
             .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
@@ -220,7 +221,7 @@ impl Store {
         }
         items.push(self.audit_put(audit)?);
         let written = self.write_settling(items, settle).await?;
-        Ok(if written.is_some() { StepUp::Recorded } else { StepUp::PasscodeAlreadyUsed })
+        Ok(if written.is_some() { ReauthRecord::Recorded } else { ReauthRecord::PasscodeAlreadyUsed })
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -178,6 +178,7 @@ impl Store {
 
 /// What [`Store::save_email_code`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum CodeSave {
     Saved,
     /// A code went out within the cooldown, or the most were sent in this activation: nothing
@@ -187,6 +188,7 @@ pub enum CodeSave {
 
 /// What [`Store::count_email_code_try`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum CodeTry {
     Counted,
     /// The code's tries are used up, or it was replaced meanwhile.
@@ -195,6 +197,7 @@ pub enum CodeTry {
 
 /// What [`Store::mark_email_verified`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum CodeUse {
     Verified,
     /// Another request spent the code first.
@@ -203,6 +206,7 @@ pub enum CodeUse {
 
 /// What [`Store::set_pending_secret`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum PendingSecretSave {
     Saved,
     /// The binding's activation has no validated email (or has expired): nothing written.
@@ -211,6 +215,7 @@ pub enum PendingSecretSave {
 
 /// What [`Store::activate_two_factor`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum Activate {
     Activated,
     /// 2FA was activated meanwhile, the pending secret changed or the login was used up: nothing
@@ -220,6 +225,7 @@ pub enum Activate {
 
 /// What [`Store::replace_recovery_codes`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a refused write changed nothing: answer it"]
 pub enum RecoveryCodesReplace {
     Replaced,
     /// The passcode's time step was not later than the last one used (or the secret changed):

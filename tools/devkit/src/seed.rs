@@ -6,7 +6,9 @@ use domain::password::hash_password;
 use domain::totp::TotpSecret;
 use domain::twofactor::TwoFactorStatus::{self, Active, EnabledNotActivated, Off};
 use domain::{Email, Role, UnixTime, recovery};
-use store::{Activation, AuditEvent, Binding, Device, NewUser, Store};
+use store::{
+    Activate, Activation, AuditEvent, Binding, CodeSave, CodeUse, Device, NewUser, PendingSecretSave, Store,
+};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -156,9 +158,9 @@ pub async fn activate_2fa(
     store.enable_two_factor(user, &user.id, now).await?;
     // As enabled now: activation moves the account's counts from the status it finds.
     let user = &store.get_user(&user.account_id, &user.id).await?.ok_or("no such user")?;
-    store.save_email_code(user, binding, "seeded", now, now, 1).await?;
-    store.mark_email_verified(user, "seeded", now).await?;
-    store.set_pending_secret(user, binding, &sealed, now).await?;
+    let ready = store.save_email_code(user, binding, "seeded", now, now, 1).await? == CodeSave::Saved
+        && store.mark_email_verified(user, "seeded", now).await? == CodeUse::Verified
+        && store.set_pending_secret(user, binding, &sealed, now).await? == PendingSecretSave::Saved;
     let audit = AuditEvent {
         account_id: user.account_id.clone(),
         actor_user_id: Some(user.id.clone()),
@@ -171,7 +173,9 @@ pub async fn activate_2fa(
         keep_until: None,
     };
     let activation = Activation { pending_secret: &sealed, step: 0, recovery_hashes, audit: &audit };
-    store.activate_two_factor(user, activation, None).await?;
+    if !ready || store.activate_two_factor(user, activation, None).await? != Activate::Activated {
+        return Err(format!("the store refused to activate {}", user.email).into());
+    }
     Ok(())
 }
 

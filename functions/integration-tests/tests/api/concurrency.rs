@@ -281,9 +281,11 @@ async fn activate(store: &Store, user: &User) {
     store.enable_two_factor(user, &user.id, now()).await.unwrap();
     let user = &store.get_user(&user.account_id, &user.id).await.unwrap().unwrap();
     let binding = store::Binding { token_hash: "session-hash", expires_at: now().plus_seconds(600) };
-    store.save_email_code(user, binding, "code-hash", now(), now(), 1).await.unwrap();
-    store.mark_email_verified(user, "code-hash", now()).await.unwrap();
-    store.set_pending_secret(user, binding, "sealed", now()).await.unwrap();
+    let saved = store.save_email_code(user, binding, "code-hash", now(), now(), 1).await.unwrap();
+    assert_eq!(saved, store::CodeSave::Saved);
+    assert_eq!(store.mark_email_verified(user, "code-hash", now()).await.unwrap(), store::CodeUse::Verified);
+    let pending = store.set_pending_secret(user, binding, "sealed", now()).await.unwrap();
+    assert_eq!(pending, store::PendingSecretSave::Saved);
     let audit = own_event(&user.account_id, &user.id, domain::audit::AuditAction::Activated);
     let activation = Activation {
         pending_secret: "sealed",
@@ -291,7 +293,8 @@ async fn activate(store: &Store, user: &User) {
         recovery_hashes: vec!["h1".into(), "h2".into()],
         audit: &audit,
     };
-    store.activate_two_factor(user, activation, None).await.unwrap();
+    let activated = store.activate_two_factor(user, activation, None).await.unwrap();
+    assert_eq!(activated, store::Activate::Activated);
 }
 
 fn challenge(user: &User) -> Challenge {

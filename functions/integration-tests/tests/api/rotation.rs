@@ -44,7 +44,7 @@ async fn a_secret_that_changed_meanwhile_is_left_as_it_is() {
     let read = app.store.sealed_secrets().await.unwrap();
     // The user is reset and activates again while the rotation runs.
     let fresh = Keyring::parse(TOTP_KEYS).unwrap().seal(b"new phone", &user.id);
-    app.store.reseal(&read[0], &fresh).await.unwrap();
+    assert_eq!(app.store.reseal(&read[0], &fresh).await, Ok(store::Reseal::Resealed));
     let rotated = Keyring::parse(&format!("{NEW_KEY},{TOTP_KEYS}")).unwrap();
     let resealed = rotated.reseal(&read[0].value, &read[0].owner).unwrap();
     assert_eq!(app.store.reseal(&read[0], &resealed).await, Ok(store::Reseal::ChangedMeanwhile));

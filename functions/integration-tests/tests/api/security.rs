@@ -267,7 +267,8 @@ async fn a_disable_ends_every_session_of_the_user_in_the_same_write() {
     let (admin, _, _) = admin_with_2fa(&app, "admin").await;
     let tech = app.browser();
     // A session from before 2FA was enabled.
-    app.store
+    let disabled = app
+        .store
         .apply_admin_action(
             &app.user(&app.tech).await,
             domain::admin::AdminAction::DisableTwoFactor,
@@ -284,6 +285,7 @@ async fn a_disable_ends_every_session_of_the_user_in_the_same_write() {
         )
         .await
         .unwrap();
+    assert_eq!(disabled, store::AdminChange::Applied);
     assert_eq!(tech.login(&app.email("tech"), PASSWORD).await.status, 200);
     app.store.enable_two_factor(&app.tech, &app.tech.id, now()).await.unwrap();
     assert_eq!(act(&admin, &app.tech.id, "DisableTwoFactor").await.status, 200);

@@ -149,8 +149,8 @@ impl StepUpWrite<'_> {
             if reauth.two_factor { "confirmed with a passcode" } else { "confirmed with the password" }
                 .into();
         match ctx.store.record_reauth(self.token_hash, reauth, passcode, &audit, &self.settle).await {
-            Ok(store::StepUp::Recorded) => Ok(true),
-            Ok(store::StepUp::PasscodeAlreadyUsed) => Ok(false),
+            Ok(store::ReauthRecord::Recorded) => Ok(true),
+            Ok(store::ReauthRecord::PasscodeAlreadyUsed) => Ok(false),
             Err(e) => Err(self.counters.outcome_failed(ctx, reauth.at, e).await),
         }
     }
