@@ -11,8 +11,10 @@ use domain::twofactor::TwoFactorStatus;
 
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, conditional, n, s};
+use crate::db::Db;
 use crate::keys::{ACCOUNT_SK, PK, SK, account_pk};
 use crate::listing::{self, Column};
+use crate::operation::Operation;
 use crate::twofactor::user_key;
 use crate::users::{Account, User};
 
@@ -34,6 +36,7 @@ impl Store {
         now: UnixTime,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::ApplyAdminAction)?;
         let change = Update::builder().table_name(&self.table).set_key(Some(user_key(user)));
         let from = user.two_factor.status(false);
         // Exactly the status the administrator saw, so the account's counts move from it.
@@ -110,7 +113,7 @@ impl Store {
             ),
         };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo(e.to_string());
-        self.change_with_audit(change.build().map_err(build)?, audit, also).await
+        self.change_with_audit(db, change.build().map_err(build)?, audit, also).await
     }
 
     /// Saves General Settings over `seen` (what the administrator read, with its version), with
@@ -125,6 +128,7 @@ impl Store {
         audit: &AuditEvent,
         saver_session: &str,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SaveSettings)?;
         let mut set =
             vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
         let mut remove = "";
@@ -175,12 +179,13 @@ impl Store {
                 .map_err(build)?;
             also.push(TransactWriteItem::builder().update(keep).build());
         }
-        self.change_with_audit(change.build().map_err(build)?, audit, also).await
+        self.change_with_audit(db, change.build().map_err(build)?, audit, also).await
     }
 
     /// `change` with its `audit` event and any `also` items, in one transaction.
     async fn change_with_audit(
         &self,
+        db: Db<'_>,
         change: Update,
         audit: &AuditEvent,
         also: Vec<TransactWriteItem>,
@@ -195,7 +200,7 @@ impl Store {
             TransactWriteItem::builder().put(record).build(),
         ];
         items.extend(also);
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
+        conditional(db.transact_write_items().set_transact_items(Some(items)).send().await)?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@ use domain::UnixTime;
 
 use crate::client::{Item, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, s};
 use crate::keys::{EXPIRES_AT, PK, SK, audit_pk};
+use crate::operation::Operation;
 
 /// One security event: who did what to whom, when, from where. Never holds a secret.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,7 +54,8 @@ pub(crate) fn audit_item(event: &AuditEvent) -> Item {
 
 impl Store {
     pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(event))).send().await?;
+        let db = self.op(Operation::RecordAudit)?;
+        db.put_item().table_name(&self.table).set_item(Some(audit_item(event))).send().await?;
         Ok(())
     }
 
@@ -67,12 +69,12 @@ impl Store {
         cursor: Option<&str>,
         page_size: usize,
     ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
+        let db = self.op(Operation::AuditPage)?;
         let pk = audit_pk(account_id);
         let mut events = Vec::new();
         let mut start = cursor.map(str::to_owned);
         loop {
-            let mut query = self
-                .client
+            let mut query = db
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
@@ -112,8 +114,8 @@ impl Store {
 
     /// The account's audit events, newest first (at most `limit`).
     pub async fn list_audit(&self, account_id: &str, limit: i32) -> Result<Vec<AuditEvent>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::ListAudit)?;
+        let out = db
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")

@@ -16,6 +16,7 @@ use crate::client::{
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{CHALLENGE_SK, EXPIRES_AT, PK, SK, account_pk, challenge_pk, user_sk};
 use crate::listing::{Column, login_value};
+use crate::operation::Operation;
 use crate::outcome::cancellation_reasons;
 use crate::sessions::{Session, session_item};
 
@@ -158,6 +159,7 @@ impl Store {
         audit: Option<&AuditEvent>,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::CreateChallenge)?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(challenge_item(token_hash, c)))
@@ -173,7 +175,7 @@ impl Store {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().put(record).build());
         }
-        self.write_settling(items, settle).await
+        self.write_settling(db, items, settle).await
     }
 
     /// A login waiting for IP verification and the link that ends the wait, written together
@@ -186,6 +188,7 @@ impl Store {
         link: &IpLink,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::CreateIpChallenge)?;
         let new = |item| {
             Put::builder()
                 .table_name(&self.table)
@@ -196,11 +199,12 @@ impl Store {
                 .map_err(build_error)
         };
         let items = vec![new(challenge_item(challenge_hash, c))?, new(ip_link_item(link_hash, link))?];
-        self.write_settling(items, settle).await
+        self.write_settling(db, items, settle).await
     }
 
     /// Withdraws a waiting login and its link (the email could not be sent).
     pub async fn delete_ip_challenge(&self, challenge_hash: &str, link_hash: &str) -> Result<(), StoreError> {
+        let db = self.op(Operation::DeleteIpChallenge)?;
         let delete = |key| {
             Delete::builder()
                 .table_name(&self.table)
@@ -210,7 +214,7 @@ impl Store {
                 .map_err(build_error)
         };
         let items = vec![delete(challenge_key(challenge_hash))?, delete(ip_link_key(link_hash))?];
-        self.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+        db.transact_write_items().set_transact_items(Some(items)).send().await?;
         Ok(())
     }
 
@@ -220,8 +224,8 @@ impl Store {
         token_hash: &str,
         now: UnixTime,
     ) -> Result<Option<Challenge>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::GetChallenge)?;
+        let out = db
             .get_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
@@ -275,8 +279,8 @@ impl Store {
         token_hash: &str,
         max: u32,
     ) -> Result<Option<u32>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::CountChallengeFailure)?;
+        let out = db
             .update_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
@@ -317,6 +321,7 @@ impl Store {
         cutoff: UnixTime,
         max: u32,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SendAnotherIpLink)?;
         let note = Update::builder()
             .table_name(&self.table)
             .set_key(Some(challenge_key(challenge_hash)))
@@ -339,7 +344,7 @@ impl Store {
             TransactWriteItem::builder().update(note).build(),
             TransactWriteItem::builder().put(store).build(),
         ];
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
+        conditional(db.transact_write_items().set_transact_items(Some(items)).send().await)?;
         Ok(())
     }
 
@@ -353,6 +358,7 @@ impl Store {
         earlier: Option<&str>,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::WithdrawIpLink)?;
         let note = Update::builder()
             .table_name(&self.table)
             .set_key(Some(challenge_key(challenge_hash)))
@@ -374,12 +380,12 @@ impl Store {
             TransactWriteItem::builder().delete(delete.map_err(build_error)?).build(),
         ];
         // The login may have moved on meanwhile: then nothing of this link is left to withdraw.
-        done_unless_failed(self.client.transact_write_items().set_transact_items(Some(items)).send().await)
+        done_unless_failed(db.transact_write_items().set_transact_items(Some(items)).send().await)
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+        let db = self.op(Operation::DeleteChallenge)?;
+        db.delete_item()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(token_hash)))
             .key(SK, s(CHALLENGE_SK))
@@ -406,6 +412,7 @@ impl Store {
         session: &Session,
         audit: &AuditEvent,
     ) -> Result<(), FinishError> {
+        let db = self.op(Operation::FinishSecondFactor).map_err(FinishError::Store)?;
         let build =
             |e: aws_sdk_dynamodb::error::BuildError| FinishError::Store(StoreError::Dynamo(e.to_string()));
         let now = audit.at;
@@ -463,8 +470,7 @@ impl Store {
             .set_item(Some(audit_item(audit)))
             .build()
             .map_err(build)?;
-        let mut tx = self
-            .client
+        let mut tx = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(user).build())
             .transact_items(TransactWriteItem::builder().delete(consume).build())

@@ -3,15 +3,20 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::db::Db;
+use crate::operation::Operation;
 use crate::outcome::{Failure, failure_of};
 
 /// The repository: a DynamoDB client and the table it works on. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) client: Client,
+    /// Reached only through an operation's handle ([`Store::op`]).
+    client: Client,
     pub(crate) table: String,
+    /// The operations a function may run ([`Store::only`]); `None`: all of them.
+    allowed: Option<&'static [&'static [Operation]]>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +36,9 @@ pub enum StoreError {
     Malformed(String),
     #[error("DynamoDB: {0}")]
     Dynamo(String),
+    /// The store was given to a function that does not declare this operation ([`Store::only`]).
+    #[error("this function does not declare the store operation {0:?}")]
+    AccessDenied(Operation),
 }
 
 impl<E> From<SdkError<E, HttpResponse>> for StoreError
@@ -98,7 +106,7 @@ where
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Store { client, table: table.into() }
+        Store { client, table: table.into(), allowed: None }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_DYNAMODB` points it at a local
@@ -122,35 +130,28 @@ impl Store {
             aws_sdk_dynamodb::config::retry::RetryPartition::new(format!("dynamodb via {endpoint_url}"));
         let config =
             self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
-        Store::new(Client::from_conf(config), self.table.clone())
+        Store { client: Client::from_conf(config), ..self.clone() }
     }
 
-    /// Reads `keys` strongly consistent in one `BatchGetItem`, asking again for any keys DynamoDB
-    /// left unprocessed (it does so under load), a few times with a growing pause.
-    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::with_capacity(keys.len());
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Dynamo(e.to_string()))?,
-        );
-        for round in 0..4u32 {
-            let Some(request) = pending.take() else { break };
-            if round > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+    /// The same store as one function may use it: an operation none of `allowed`'s lists (the
+    /// function's own, and those of the helpers it uses) holds is refused with `AccessDenied`,
+    /// as IAM would refuse the function a DynamoDB action its policy lacks.
+    pub fn only(&self, allowed: &'static [&'static [Operation]]) -> Self {
+        Store { allowed: Some(allowed), ..self.clone() }
+    }
+
+    /// The handle `operation` makes its DynamoDB calls through: the first thing each operation
+    /// asks for.
+    pub(crate) fn op(&self, operation: Operation) -> Result<Db<'_>, StoreError> {
+        match self.allowed {
+            Some(lists) if !lists.iter().any(|list| list.contains(&operation)) => {
+                Err(StoreError::AccessDenied(operation))
             }
-            let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
-            items.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
-        }
-        match pending {
-            None => Ok(items),
-            Some(_) => Err(StoreError::Unavailable("BatchGetItem kept leaving keys unprocessed".into())),
+            _ => Ok(Db::new(&self.client, &self.table, operation)),
         }
     }
 
+    /// The client itself, for tests and tools: what they do with it is no store operation.
     pub fn client(&self) -> &Client {
         &self.client
     }

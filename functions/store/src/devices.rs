@@ -1,5 +1,6 @@
 use crate::client::{Item, Store, StoreError, get_s, s};
 use crate::keys::{DEVICE_PREFIX, PK, SK, account_pk, device_sk};
+use crate::operation::Operation;
 
 /// A managed device a technician can connect to.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,8 +14,8 @@ pub struct Device {
 
 impl Store {
     pub async fn put_device(&self, device: &Device) -> Result<(), StoreError> {
-        self.client
-            .put_item()
+        let db = self.op(Operation::PutDevice)?;
+        db.put_item()
             .table_name(&self.table)
             .item(PK, s(account_pk(&device.account_id)))
             .item(SK, s(device_sk(&device.id)))
@@ -30,8 +31,9 @@ impl Store {
 
     /// Every device of one account, in name order. One query per page of 1 MB.
     pub async fn list_devices(&self, account_id: &str) -> Result<Vec<Device>, StoreError> {
+        let db = self.op(Operation::ListDevices)?;
         let mut devices = Vec::new();
-        let mut pages = self.query_account(account_id, DEVICE_PREFIX).into_paginator().items().send();
+        let mut pages = self.query_account(db, account_id, DEVICE_PREFIX).into_paginator().items().send();
         while let Some(item) = pages.next().await {
             devices.push(device_from_item(&item?)?);
         }

@@ -6,6 +6,7 @@ use domain::UnixTime;
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Item, Store, StoreError, get_n, get_s, lost_condition, n, s};
 use crate::keys::{EXPIRES_AT, IP_LINK_SK, PK, SK, account_pk, ip_link_pk, user_sk};
+use crate::operation::Operation;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IpLink {
@@ -49,8 +50,8 @@ impl Store {
         now: UnixTime,
         audit: impl FnOnce(&IpLink) -> AuditEvent,
     ) -> Result<Option<IpLink>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::UseIpLink)?;
+        let out = db
             .get_item()
             .table_name(&self.table)
             .key(PK, s(ip_link_pk(token_hash)))
@@ -103,8 +104,7 @@ impl Store {
             .set_item(Some(audit_item(&audit(&link))))
             .build()
             .map_err(build)?;
-        let result = self
-            .client
+        let result = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())

@@ -7,7 +7,9 @@ use domain::secret::sha256_hex;
 use domain::{Email, UnixTime};
 
 use crate::client::{Item, Store, StoreError, build_error, conditional, get_n, lost_condition, n, s};
+use crate::db::Db;
 use crate::keys::{EXPIRES_AT, LOCKOUT_SK, PK, SK, lockout_email_pk, lockout_pair_pk};
+use crate::operation::Operation;
 
 /// Which counter: the email from one kind of source, or the email from one source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,12 +92,13 @@ impl Store {
     /// is locked (nothing is written).
     pub(crate) async fn write_settling(
         &self,
+        db: Db<'_>,
         mut items: Vec<TransactWriteItem>,
         settle: &Settle,
     ) -> Result<(), StoreError> {
         let own = items.len();
         items.extend(settle.items(&self.table)?);
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         if crate::client::lost_conditions_at(&result).iter().any(|&i| i >= own) {
             return Err(StoreError::Locked);
         }
@@ -115,7 +118,8 @@ fn counter_from_item(item: &Item) -> Result<Counter, StoreError> {
 impl Store {
     /// Reads several counters in one call; missing ones are `None`.
     pub async fn load_counters(&self, keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
-        let items = self.batch_get(keys.iter().map(key).collect()).await?;
+        let db = self.op(Operation::LoadCounters)?;
+        let items = db.batch_get(keys.iter().map(key).collect()).await?;
         keys.iter()
             .map(|k| {
                 items
@@ -134,10 +138,11 @@ impl Store {
         email: &Email,
         counters: &[CounterKey],
     ) -> Result<(Option<(String, String)>, Vec<Option<Counter>>), StoreError> {
+        let db = self.op(Operation::FindLogin)?;
         let claim_key = crate::users::claim_key(email);
         let mut keys = vec![claim_key.clone()];
         keys.extend(counters.iter().map(key));
-        let items = self.batch_get(keys).await?;
+        let items = db.batch_get(keys).await?;
         let claim = items
             .iter()
             .find(|i| i.get(PK) == claim_key.get(PK))
@@ -168,12 +173,12 @@ impl Store {
         policy: &Policy,
         now: UnixTime,
     ) -> Result<Counter, StoreError> {
+        let db = self.op(Operation::RecordFailure)?;
         let cutoff = policy.window_cutoff(now);
         // A few rounds at most: each lost race means another failure was counted in between.
         for _ in 0..5 {
             // Within the window: add one.
-            let added = self
-                .client
+            let added = db
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(counter)))
@@ -201,8 +206,7 @@ impl Store {
             }
             // No counter, or its window is over: start a new one, unless someone just did.
             let fresh = policy.record_failure(None, now);
-            let started = self
-                .client
+            let started = db
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(counter_item(counter, policy, &fresh)))
@@ -230,6 +234,7 @@ impl Store {
         tallies: &[(CounterKey, Policy, Option<Counter>)],
         now: UnixTime,
     ) -> Result<Vec<Counter>, StoreError> {
+        let db = self.op(Operation::CountAttempt)?;
         let next: Vec<Counter> =
             tallies.iter().map(|(_, p, read)| p.record_failure(read.as_ref(), now)).collect();
         let mut items = Vec::with_capacity(tallies.len());
@@ -245,7 +250,7 @@ impl Store {
             };
             items.push(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build());
         }
-        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await) {
+        match conditional(db.transact_write_items().set_transact_items(Some(items)).send().await) {
             Ok(_) => Ok(next),
             Err(StoreError::Conflict) => {
                 let mut counted = Vec::with_capacity(tallies.len());
@@ -259,7 +264,8 @@ impl Store {
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
+        let db = self.op(Operation::ClearCounter)?;
+        db.delete_item().table_name(&self.table).set_key(Some(key(counter))).send().await?;
         Ok(())
     }
 }

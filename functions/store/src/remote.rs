@@ -6,6 +6,7 @@ use domain::UnixTime;
 use crate::audit::{AuditEvent, audit_item};
 use crate::client::{Store, StoreError, conditional, lost_conditions_at, n, s};
 use crate::keys::{PK, SK, account_pk, remote_sk};
+use crate::operation::Operation;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteSession {
@@ -41,6 +42,7 @@ impl Store {
         user_epoch: Option<i64>,
         audit: &[AuditEvent],
     ) -> Result<(), StartError> {
+        let db = self.op(Operation::StartRemoteSession).map_err(StartError::Store)?;
         let build =
             |e: aws_sdk_dynamodb::error::BuildError| StartError::Store(StoreError::Dynamo(e.to_string()));
         let device_is_ours = ConditionCheck::builder()
@@ -62,8 +64,7 @@ impl Store {
             .item("deferred", AttributeValue::Bool(session.deferred))
             .build()
             .map_err(build)?;
-        let mut tx = self
-            .client
+        let mut tx = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().condition_check(device_is_ours).build())
             .transact_items(TransactWriteItem::builder().put(record).build());

@@ -3,6 +3,7 @@
 
 use crate::client::{Item, Store, StoreError, conditional, get_s, s};
 use crate::keys::{ACCOUNT_PREFIX, ENROLL_PREFIX, PK, SK};
+use crate::operation::Operation;
 
 /// One stored TOTP secret: an active one on a user item, or a pending one in an enrollment.
 #[derive(Clone)]
@@ -26,9 +27,8 @@ impl Store {
     /// Every TOTP secret stored on account items (users and enrollments). Login challenges hold
     /// copies for at most 30 minutes and are left to expire.
     pub async fn sealed_secrets(&self) -> Result<Vec<SealedSecret>, StoreError> {
-        let mut pages = self
-            .client
-            .scan()
+        let db = self.op(Operation::SealedSecrets)?;
+        let mut pages = db.scan()
             .table_name(&self.table)
             .filter_expression(
                 "begins_with(pk, :account) AND (attribute_exists(totp_secret) OR attribute_exists(pending_secret))",
@@ -58,8 +58,8 @@ impl Store {
 
     /// Replaces one secret with `resealed`, unless it changed since it was read (`Conflict`).
     pub async fn reseal(&self, secret: &SealedSecret, resealed: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
+        let db = self.op(Operation::Reseal)?;
+        let result = db
             .update_item()
             .table_name(&self.table)
             .set_key(Some(secret.key.clone()))

@@ -10,6 +10,7 @@ use crate::keys::{
     user_sk,
 };
 use crate::listing::{Column, login_value};
+use crate::operation::Operation;
 use crate::users::{Account, User};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
@@ -103,13 +104,14 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SignIn)?;
         let items = sign_in_items(&self.table, session_hash, session, email, audit)?;
-        self.write_settling(items.into(), settle).await
+        self.write_settling(db, items.into(), settle).await
     }
 
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
-        self.client
-            .put_item()
+        let db = self.op(Operation::CreateSession)?;
+        db.put_item()
             .table_name(&self.table)
             .set_item(Some(session_item(token_hash, session)))
             .condition_expression("attribute_not_exists(pk)")
@@ -121,8 +123,8 @@ impl Store {
     /// The session for a token hash, if it exists: expired or not (its `expires_at` says; the
     /// caller tells the user why it ended).
     pub async fn get_session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::GetSession)?;
+        let out = db
             .get_item()
             .table_name(&self.table)
             .key(PK, s(session_pk(token_hash)))
@@ -140,11 +142,12 @@ impl Store {
         token_hash: &str,
         hint: &SessionHint,
     ) -> Result<(Option<Session>, Option<User>, Option<Account>), StoreError> {
+        let db = self.op(Operation::GetSessionWithUser)?;
         let session_key =
             Item::from([(PK.to_owned(), s(session_pk(token_hash))), (SK.to_owned(), s(SESSION_SK))]);
         let mut keys = crate::users::user_and_account_keys(&hint.account_id, &hint.user_id);
         keys.push(session_key);
-        let items = self.batch_get(keys).await?;
+        let items = db.batch_get(keys).await?;
         let (mut session, mut user, mut account) = (None, None, None);
         for item in &items {
             match item.get(SK) {
@@ -171,6 +174,7 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::RecordReauth)?;
         let note = Update::builder()
             .table_name(&self.table)
             .key(PK, s(session_pk(token_hash)))
@@ -198,12 +202,12 @@ impl Store {
         }
         let record = Put::builder().table_name(&self.table).set_item(Some(audit_item(audit)));
         items.push(TransactWriteItem::builder().put(record.build().map_err(build_error)?).build());
-        self.write_settling(items, settle).await
+        self.write_settling(db, items, settle).await
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+        let db = self.op(Operation::DeleteSession)?;
+        db.delete_item()
             .table_name(&self.table)
             .key(PK, s(session_pk(token_hash)))
             .key(SK, s(SESSION_SK))

@@ -19,6 +19,7 @@ use crate::client::{
 };
 use crate::keys::{EXPIRES_AT, PK, SK, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
+use crate::operation::Operation;
 use crate::sessions::{Session, sign_in_items};
 use crate::users::User;
 
@@ -95,6 +96,7 @@ impl Store {
         by_user_id: &str,
         now: UnixTime,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::EnableTwoFactor)?;
         // From off only (the condition), so the account's counts move from off.
         let enable = Update::builder()
             .table_name(&self.table)
@@ -116,8 +118,7 @@ impl Store {
             Some(TwoFactorStatus::Off),
             TwoFactorStatus::EnabledNotActivated,
         )?;
-        let result = self
-            .client
+        let result = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(enable).build())
             .transact_items(count)
@@ -137,8 +138,8 @@ impl Store {
         binding: Binding<'_>,
         now: UnixTime,
     ) -> Result<Enrollment, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::GetEnrollment)?;
+        let out = db
             .get_item()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
@@ -180,9 +181,9 @@ impl Store {
         cooldown_cutoff: UnixTime,
         max_sends: u32,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SaveEmailCode)?;
         let update = || {
-            self.client
-                .update_item()
+            db.update_item()
                 .table_name(&self.table)
                 .set_key(Some(enroll_key(user)))
                 .expression_attribute_names("#exp", EXPIRES_AT)
@@ -221,8 +222,8 @@ impl Store {
     /// The email carrying the code with hash `code_hash` could not be sent: the code stops being
     /// valid, and the send neither counts nor holds back the next one.
     pub async fn withdraw_email_code(&self, user: &User, code_hash: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
+        let db = self.op(Operation::WithdrawEmailCode)?;
+        let result = db
             .update_item()
             .table_name(&self.table)
             .set_key(Some(enroll_key(user)))
@@ -245,9 +246,9 @@ impl Store {
         code_hash: &str,
         max: u32,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::CountEmailCodeTry)?;
         conditional(
-            self.client
-                .update_item()
+            db.update_item()
                 .table_name(&self.table)
                 .set_key(Some(enroll_key(user)))
                 .update_expression("ADD tries :one")
@@ -268,9 +269,9 @@ impl Store {
         code_hash: &str,
         now: UnixTime,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::MarkEmailVerified)?;
         conditional(
-            self.client
-                .update_item()
+            db.update_item()
                 .table_name(&self.table)
                 .set_key(Some(enroll_key(user)))
                 .update_expression("SET email_verified_at = :now REMOVE code_hash")
@@ -292,9 +293,9 @@ impl Store {
         encrypted: &str,
         now: UnixTime,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SetPendingSecret)?;
         conditional(
-            self.client
-                .update_item()
+            db.update_item()
                 .table_name(&self.table)
                 .set_key(Some(enroll_key(user)))
                 .update_expression("SET pending_secret = :secret")
@@ -319,6 +320,7 @@ impl Store {
         activation: Activation<'_>,
         login: Option<FinishLogin<'_>>,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::ActivateTwoFactor)?;
         let Activation { pending_secret, step, recovery_hashes, audit } = activation;
         let now = audit.at;
         let mut set = String::from(
@@ -384,7 +386,7 @@ impl Store {
                 sign_in_items(&self.table, login.session_hash, login.session, &user.email, login.audit)?;
             items.extend([start, record]);
         }
-        conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)?;
+        conditional(db.transact_write_items().set_transact_items(Some(items)).send().await)?;
         Ok(())
     }
 
@@ -398,9 +400,9 @@ impl Store {
         sealed_secret: &str,
         step: i64,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::ReplaceRecoveryCodes)?;
         conditional(
-            self.client
-                .update_item()
+            db.update_item()
                 .table_name(&self.table)
                 .set_key(Some(user_key(user)))
                 .update_expression("SET recovery = :codes, totp_last_step = :step")

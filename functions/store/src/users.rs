@@ -6,11 +6,13 @@ use domain::{Email, Role, UnixTime};
 use crate::client::{
     Item, Store, StoreError, conditional, get_opt_n, get_opt_s, get_s, lost_condition, n, s,
 };
+use crate::db::Db;
 use crate::keys::{
     ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
     user_sk, users_pk,
 };
 use crate::listing::{self, Column, PageKey};
+use crate::operation::Operation;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -115,11 +117,11 @@ impl Store {
     /// A query of an account's items whose sort key starts with `prefix` (its users, its devices).
     pub(crate) fn query_account(
         &self,
+        db: Db<'_>,
         account_id: &str,
         prefix: &str,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        self.client
-            .query()
+        db.query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(account_pk(account_id)))
@@ -129,10 +131,10 @@ impl Store {
     /// An update of an existing account's item, to complete with what it sets.
     fn update_account(
         &self,
+        db: Db<'_>,
         account_id: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
+        db.update_item()
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
             .key(SK, s(ACCOUNT_SK))
@@ -140,9 +142,9 @@ impl Store {
     }
 
     pub async fn create_account(&self, name: &str) -> Result<Account, StoreError> {
+        let db = self.op(Operation::CreateAccount)?;
         let id = uuid::Uuid::new_v4().to_string();
-        self.client
-            .put_item()
+        db.put_item()
             .table_name(&self.table)
             .item(PK, s(account_pk(&id)))
             .item(SK, s(ACCOUNT_SK))
@@ -164,8 +166,8 @@ impl Store {
     }
 
     pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::GetAccount)?;
+        let out = db
             .get_item()
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
@@ -181,7 +183,8 @@ impl Store {
         account_id: &str,
         user_id: &str,
     ) -> Result<(Option<User>, Option<Account>), StoreError> {
-        let items = self.batch_get(user_and_account_keys(account_id, user_id)).await?;
+        let db = self.op(Operation::GetUserAndAccount)?;
+        let items = db.batch_get(user_and_account_keys(account_id, user_id)).await?;
         let (mut user, mut account) = (None, None);
         for item in &items {
             match item.get(SK) {
@@ -200,8 +203,8 @@ impl Store {
         user_id: &str,
         range: &str,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
+        let db = self.op(Operation::AddVerifiedRange)?;
+        let result = db
             .update_item()
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
@@ -217,8 +220,9 @@ impl Store {
 
     /// General Settings: IP address verification on or off.
     pub async fn set_ip_verification(&self, account_id: &str, on: bool) -> Result<(), StoreError> {
+        let db = self.op(Operation::SetIpVerification)?;
         let result = self
-            .update_account(account_id)
+            .update_account(db, account_id)
             .update_expression("SET ip_verification = :on")
             .expression_attribute_values(":on", AttributeValue::Bool(on))
             .send()
@@ -240,11 +244,10 @@ impl Store {
         backwards: bool,
         limit: usize,
     ) -> Result<(Vec<(UserListing, PageKey)>, bool), StoreError> {
-        let out = self
-            .client
-            .query()
+        let db = self.op(Operation::ListUsersPage)?;
+        let out = db
+            .query_index(column.index())
             .table_name(&self.table)
-            .index_name(column.index())
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", GSI2_PK)
             .expression_attribute_values(":pk", s(users_pk(account_id)))
@@ -281,8 +284,8 @@ impl Store {
     /// users it indexed. Running it again changes nothing. The email column's value is the
     /// marker (only creation writes it; logins and status changes write theirs, which are kept).
     pub async fn index_users(&self) -> Result<usize, StoreError> {
-        let mut pages = self
-            .client
+        let db = self.op(Operation::IndexUsers)?;
+        let mut pages = db
             .scan()
             .table_name(&self.table)
             .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#marker)")
@@ -297,8 +300,7 @@ impl Store {
             let user = user_from_item(&item?)?;
             let status = user.two_factor.status(false);
             let values = listing::sort_values(&user.name, &user.email, user.role, status, user.last_login);
-            let mut update = self
-                .client
+            let mut update = db
                 .update_item()
                 .table_name(&self.table)
                 .key(PK, s(account_pk(&user.account_id)))
@@ -325,7 +327,7 @@ impl Store {
             count += 1;
         }
         for account_id in accounts {
-            self.recount_users(&account_id).await?;
+            self.recount_users(db, &account_id).await?;
         }
         Ok(count)
     }
@@ -333,9 +335,9 @@ impl Store {
     /// Sets an account's counts per 2FA status from its users as they are now.
     /// Read from the table itself, strongly consistent: the indexes may not show the users just
     /// indexed yet.
-    async fn recount_users(&self, account_id: &str) -> Result<(), StoreError> {
+    async fn recount_users(&self, db: Db<'_>, account_id: &str) -> Result<(), StoreError> {
         let mut pages = self
-            .query_account(account_id, USER_PREFIX)
+            .query_account(db, account_id, USER_PREFIX)
             .consistent_read(true)
             .projection_expression("tf_enabled_by, tf_enabled_at, tf_activated_at")
             .into_paginator()
@@ -347,7 +349,7 @@ impl Store {
         }
         let counts = Counts::of(statuses);
         let count = |n: usize| self::n(i64::try_from(n).unwrap_or(i64::MAX));
-        self.update_account(account_id)
+        self.update_account(db, account_id)
             .update_expression("SET users_active = :a, users_enabled = :e, users_off = :o")
             .expression_attribute_values(":a", count(counts.active))
             .expression_attribute_values(":e", count(counts.enabled_not_activated))
@@ -365,6 +367,7 @@ impl Store {
         users: &[String],
         devices: &[String],
     ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), StoreError> {
+        let db = self.op(Operation::Names)?;
         let key =
             |sk: String| Item::from([(PK.to_owned(), s(account_pk(account_id))), (SK.to_owned(), s(sk))]);
         let keys: Vec<Item> = users
@@ -379,7 +382,7 @@ impl Store {
         let mut items = Vec::with_capacity(keys.len());
         // A BatchGetItem takes at most 100 keys.
         for chunk in keys.chunks(100) {
-            items.extend(self.batch_get(chunk.to_vec()).await?);
+            items.extend(db.batch_get(chunk.to_vec()).await?);
         }
         for item in items {
             let sk = get_s(&item, SK)?;
@@ -398,8 +401,9 @@ impl Store {
         two_factor_required: bool,
         remote_2fa_required_from: Option<UnixTime>,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SetAccountPolicy)?;
         let mut update = self
-            .update_account(account_id)
+            .update_account(db, account_id)
             .expression_attribute_values(":wide", AttributeValue::Bool(two_factor_required));
         update = match remote_2fa_required_from {
             Some(from) => update
@@ -416,6 +420,7 @@ impl Store {
     /// Creates a user and claims their email in one transaction: a second user with the same
     /// email fails with `Conflict` and nothing is written.
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let db = self.op(Operation::CreateUser)?;
         let id = uuid::Uuid::new_v4().to_string();
         let mut item = listing::new_user_attributes(&new.account_id, &new.name, &new.email, new.role);
         item.extend([
@@ -445,8 +450,7 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| StoreError::Dynamo(e.to_string()))?;
-        let result = self
-            .client
+        let result = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(user).build())
             .transact_items(TransactWriteItem::builder().put(claim).build())
@@ -479,8 +483,8 @@ impl Store {
     /// is read by key (the email index may lag behind a change). An email without an account
     /// reads a key that does not exist, so both cost the same two reads.
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let claim = self
-            .client
+        let db = self.op(Operation::FindUserByEmail)?;
+        let claim = db
             .get_item()
             .table_name(&self.table)
             .key(PK, s(email_pk(email)))
@@ -499,8 +503,8 @@ impl Store {
 
     /// A user by key, strongly consistent (every check of a session's user reads the latest).
     pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::GetUser)?;
+        let out = db
             .get_item()
             .table_name(&self.table)
             .key(PK, s(account_pk(account_id)))
