@@ -15,6 +15,8 @@ pub const PRODUCT: &str = "MSP Dashboard";
 pub struct Mailer {
     client: Client,
     sender: String,
+    /// Set for a function that declares it sends no mail: every send is refused.
+    refuses: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +155,12 @@ impl Email {
 
 impl Mailer {
     pub fn new(client: Client, sender: impl Into<String>) -> Self {
-        Mailer { client, sender: sender.into() }
+        Mailer { client, sender: sender.into(), refuses: false }
+    }
+
+    /// The same mailer, refusing every send (as IAM would without `ses:SendEmail`).
+    pub fn refusing(self) -> Self {
+        Mailer { refuses: true, ..self }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_SES` points it at a local server).
@@ -189,10 +196,13 @@ impl Mailer {
         let partition = aws_sdk_ses::config::retry::RetryPartition::new(format!("ses via {endpoint_url}"));
         let config =
             self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
-        Mailer::new(Client::from_conf(config), self.sender.clone())
+        Mailer { client: Client::from_conf(config), ..self.clone() }
     }
 
     pub async fn send(&self, to: &str, email: &Email) -> Result<(), MailError> {
+        if self.refuses {
+            return Err(MailError("this function does not declare that it sends mail".into()));
+        }
         let content = |data: &str| Content::builder().data(data).charset("UTF-8").build();
         let content = |data: &str| content(data).map_err(|e| MailError(e.to_string()));
         let message = Message::builder()
