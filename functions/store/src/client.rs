@@ -141,11 +141,16 @@ impl Store {
     }
 
     /// The handle `operation` makes its DynamoDB calls through: the first thing each operation
-    /// asks for.
+    /// asks for. An operation the function does not declare panics in debug builds, so that the
+    /// tests see it even where the caller only logs a failure (an audit event, a tidying delete).
     pub(crate) fn op(&self, operation: Operation) -> Result<Db<'_>, StoreError> {
         match self.allowed {
             Some(lists) if !lists.iter().any(|list| list.contains(&operation)) => {
-                Err(StoreError::AccessDenied(operation))
+                let denied = StoreError::AccessDenied(operation);
+                if cfg!(debug_assertions) {
+                    panic!("{denied}");
+                }
+                Err(denied)
             }
             _ => Ok(Db::new(&self.client, &self.table, operation)),
         }
