@@ -2,8 +2,9 @@
 
 use axum::Router;
 
-/// The function's whole HTTP surface, served by Lambda in production and directly in tests.
+/// The function's whole HTTP surface, served by Lambda in production and directly in tests, with
+/// a context that reaches only what the function declares.
 pub fn router(ctx: api::server::Ctx) -> Router {
     api::accounts::register();
-    api::server::http::router("accounts", ctx)
+    api::server::http::router("accounts", ctx.only(api::server::accounts::ACCESS))
 }

@@ -15,6 +15,8 @@ pub const PRODUCT: &str = "MSP Dashboard";
 pub struct Mailer {
     client: Client,
     sender: String,
+    /// Set for a function that declares it sends no mail: every send is refused.
+    refuses: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +154,11 @@ impl Email {
 }
 
 impl Mailer {
+    /// The same mailer, refusing every send (as IAM would without `ses:SendEmail`).
+    pub fn refusing(self) -> Self {
+        Mailer { refuses: true, ..self }
+    }
+
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_SES` points it at a local server).
     pub async fn from_env(sender: impl Into<String>) -> Self {
         Mailer::connect(&aws_config::load_from_env().await, sender)
@@ -176,7 +183,7 @@ impl Mailer {
                     .with_max_backoff(Duration::from_millis(500)),
             )
             .build();
-        Mailer { client: Client::from_conf(config), sender: sender.into() }
+        Mailer { client: Client::from_conf(config), sender: sender.into(), refuses: false }
     }
 
     /// The same mailer reached through another endpoint (tests put a fault-injecting proxy there),
@@ -185,10 +192,13 @@ impl Mailer {
         let partition = aws_sdk_ses::config::retry::RetryPartition::new(format!("ses via {endpoint_url}"));
         let config =
             self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
-        Mailer { client: Client::from_conf(config), sender: self.sender.clone() }
+        Mailer { client: Client::from_conf(config), ..self.clone() }
     }
 
     pub async fn send(&self, to: &str, email: &Email) -> Result<(), MailError> {
+        if self.refuses {
+            return Err(MailError("this function does not declare that it sends mail".into()));
+        }
         let content = |data: &str| Content::builder().data(data).charset("UTF-8").build();
         let content = |data: &str| content(data).map_err(|e| MailError(e.to_string()));
         let message = Message::builder()

@@ -12,7 +12,9 @@ use domain::twofactor::TwoFactorStatus;
 
 use crate::audit::AuditEvent;
 use crate::client::{Store, StoreError, build_error, n, outcome, s};
+use crate::db::Db;
 use crate::listing::{self, Column};
+use crate::operation::Operation;
 use crate::twofactor::user_key;
 use crate::users::{Account, User, account_key};
 
@@ -43,6 +45,7 @@ impl Store {
         now: UnixTime,
         audit: &AuditEvent,
     ) -> Result<AdminChange, StoreError> {
+        let db = self.op(Operation::ApplyAdminAction)?;
         let change = self.transact_update(user_key(user));
         let from = user.two_factor.status(false);
         let (change, to) = action_update(change, action, from, by, now);
@@ -58,7 +61,7 @@ impl Store {
                 vec![listing::count_move(&self.table, &user.account_id, Some(from), to)?],
             ),
         };
-        self.change_with_audit(change.build().map_err(build_error)?, audit, also).await
+        self.change_with_audit(db, change.build().map_err(build_error)?, audit, also).await
     }
 
     /// Saves General Settings over `seen` (what the administrator read, with its version), with
@@ -73,6 +76,7 @@ impl Store {
         audit: &AuditEvent,
         saver_session: &str,
     ) -> Result<AdminChange, StoreError> {
+        let db = self.op(Operation::SaveSettings)?;
         let mut set =
             vec!["two_factor_required = :wide", "ip_verification = :ip", "settings_version = :next"];
         let mut remove = "";
@@ -119,19 +123,20 @@ impl Store {
                 .map_err(build_error)?;
             also.push(TransactWriteItem::builder().update(keep).build());
         }
-        self.change_with_audit(change.build().map_err(build_error)?, audit, also).await
+        self.change_with_audit(db, change.build().map_err(build_error)?, audit, also).await
     }
 
     /// `change` with its `audit` event and any `also` items, in one transaction.
     async fn change_with_audit(
         &self,
+        db: Db<'_>,
         change: Update,
         audit: &AuditEvent,
         also: Vec<TransactWriteItem>,
     ) -> Result<AdminChange, StoreError> {
         let mut items = vec![TransactWriteItem::builder().update(change).build(), self.audit_put(audit)?];
         items.extend(also);
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         outcome(result, AdminChange::Applied, AdminChange::ChangedMeanwhile)
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Item, Store, StoreError, build_error, from_item, item_key, keyed_item, s};
 use crate::keys::{PK, SK, audit_pk};
+use crate::operation::Operation;
 
 /// One security event: who did what to whom, when, from where. Never holds a secret.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,7 +94,8 @@ impl Store {
 
 impl Store {
     pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.table).set_item(Some(audit_item(event)?)).send().await?;
+        let db = self.op(Operation::RecordAudit)?;
+        db.put_item().table_name(&self.table).set_item(Some(audit_item(event)?)).send().await?;
         Ok(())
     }
 
@@ -107,12 +109,12 @@ impl Store {
         cursor: Option<&str>,
         page_size: usize,
     ) -> Result<(Vec<AuditEvent>, Option<String>), StoreError> {
+        let db = self.op(Operation::AuditPage)?;
         let pk = audit_pk(account_id);
         let mut events = Vec::new();
         let mut start = cursor.map(str::to_owned);
         loop {
-            let mut query = self
-                .client
+            let mut query = db
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
@@ -152,8 +154,8 @@ impl Store {
 
     /// The account's audit events, newest first (at most `limit`).
     pub async fn list_audit(&self, account_id: &str, limit: i32) -> Result<Vec<AuditEvent>, StoreError> {
-        let out = self
-            .client
+        let db = self.op(Operation::ListAudit)?;
+        let out = db
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")

@@ -19,6 +19,7 @@ use crate::client::{
 use crate::iplinks::{IpLink, ip_link_item, ip_link_key};
 use crate::keys::{CHALLENGE_SK, account_pk, challenge_pk, user_sk};
 use crate::listing::{Column, login_value};
+use crate::operation::Operation;
 use crate::sessions::{Session, session_item};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,11 +230,12 @@ impl Store {
         audit: Option<&AuditEvent>,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::CreateChallenge)?;
         let mut items = vec![self.put_new(challenge_item(token_hash, c)?)?];
         if let Some(event) = audit {
             items.push(self.audit_put(event)?);
         }
-        self.write_settling_all(items, settle).await
+        self.write_settling_all(db, items, settle).await
     }
 
     /// A login waiting for IP verification and the link that ends the wait, written together
@@ -246,15 +248,17 @@ impl Store {
         link: &IpLink,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::CreateIpChallenge)?;
         let items = vec![
             self.put_new(challenge_item(challenge_hash, c)?)?,
             self.put_new(ip_link_item(link_hash, link)?)?,
         ];
-        self.write_settling_all(items, settle).await
+        self.write_settling_all(db, items, settle).await
     }
 
     /// Withdraws a waiting login and its link (the email could not be sent).
     pub async fn delete_ip_challenge(&self, challenge_hash: &str, link_hash: &str) -> Result<(), StoreError> {
+        let db = self.op(Operation::DeleteIpChallenge)?;
         let delete = |key| {
             Delete::builder()
                 .table_name(&self.table)
@@ -264,7 +268,7 @@ impl Store {
                 .map_err(build_error)
         };
         let items = vec![delete(challenge_key(challenge_hash))?, delete(ip_link_key(link_hash))?];
-        self.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+        db.transact_write_items().set_transact_items(Some(items)).send().await?;
         Ok(())
     }
 
@@ -274,7 +278,8 @@ impl Store {
         token_hash: &str,
         now: UnixTime,
     ) -> Result<Option<Challenge>, StoreError> {
-        let stored = self.read_record::<ChallengeItem>(challenge_key(token_hash)).await?;
+        let db = self.op(Operation::GetChallenge)?;
+        let stored = db.read_record::<ChallengeItem>(challenge_key(token_hash)).await?;
         Ok(stored.map(ChallengeItem::into_challenge).filter(|c| now < c.expires_at))
     }
 
@@ -285,7 +290,8 @@ impl Store {
         token_hash: &str,
         max: u32,
     ) -> Result<Option<u32>, StoreError> {
-        let out = self
+        let db = self.op(Operation::CountChallengeFailure)?;
+        let out = db
             .update(challenge_key(token_hash))
             .update_expression("ADD failures :one")
             .condition_expression("attribute_exists(pk) AND failures < :max")
@@ -323,6 +329,7 @@ impl Store {
         cutoff: UnixTime,
         max: u32,
     ) -> Result<LinkResend, StoreError> {
+        let db = self.op(Operation::SendAnotherIpLink)?;
         let note = self
             .transact_update(challenge_key(challenge_hash))
             .update_expression("SET last_sent = :now, link = :link ADD links_sent :one")
@@ -338,7 +345,7 @@ impl Store {
             TransactWriteItem::builder().update(note).build(),
             self.put_new(ip_link_item(link_hash, link)?)?,
         ];
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         outcome(result, LinkResend::Sent, LinkResend::Throttled)
     }
 
@@ -352,6 +359,7 @@ impl Store {
         earlier: Option<&str>,
         cutoff: UnixTime,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::WithdrawIpLink)?;
         let note = self
             .transact_update(challenge_key(challenge_hash))
             .condition_expression("link = :link")
@@ -372,11 +380,12 @@ impl Store {
             TransactWriteItem::builder().delete(delete.map_err(build_error)?).build(),
         ];
         // The login may have moved on meanwhile: then nothing of this link is left to withdraw.
-        done_unless_failed(self.client.transact_write_items().set_transact_items(Some(items)).send().await)
+        done_unless_failed(db.transact_write_items().set_transact_items(Some(items)).send().await)
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.delete(challenge_key(token_hash)).await
+        let db = self.op(Operation::DeleteChallenge)?;
+        db.delete(challenge_key(token_hash)).await
     }
 
     /// One transaction finishes a login's second step: the proof is accepted on the user item
@@ -386,8 +395,9 @@ impl Store {
     /// session starts and the login is audited.
     /// Two concurrent uses of one code: one wins.
     pub async fn finish_second_factor(&self, step: SecondStep<'_>) -> Result<(), FinishError> {
+        let db = self.op(Operation::FinishSecondFactor).map_err(FinishError::Store)?;
         let items = self.second_step_items(&step).map_err(FinishError::Store)?;
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         // Which conditions failed: the lock checks come after the four writes.
         let locked = lost_conditions_at(&result).iter().any(|&i| i >= 4);
         match conditional(result) {

@@ -3,21 +3,25 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::db::Db;
 use crate::keys::{PK, SK};
+use crate::operation::Operation;
 use crate::outcome::{Failure, failure_of};
 
 /// The repository: a DynamoDB client and the table it works on. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) client: Client,
+    /// Reached only through an operation's handle ([`Store::op`]).
+    client: Client,
     pub(crate) table: String,
+    /// The operations a function may run ([`Store::only`]); `None`: all of them.
+    allowed: Option<&'static [&'static [Operation]]>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +45,9 @@ pub enum StoreError {
     Malformed(String),
     #[error("DynamoDB: {0}")]
     Dynamo(String),
+    /// The store was given to a function that does not declare this operation ([`Store::only`]).
+    #[error("this function does not declare the store operation {0:?}")]
+    AccessDenied(Operation),
 }
 
 impl<E> From<SdkError<E, HttpResponse>> for StoreError
@@ -127,7 +134,7 @@ where
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Store { client, table: table.into() }
+        Store { client, table: table.into(), allowed: None }
     }
 
     /// Builds the client from the environment (`AWS_ENDPOINT_URL_DYNAMODB` points it at a local
@@ -151,66 +158,30 @@ impl Store {
             aws_sdk_dynamodb::config::retry::RetryPartition::new(format!("dynamodb via {endpoint_url}"));
         let config =
             self.client.config().to_builder().endpoint_url(endpoint_url).retry_partition(partition).build();
-        Store::new(Client::from_conf(config), self.table.clone())
+        Store { client: Client::from_conf(config), ..self.clone() }
     }
 
-    /// Reads `keys` strongly consistent in one `BatchGetItem`, asking again for any keys DynamoDB
-    /// left unprocessed (it does so under load), a few times with a growing pause.
-    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::with_capacity(keys.len());
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Dynamo(e.to_string()))?,
-        );
-        for round in 0..4u32 {
-            let Some(request) = pending.take() else { break };
-            if round > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+    /// The same store as one function may use it: an operation none of `allowed`'s lists (the
+    /// function's own, and those of the helpers it uses) holds is refused with `AccessDenied`,
+    /// as IAM would refuse the function a DynamoDB action its policy lacks.
+    pub fn only(&self, allowed: &'static [&'static [Operation]]) -> Self {
+        Store { allowed: Some(allowed), ..self.clone() }
+    }
+
+    /// The handle `operation` makes its DynamoDB calls through: the first thing each operation
+    /// asks for. An operation the function does not declare panics in debug builds, so that the
+    /// tests see it even where the caller only logs a failure (an audit event, a tidying delete).
+    pub(crate) fn op(&self, operation: Operation) -> Result<Db<'_>, StoreError> {
+        match self.allowed {
+            Some(lists) if !lists.iter().any(|list| list.contains(&operation)) => {
+                let denied = StoreError::AccessDenied(operation);
+                if cfg!(debug_assertions) {
+                    panic!("{denied}");
+                }
+                Err(denied)
             }
-            let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
-            items.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+            _ => Ok(Db::new(&self.client, &self.table, operation)),
         }
-        match pending {
-            None => Ok(items),
-            Some(_) => Err(StoreError::Unavailable("BatchGetItem kept leaving keys unprocessed".into())),
-        }
-    }
-
-    /// The record stored at `key`, read strongly consistent (`None`: there is none).
-    pub(crate) async fn read_record<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.map(from_item).transpose()
-    }
-
-    /// An update of the item at `key`, to complete with what it sets and its condition.
-    pub(crate) fn update(&self, key: Item) -> UpdateItemFluentBuilder {
-        self.client.update_item().table_name(&self.table).set_key(Some(key))
-    }
-
-    /// The same with what it sets (`expression`), the `condition` it needs, and the `values` of
-    /// their placeholders.
-    pub(crate) fn update_where(
-        &self,
-        key: Item,
-        expression: &str,
-        condition: &str,
-        values: Vec<(&str, AttributeValue)>,
-    ) -> UpdateItemFluentBuilder {
-        let update = self.update(key).update_expression(expression).condition_expression(condition);
-        values
-            .into_iter()
-            .fold(update, |update, (name, value)| update.expression_attribute_values(name, value))
     }
 
     /// An update of the item at `key` in a transaction, to complete with what it sets.
@@ -227,12 +198,6 @@ impl Store {
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// Deletes the item at `key`, if there is one.
-    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key)).send().await?;
-        Ok(())
     }
 
     pub fn client(&self) -> &Client {

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Store, StoreError, from_item, item_key, keyed_item};
 use crate::keys::{DEVICE_PREFIX, account_pk, device_sk};
+use crate::operation::Operation;
 
 /// A managed device a technician can connect to; stored as it is (the key aside).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,20 +17,17 @@ pub struct Device {
 
 impl Store {
     pub async fn put_device(&self, device: &Device) -> Result<(), StoreError> {
+        let db = self.op(Operation::PutDevice)?;
         let key = item_key(account_pk(&device.account_id), device_sk(&device.id));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(keyed_item(key, device)?))
-            .send()
-            .await?;
+        db.put_item().table_name(&self.table).set_item(Some(keyed_item(key, device)?)).send().await?;
         Ok(())
     }
 
     /// Every device of one account, in name order. One query per page of 1 MB.
     pub async fn list_devices(&self, account_id: &str) -> Result<Vec<Device>, StoreError> {
+        let db = self.op(Operation::ListDevices)?;
         let mut devices = Vec::new();
-        let mut pages = self.query_account(account_id, DEVICE_PREFIX).into_paginator().items().send();
+        let mut pages = self.query_account(db, account_id, DEVICE_PREFIX).into_paginator().items().send();
         while let Some(item) = pages.next().await {
             devices.push(from_item::<Device>(item?)?);
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditEvent;
 use crate::client::{Item, Store, StoreError, item_key, keyed_item, lost_condition, s};
 use crate::keys::{IP_LINK_SK, account_pk, ip_link_pk, user_sk};
+use crate::operation::Operation;
 
 /// Stored as it is (the key aside).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +43,8 @@ impl Store {
         now: UnixTime,
         audit: impl FnOnce(&IpLink) -> AuditEvent,
     ) -> Result<Option<IpLink>, StoreError> {
-        let stored = self.read_record::<IpLink>(ip_link_key(token_hash)).await?;
+        let db = self.op(Operation::UseIpLink)?;
+        let stored = db.read_record::<IpLink>(ip_link_key(token_hash)).await?;
         let Some(link) = stored.filter(|link| domain::ipcheck::link_valid(link.expires_at, now)) else {
             return Ok(None);
         };
@@ -70,8 +72,7 @@ impl Store {
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .build()
             .map_err(build)?;
-        let result = self
-            .client
+        let result = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(spend).build())
             .transact_items(TransactWriteItem::builder().update(trust).build())

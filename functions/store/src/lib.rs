@@ -17,16 +17,21 @@
 //!
 //! `expires_at` (epoch seconds) is the table's TTL attribute; the code checks expiry itself because
 //! TTL deletion can lag by days. The keys are spelled in one place, `keys`.
+//!
+//! Each public method is one [`Operation`]: it declares the DynamoDB actions and indexes it needs
+//! (`operation`) and makes its calls through its own handle, which holds it to them.
 
 mod admin;
 mod audit;
 mod challenges;
 mod client;
+mod db;
 mod devices;
 mod iplinks;
 pub mod keys;
 mod listing;
 mod lockout;
+mod operation;
 mod outcome;
 mod remote;
 mod rotation;
@@ -42,6 +47,7 @@ pub use devices::Device;
 pub use iplinks::IpLink;
 pub use listing::{Column, PageKey};
 pub use lockout::{CounterKey, Settle};
+pub use operation::{Action, Operation};
 pub use remote::{RemoteSession, StartError};
 pub use rotation::{Reseal, SealedSecret};
 pub use sessions::{ReauthRecord, Session, SessionHint, SpentPasscode};

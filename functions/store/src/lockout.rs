@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, from_item, item_key, keyed_item, lost_condition, n,
 };
+use crate::db::Db;
 use crate::keys::{EXPIRES_AT, LOCKOUT_SK, PK, lockout_email_pk, lockout_pair_pk};
+use crate::operation::Operation;
 use crate::users::ClaimItem;
 
 /// Which counter: the email from one kind of source, or the email from one source.
@@ -130,12 +132,13 @@ impl Store {
     /// is locked, `None` when a condition of `items` was not met (either way nothing is written).
     pub(crate) async fn write_settling(
         &self,
+        db: Db<'_>,
         mut items: Vec<TransactWriteItem>,
         settle: &Settle,
     ) -> Result<Option<()>, StoreError> {
         let own = items.len();
         items.extend(settle.items(&self.table)?);
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         if crate::client::lost_conditions_at(&result).iter().any(|&i| i >= own) {
             return Err(StoreError::Locked);
         }
@@ -146,17 +149,19 @@ impl Store {
     /// one of their conditions was not met.
     pub(crate) async fn write_settling_all(
         &self,
+        db: Db<'_>,
         items: Vec<TransactWriteItem>,
         settle: &Settle,
     ) -> Result<(), StoreError> {
-        self.write_settling(items, settle).await?.ok_or(StoreError::NotFound)
+        self.write_settling(db, items, settle).await?.ok_or(StoreError::NotFound)
     }
 }
 
 impl Store {
     /// Reads several counters in one call; missing ones are `None`.
     pub async fn load_counters(&self, keys: &[CounterKey]) -> Result<Vec<Option<Counter>>, StoreError> {
-        let items = self.batch_get(keys.iter().map(key).collect()).await?;
+        let db = self.op(Operation::LoadCounters)?;
+        let items = db.batch_get(keys.iter().map(key).collect()).await?;
         counters_among(&items, keys)
     }
 
@@ -167,10 +172,11 @@ impl Store {
         email: &Email,
         counters: &[CounterKey],
     ) -> Result<(Option<(String, String)>, Vec<Option<Counter>>), StoreError> {
+        let db = self.op(Operation::FindLogin)?;
         let claim_key = crate::users::claim_key(email);
         let mut keys = vec![claim_key.clone()];
         keys.extend(counters.iter().map(key));
-        let items = self.batch_get(keys).await?;
+        let items = db.batch_get(keys).await?;
         let claim = items.iter().find(|i| i.get(PK) == claim_key.get(PK)).cloned();
         let claim = claim.map(from_item::<ClaimItem>).transpose()?;
         let stored = counters_among(&items, counters)?;
@@ -184,11 +190,12 @@ impl Store {
         policy: &Policy,
         now: UnixTime,
     ) -> Result<Counter, StoreError> {
+        let db = self.op(Operation::RecordFailure)?;
         let cutoff = policy.window_cutoff(now);
         // A few rounds at most: each lost race means another failure was counted in between.
         for _ in 0..5 {
             // Within the window: add one.
-            let added = self
+            let added = db
                 .update(key(counter))
                 .update_expression("ADD failures :one SET last_failure = :now, #exp = :exp")
                 .condition_expression("window_start > :cutoff")
@@ -214,8 +221,7 @@ impl Store {
             }
             // No counter, or its window is over: start a new one, unless someone just did.
             let fresh = policy.record_failure(None, now);
-            let started = self
-                .client
+            let started = db
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(counter_item(counter, policy, &fresh)?))
@@ -243,6 +249,7 @@ impl Store {
         tallies: &[(CounterKey, Policy, Option<Counter>)],
         now: UnixTime,
     ) -> Result<Vec<Counter>, StoreError> {
+        let db = self.op(Operation::CountAttempt)?;
         let next: Vec<Counter> =
             tallies.iter().map(|(_, p, read)| p.record_failure(read.as_ref(), now)).collect();
         let mut items = Vec::with_capacity(tallies.len());
@@ -258,7 +265,7 @@ impl Store {
             };
             items.push(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build());
         }
-        match conditional(self.client.transact_write_items().set_transact_items(Some(items)).send().await)? {
+        match conditional(db.transact_write_items().set_transact_items(Some(items)).send().await)? {
             Some(_) => Ok(next),
             None => {
                 let mut counted = Vec::with_capacity(tallies.len());
@@ -271,7 +278,8 @@ impl Store {
     }
 
     pub async fn clear_counter(&self, counter: &CounterKey) -> Result<(), StoreError> {
-        self.delete(key(counter)).await
+        let db = self.op(Operation::ClearCounter)?;
+        db.delete(key(counter)).await
     }
 }
 

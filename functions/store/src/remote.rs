@@ -10,6 +10,7 @@ use crate::client::{
     Item, Store, StoreError, build_error, conditional, item_key, keyed_item, lost_conditions_at, n,
 };
 use crate::keys::{account_pk, device_sk, remote_sk, user_sk};
+use crate::operation::Operation;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteSession {
@@ -45,8 +46,9 @@ impl Store {
         user_epoch: Option<i64>,
         audit: &[AuditEvent],
     ) -> Result<(), StartError> {
+        let db = self.op(Operation::StartRemoteSession).map_err(StartError::Store)?;
         let items = self.remote_start_items(session, user_epoch, audit).map_err(StartError::Store)?;
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         // Item 0 is the device check, item 2 the epoch check.
         let lost = lost_conditions_at(&result);
         match conditional(result) {

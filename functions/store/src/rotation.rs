@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::client::{Item, Store, StoreError, from_item, item_key, outcome, s};
 use crate::keys::{ACCOUNT_PREFIX, ENROLL_PREFIX};
+use crate::operation::Operation;
 
 /// One stored TOTP secret: an active one on a user item, or a pending one in an enrollment.
 #[derive(Clone)]
@@ -48,9 +49,8 @@ impl Store {
     /// Every TOTP secret stored on account items (users and enrollments). Login challenges hold
     /// copies for at most 30 minutes and are left to expire.
     pub async fn sealed_secrets(&self) -> Result<Vec<SealedSecret>, StoreError> {
-        let mut pages = self
-            .client
-            .scan()
+        let db = self.op(Operation::SealedSecrets)?;
+        let mut pages = db.scan()
             .table_name(&self.table)
             .filter_expression(
                 "begins_with(pk, :account) AND (attribute_exists(totp_secret) OR attribute_exists(pending_secret))",
@@ -81,7 +81,8 @@ impl Store {
 
     /// Replaces one secret with `resealed`, unless it changed since it was read.
     pub async fn reseal(&self, secret: &SealedSecret, resealed: &str) -> Result<Reseal, StoreError> {
-        let result = self
+        let db = self.op(Operation::Reseal)?;
+        let result = db
             .update(secret.key.clone())
             .update_expression("SET #attr = :new")
             .condition_expression("#attr = :old")

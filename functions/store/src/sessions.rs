@@ -7,6 +7,7 @@ use crate::audit::AuditEvent;
 use crate::client::{Item, Store, StoreError, build_error, from_item, item_key, keyed_item, n, s};
 use crate::keys::{ACCOUNT_SK, SESSION_SK, SK, account_pk, session_pk, sessions_of, user_sk};
 use crate::listing::{Column, login_value};
+use crate::operation::Operation;
 use crate::users::{Account, User};
 
 /// A signed-in browser. Stored under the SHA-256 of its token; the token itself is never stored.
@@ -140,13 +141,14 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SignIn)?;
         let items = self.sign_in_items(session_hash, session, email, audit)?;
-        self.write_settling_all(items.into(), settle).await
+        self.write_settling_all(db, items.into(), settle).await
     }
 
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<(), StoreError> {
-        self.client
-            .put_item()
+        let db = self.op(Operation::CreateSession)?;
+        db.put_item()
             .table_name(&self.table)
             .set_item(Some(session_item(token_hash, session)?))
             .condition_expression("attribute_not_exists(pk)")
@@ -158,7 +160,8 @@ impl Store {
     /// The session for a token hash, if it exists: expired or not (its `expires_at` says; the
     /// caller tells the user why it ended).
     pub async fn get_session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
-        let stored = self.read_record::<SessionItem>(session_key(token_hash)).await?;
+        let db = self.op(Operation::GetSession)?;
+        let stored = db.read_record::<SessionItem>(session_key(token_hash)).await?;
         Ok(stored.map(SessionItem::into_session))
     }
 
@@ -169,9 +172,10 @@ impl Store {
         token_hash: &str,
         hint: &SessionHint,
     ) -> Result<(Option<Session>, Option<User>, Option<Account>), StoreError> {
+        let db = self.op(Operation::GetSessionWithUser)?;
         let mut keys = crate::users::user_and_account_keys(&hint.account_id, &hint.user_id);
         keys.push(session_key(token_hash));
-        let items = self.batch_get(keys).await?;
+        let items = db.batch_get(keys).await?;
         let (mut session, mut user, mut account) = (None, None, None);
         for item in items {
             match item.get(SK) {
@@ -198,6 +202,7 @@ impl Store {
         audit: &AuditEvent,
         settle: &crate::Settle,
     ) -> Result<ReauthRecord, StoreError> {
+        let db = self.op(Operation::RecordReauth)?;
         let note = self
             .transact_update(session_key(token_hash))
             .update_expression("SET reauth_at = :at, reauth_2fa = :tf")
@@ -220,12 +225,13 @@ impl Store {
             items.push(TransactWriteItem::builder().update(spend).build());
         }
         items.push(self.audit_put(audit)?);
-        let written = self.write_settling(items, settle).await?;
+        let written = self.write_settling(db, items, settle).await?;
         Ok(if written.is_some() { ReauthRecord::Recorded } else { ReauthRecord::PasscodeAlreadyUsed })
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.delete(session_key(token_hash)).await
+        let db = self.op(Operation::DeleteSession)?;
+        db.delete(session_key(token_hash)).await
     }
 }
 

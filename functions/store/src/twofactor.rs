@@ -20,6 +20,7 @@ use crate::client::{
 };
 use crate::keys::{EXPIRES_AT, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
+use crate::operation::Operation;
 use crate::sessions::Session;
 use crate::users::User;
 
@@ -241,6 +242,7 @@ impl Store {
         by_user_id: &str,
         now: UnixTime,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::EnableTwoFactor)?;
         // From off only (the condition), so the account's counts move from off.
         let enable = self
             .transact_update(user_key(user))
@@ -261,8 +263,7 @@ impl Store {
             Some(TwoFactorStatus::Off),
             TwoFactorStatus::EnabledNotActivated,
         )?;
-        let result = self
-            .client
+        let result = db
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(enable).build())
             .transact_items(count)
@@ -279,7 +280,8 @@ impl Store {
         binding: Binding<'_>,
         now: UnixTime,
     ) -> Result<Enrollment, StoreError> {
-        let stored = self.read_record::<EnrollmentItem>(enroll_key(user)).await?;
+        let db = self.op(Operation::GetEnrollment)?;
+        let stored = db.read_record::<EnrollmentItem>(enroll_key(user)).await?;
         Ok(stored
             .filter(|e| e.belongs_to(binding, now))
             .map(EnrollmentItem::into_enrollment)
@@ -298,8 +300,9 @@ impl Store {
         cooldown_cutoff: UnixTime,
         max_sends: u32,
     ) -> Result<CodeSave, StoreError> {
+        let db = self.op(Operation::SaveEmailCode)?;
         let update = || {
-            self.update(enroll_key(user))
+            db.update(enroll_key(user))
                 .expression_attribute_names("#exp", EXPIRES_AT)
                 .expression_attribute_values(":h", s(code_hash))
                 .expression_attribute_values(":now", n(now.seconds()))
@@ -334,7 +337,8 @@ impl Store {
     /// The email carrying the code with hash `code_hash` could not be sent: the code stops being
     /// valid, and the send neither counts nor holds back the next one.
     pub async fn withdraw_email_code(&self, user: &User, code_hash: &str) -> Result<(), StoreError> {
-        let result = self
+        let db = self.op(Operation::WithdrawEmailCode)?;
+        let result = db
             .update_where(
                 enroll_key(user),
                 "SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash",
@@ -354,7 +358,8 @@ impl Store {
         code_hash: &str,
         max: u32,
     ) -> Result<CodeTry, StoreError> {
-        let result = self
+        let db = self.op(Operation::CountEmailCodeTry)?;
+        let result = db
             .update_where(
                 enroll_key(user),
                 "ADD tries :one",
@@ -373,7 +378,8 @@ impl Store {
         code_hash: &str,
         now: UnixTime,
     ) -> Result<CodeUse, StoreError> {
-        let result = self
+        let db = self.op(Operation::MarkEmailVerified)?;
+        let result = db
             .update_where(
                 enroll_key(user),
                 "SET email_verified_at = :now REMOVE code_hash",
@@ -394,9 +400,10 @@ impl Store {
         encrypted: &str,
         now: UnixTime,
     ) -> Result<PendingSecretSave, StoreError> {
+        let db = self.op(Operation::SetPendingSecret)?;
         let values =
             vec![(":b", s(binding.token_hash)), (":now", n(now.seconds())), (":secret", s(encrypted))];
-        let result = self
+        let result = db
             .update_where(
                 enroll_key(user),
                 "SET pending_secret = :secret",
@@ -420,6 +427,7 @@ impl Store {
         activation: Activation<'_>,
         login: Option<FinishLogin<'_>>,
     ) -> Result<Activate, StoreError> {
+        let db = self.op(Operation::ActivateTwoFactor)?;
         let (pending_secret, audit) = (activation.pending_secret, activation.audit);
         let from = user.two_factor.status(false);
         let activate = self.activation_update(user, activation, login.is_some())?;
@@ -442,7 +450,7 @@ impl Store {
                 self.sign_in_items(login.session_hash, login.session, &user.email, login.audit)?;
             items.extend([start, record]);
         }
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         outcome(result, Activate::Activated, Activate::SetupChanged)
     }
 
@@ -456,7 +464,8 @@ impl Store {
         sealed_secret: &str,
         step: i64,
     ) -> Result<RecoveryCodesReplace, StoreError> {
-        let result = self
+        let db = self.op(Operation::ReplaceRecoveryCodes)?;
+        let result = db
             .update(user_key(user))
             .update_expression("SET recovery = :codes, totp_last_step = :step")
             .condition_expression(

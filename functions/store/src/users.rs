@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::client::{
     Item, Store, StoreError, conditional, existing, from_item, item_key, keyed_item, lost_conditions_at, n, s,
 };
+use crate::db::Db;
 use crate::keys::{
     ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
     user_sk, users_pk,
 };
 use crate::listing::{self, Column, PageKey};
+use crate::operation::Operation;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -116,11 +118,11 @@ impl Store {
     /// A query of an account's items whose sort key starts with `prefix` (its users, its devices).
     pub(crate) fn query_account(
         &self,
+        db: Db<'_>,
         account_id: &str,
         prefix: &str,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        self.client
-            .query()
+        db.query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(account_pk(account_id)))
@@ -130,16 +132,17 @@ impl Store {
     /// An update of an existing account's item, to complete with what it sets.
     fn update_account(
         &self,
+        db: Db<'_>,
         account_id: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.update(account_key(account_id)).condition_expression("attribute_exists(pk)")
+        db.update(account_key(account_id)).condition_expression("attribute_exists(pk)")
     }
 
     pub async fn create_account(&self, name: &str) -> Result<Account, StoreError> {
+        let db = self.op(Operation::CreateAccount)?;
         let id = uuid::Uuid::new_v4().to_string();
         let account = AccountItem::new(&id, name);
-        self.client
-            .put_item()
+        db.put_item()
             .table_name(&self.table)
             .set_item(Some(keyed_item(account_key(&id), &account)?))
             .condition_expression("attribute_not_exists(pk)")
@@ -149,13 +152,8 @@ impl Store {
     }
 
     pub async fn get_account(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(account_key(account_id)))
-            .send()
-            .await?;
+        let db = self.op(Operation::GetAccount)?;
+        let out = db.get_item().table_name(&self.table).set_key(Some(account_key(account_id))).send().await?;
         out.item.map(account_from_item).transpose()
     }
 
@@ -165,7 +163,8 @@ impl Store {
         account_id: &str,
         user_id: &str,
     ) -> Result<(Option<User>, Option<Account>), StoreError> {
-        let items = self.batch_get(user_and_account_keys(account_id, user_id)).await?;
+        let db = self.op(Operation::GetUserAndAccount)?;
+        let items = db.batch_get(user_and_account_keys(account_id, user_id)).await?;
         let (mut user, mut account) = (None, None);
         for item in items {
             match item.get(SK) {
@@ -184,7 +183,8 @@ impl Store {
         user_id: &str,
         range: &str,
     ) -> Result<(), StoreError> {
-        let result = self
+        let db = self.op(Operation::AddVerifiedRange)?;
+        let result = db
             .update(item_key(account_pk(account_id), user_sk(user_id)))
             .update_expression("ADD ip_ranges :range")
             .condition_expression("attribute_exists(pk)")
@@ -196,8 +196,9 @@ impl Store {
 
     /// General Settings: IP address verification on or off.
     pub async fn set_ip_verification(&self, account_id: &str, on: bool) -> Result<(), StoreError> {
+        let db = self.op(Operation::SetIpVerification)?;
         let result = self
-            .update_account(account_id)
+            .update_account(db, account_id)
             .update_expression("SET ip_verification = :on")
             .expression_attribute_values(":on", AttributeValue::Bool(on))
             .send()
@@ -218,11 +219,10 @@ impl Store {
         backwards: bool,
         limit: usize,
     ) -> Result<(Vec<(UserListing, PageKey)>, bool), StoreError> {
-        let out = self
-            .client
-            .query()
+        let db = self.op(Operation::ListUsersPage)?;
+        let out = db
+            .query_index(column.index())
             .table_name(&self.table)
-            .index_name(column.index())
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", GSI2_PK)
             .expression_attribute_values(":pk", s(users_pk(account_id)))
@@ -261,8 +261,8 @@ impl Store {
     /// users it indexed. Running it again changes nothing. The email column's value is the
     /// marker (only creation writes it; logins and status changes write theirs, which are kept).
     pub async fn index_users(&self) -> Result<usize, StoreError> {
-        let mut pages = self
-            .client
+        let db = self.op(Operation::IndexUsers)?;
+        let mut pages = db
             .scan()
             .table_name(&self.table)
             .filter_expression("begins_with(sk, :user) AND attribute_not_exists(#marker)")
@@ -277,7 +277,7 @@ impl Store {
             let user = user_from_item(item?)?;
             let status = user.two_factor.status(false);
             let values = listing::sort_values(&user.name, &user.email, user.role, status, user.last_login);
-            let mut update = self
+            let mut update = db
                 .update(item_key(account_pk(&user.account_id), user_sk(&user.id)))
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_names("#gsi2pk", GSI2_PK)
@@ -301,7 +301,7 @@ impl Store {
             count += 1;
         }
         for account_id in accounts {
-            self.recount_users(&account_id).await?;
+            self.recount_users(db, &account_id).await?;
         }
         Ok(count)
     }
@@ -309,9 +309,9 @@ impl Store {
     /// Sets an account's counts per 2FA status from its users as they are now.
     /// Read from the table itself, strongly consistent: the indexes may not show the users just
     /// indexed yet.
-    async fn recount_users(&self, account_id: &str) -> Result<(), StoreError> {
+    async fn recount_users(&self, db: Db<'_>, account_id: &str) -> Result<(), StoreError> {
         let mut pages = self
-            .query_account(account_id, USER_PREFIX)
+            .query_account(db, account_id, USER_PREFIX)
             .consistent_read(true)
             .projection_expression("tf_enabled_by, tf_enabled_at, tf_activated_at")
             .into_paginator()
@@ -323,7 +323,7 @@ impl Store {
         }
         let counts = Counts::of(statuses);
         let count = |n: usize| self::n(i64::try_from(n).unwrap_or(i64::MAX));
-        self.update_account(account_id)
+        self.update_account(db, account_id)
             .update_expression("SET users_active = :a, users_enabled = :e, users_off = :o")
             .expression_attribute_values(":a", count(counts.active))
             .expression_attribute_values(":e", count(counts.enabled_not_activated))
@@ -341,6 +341,7 @@ impl Store {
         users: &[String],
         devices: &[String],
     ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), StoreError> {
+        let db = self.op(Operation::Names)?;
         let key = |sk: String| item_key(account_pk(account_id), sk);
         let keys: Vec<Item> = users
             .iter()
@@ -354,7 +355,7 @@ impl Store {
         let mut items = Vec::with_capacity(keys.len());
         // A BatchGetItem takes at most 100 keys.
         for chunk in keys.chunks(100) {
-            items.extend(self.batch_get(chunk.to_vec()).await?);
+            items.extend(db.batch_get(chunk.to_vec()).await?);
         }
         for item in items {
             let named = from_item::<NamedItem>(item)?;
@@ -376,8 +377,9 @@ impl Store {
         two_factor_required: bool,
         remote_2fa_required_from: Option<UnixTime>,
     ) -> Result<(), StoreError> {
+        let db = self.op(Operation::SetAccountPolicy)?;
         let mut update = self
-            .update_account(account_id)
+            .update_account(db, account_id)
             .expression_attribute_values(":wide", AttributeValue::Bool(two_factor_required));
         update = match remote_2fa_required_from {
             Some(from) => update
@@ -394,6 +396,7 @@ impl Store {
     /// email fails with `EmailTaken`, an account that does not exist with `NotFound`, and nothing
     /// is written.
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let db = self.op(Operation::CreateUser)?;
         let id = uuid::Uuid::new_v4().to_string();
         let user = UserItem::new(&id, &new);
         let mut item = keyed_item(item_key(account_pk(&new.account_id), user_sk(&id)), &user)?;
@@ -405,7 +408,7 @@ impl Store {
             self.put_new(keyed_item(claim_key(&new.email), &claim)?)?,
             listing::count_move(&self.table, &new.account_id, None, TwoFactorStatus::Off)?,
         ];
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = db.transact_write_items().set_transact_items(Some(items)).send().await;
         // Item 1 is the email's claim.
         let email_taken = lost_conditions_at(&result).contains(&1);
         match conditional(result)? {
@@ -419,7 +422,8 @@ impl Store {
     /// is read by key (the email index may lag behind a change). An email without an account
     /// reads a key that does not exist, so both cost the same two reads.
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let claim = self.read_record::<ClaimItem>(claim_key(email)).await?;
+        let db = self.op(Operation::FindUserByEmail)?;
+        let claim = db.read_record::<ClaimItem>(claim_key(email)).await?;
         let (account_id, user_id) = match &claim {
             Some(claim) => (claim.account_id.as_str(), claim.user_id.as_str()),
             None => ("-", "-"),
@@ -430,7 +434,8 @@ impl Store {
 
     /// A user by key, strongly consistent (every check of a session's user reads the latest).
     pub async fn get_user(&self, account_id: &str, user_id: &str) -> Result<Option<User>, StoreError> {
-        let stored = self.read_record::<UserItem>(item_key(account_pk(account_id), user_sk(user_id))).await?;
+        let db = self.op(Operation::GetUser)?;
+        let stored = db.read_record::<UserItem>(item_key(account_pk(account_id), user_sk(user_id))).await?;
         stored.map(UserItem::into_user).transpose()
     }
 }

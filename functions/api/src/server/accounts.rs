@@ -7,14 +7,32 @@ use domain::audit::AuditAction;
 use domain::remote::enforcement_date;
 use domain::session::{self, StepUp};
 use domain::twofactor::TwoFactorStatus;
-use store::{Account, Column, PageKey, Session, User, UserListing};
+use store::{Account, Column, Operation, PageKey, Session, User, UserListing};
 
 use super::request::{self, ctx, store_failure};
 use super::shared::status_of;
-use super::{Ctx, audit, now};
+use super::{Access, Ctx, audit, now};
 use crate::ApiError;
 use crate::accounts::{
     AuditPage, AuditRow, Info, MenuItem, PAGE_SIZE, PageCursor, Settings, SortBy, UserPage, UserRow,
+};
+
+/// The `accounts` function's reach: the grid and its Info section, an administrator's changes
+/// (each written with its audit event), General Settings, the audit log, and the emails telling
+/// users about changes to their login.
+pub const ACCESS: Access = Access {
+    store_operations: &[
+        request::STORE_OPERATIONS,
+        &[
+            Operation::ListUsersPage,
+            Operation::GetUser,
+            Operation::ApplyAdminAction,
+            Operation::SaveSettings,
+            Operation::AuditPage,
+            Operation::Names,
+        ],
+    ],
+    sends_mail: true,
 };
 
 const ACTIONS: [AdminAction; 5] = [

@@ -2,9 +2,12 @@
 //! refuse what the user did.
 
 use domain::audit::AuditAction;
-use store::{AuditEvent, User};
+use store::{AuditEvent, Operation, User};
 
 use super::{Ctx, now};
+
+/// What writing an event here runs.
+pub const STORE_OPERATIONS: &[Operation] = &[Operation::RecordAudit];
 
 /// `actor` (None: the user themselves) did `action` to `subject` from `ip`.
 pub async fn record(

@@ -5,14 +5,37 @@ use domain::email_code::{self, CodeError, SentCode};
 use domain::lockout::Source;
 use domain::totp::TotpSecret;
 use domain::{UnixTime, recovery};
-use store::{Account, Activation, Binding, Enrollment, FinishLogin, Purpose, User};
+use store::{Account, Activation, Binding, Enrollment, FinishLogin, Operation, Purpose, User};
 
 use super::lockout::Counters;
 use super::request::{self, ctx, require_user, store_failure};
 use super::shared::{me_from, open_totp_secret};
-use super::{Ctx, audit, now};
+use super::{Access, Ctx, audit, now};
 use crate::ApiError;
 use crate::enroll::{Activated, AuthenticatorSetup, EnrollmentView};
+
+/// The `enrollment` function's reach: the activation in progress, the activation itself, new
+/// recovery codes, and their emails (the code, the notices).
+pub const ACCESS: Access = Access {
+    store_operations: &[
+        request::STORE_OPERATIONS,
+        audit::STORE_OPERATIONS,
+        &[
+            Operation::GetChallenge,
+            Operation::GetEnrollment,
+            Operation::SaveEmailCode,
+            Operation::WithdrawEmailCode,
+            Operation::CountEmailCodeTry,
+            Operation::MarkEmailVerified,
+            Operation::SetPendingSecret,
+            Operation::ActivateTwoFactor,
+            // An activation that ends a login clears the login's counters.
+            Operation::ClearCounter,
+            Operation::ReplaceRecoveryCodes,
+        ],
+    ],
+    sends_mail: true,
+};
 
 /// Shown by authenticator apps above the code.
 pub const ISSUER: &str = mail::PRODUCT;

@@ -4,11 +4,15 @@
 use domain::lockout::{self, Counter, Policy, Source};
 use domain::time::format_utc;
 use domain::{Email, UnixTime};
-use store::{CounterKey, Settle, StoreError};
+use store::{CounterKey, Operation, Settle, StoreError};
 
 use super::Ctx;
 use super::request::store_failure;
 use crate::ApiError;
+
+/// What reading, counting and clearing the counters here runs.
+pub const STORE_OPERATIONS: &[Operation] =
+    &[Operation::LoadCounters, Operation::CountAttempt, Operation::RecordFailure, Operation::ClearCounter];
 
 pub fn locked_out(until: UnixTime) -> ApiError {
     ApiError::LockedOut {

@@ -13,7 +13,7 @@ pub mod shared;
 use domain::UnixTime;
 use domain::crypto::Keyring;
 use mail::Mailer;
-use store::Store;
+use store::{Operation, Store};
 
 /// Read once at start-up from the environment.
 #[derive(Clone, Debug)]
@@ -122,6 +122,23 @@ impl Ctx {
         let store = Store::connect(&sdk, config.table_name.clone());
         let mailer = Mailer::connect(&sdk, config.sender_address.clone());
         Ok(Ctx { store, mailer, config })
+    }
+}
+
+/// What one function's code reaches: the store operations it runs (its handlers' own, and those
+/// of the shared helpers it uses), and whether it sends mail. The function's store and mailer
+/// refuse anything else ([`Ctx::only`]), and its IAM policy in the template allows exactly this.
+#[derive(Clone, Copy, Debug)]
+pub struct Access {
+    pub store_operations: &'static [&'static [Operation]],
+    pub sends_mail: bool,
+}
+
+impl Ctx {
+    /// This context as the function declaring `access` may use it.
+    pub fn only(self, access: Access) -> Ctx {
+        let mailer = if access.sends_mail { self.mailer } else { self.mailer.refusing() };
+        Ctx { store: self.store.only(access.store_operations), mailer, config: self.config }
     }
 }
 

@@ -4,13 +4,24 @@
 use domain::UnixTime;
 use domain::audit::AuditAction;
 use domain::remote::{Decision, RemoteKind};
-use store::{AuditEvent, RemoteSession, Session, StartError};
+use store::{AuditEvent, Operation, RemoteSession, Session, StartError};
 
 use super::request::{self, ctx, require_signed_in, require_user, store_failure, stored_session};
 use super::shared::{remote_policy, status_of};
-use super::{Ctx, audit, now};
+use super::{Access, Ctx, audit, now};
 use crate::ApiError;
 use crate::remote::{DeviceView, RemoteStart, StartedSession};
+
+/// The `remote` function's reach: the devices, the gate's record of a session, and "Activate
+/// Now" from the gate's prompt (enabling 2FA for oneself). It sends no mail.
+pub const ACCESS: Access = Access {
+    store_operations: &[
+        request::STORE_OPERATIONS,
+        audit::STORE_OPERATIONS,
+        &[Operation::ListDevices, Operation::StartRemoteSession, Operation::EnableTwoFactor],
+    ],
+    sends_mail: false,
+};
 
 pub async fn devices() -> Result<Vec<DeviceView>, ApiError> {
     let ctx = ctx();

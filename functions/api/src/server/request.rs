@@ -10,11 +10,19 @@ use domain::secret::BearerToken;
 use domain::session::{self as sessions, Epochs, Reauth};
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
-use store::{Account, Challenge, Purpose, Session, SessionHint, StoreError, User};
+use store::{Account, Challenge, Operation, Purpose, Session, SessionHint, StoreError, User};
 
 use super::http::ClientIp;
 use super::{Ctx, now};
 use crate::ApiError;
+
+/// What the session checks here run (every function that has signed-in users runs them all).
+pub const STORE_OPERATIONS: &[Operation] = &[
+    Operation::GetSession,
+    Operation::GetSessionWithUser,
+    Operation::GetUserAndAccount,
+    Operation::DeleteSession,
+];
 
 /// `__Host-` makes the browser insist on Secure, Path=/ and no Domain.
 pub const SESSION_COOKIE: &str = "__Host-session";

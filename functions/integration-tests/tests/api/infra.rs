@@ -1,14 +1,20 @@
 //! `infra/template.yaml` against the code: every function binary has exactly one resource and
 //! one route, every server function is served by the function its route points to, and each
-//! function's IAM policy allows exactly the DynamoDB actions (and SES sending) its code uses.
+//! function's IAM policy allows exactly the DynamoDB actions and indexes (and SES sending) it
+//! declares.
 //!
-//! What the code uses is read from the source: the store methods each function's server modules
-//! call, and the DynamoDB operations each store method performs.
+//! A function declares the store operations it runs and whether it sends mail (`ACCESS` in its
+//! server module); each store operation declares its DynamoDB actions and indexes
+//! (`store::Operation`). The code is held to both as it runs: a function's store refuses an
+//! operation the function does not declare, and (in debug builds) an operation's handle a call it
+//! does not declare, so the integration tests, which run every operation, prove them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use api::server::Access;
 use serde_yaml::Value;
+use store::Operation;
 
 use crate::spawn_app;
 
@@ -90,130 +96,24 @@ fn template_functions() -> Vec<Function> {
     out
 }
 
-/// Source with method chains joined (`store\n    .method(` becomes `store.method(`).
-fn joined(src: &str) -> String {
-    let mut out = String::with_capacity(src.len());
-    let mut pending_space = String::new();
-    for c in src.chars() {
-        if c.is_whitespace() {
-            pending_space.push(c);
-            continue;
-        }
-        if c != '.' {
-            out.push_str(&pending_space);
-        }
-        pending_space.clear();
-        out.push(c);
-    }
-    out
-}
-
-/// The body of every `fn NAME` in `src` (brace-matched).
-fn fn_bodies(src: &str) -> BTreeMap<String, String> {
-    let mut bodies = BTreeMap::new();
-    let mut rest = src;
-    while let Some(at) = rest.find("fn ") {
-        let after = &rest[at + 3..];
-        let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-        let Some(open) = after.find('{') else { break };
-        let (mut depth, mut end) = (0, open);
-        for (i, c) in after[open..].char_indices() {
-            match c {
-                '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = open + i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if !name.is_empty() {
-            bodies.insert(name, after[open..=end].to_owned());
-        }
-        rest = &after[open..];
-    }
-    bodies
-}
-
-/// Names `x` such that `.x(` appears after `prefix` in `text`.
-fn calls_after(text: &str, prefix: &str) -> BTreeSet<String> {
-    text.match_indices(prefix)
-        .map(|(i, _)| {
-            text[i + prefix.len()..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
-        })
-        .filter(|n: &String| !n.is_empty())
-        .collect()
-}
-
-/// Store method to the DynamoDB actions it needs (following calls to other store methods).
-fn store_actions() -> BTreeMap<String, BTreeSet<String>> {
-    let mut bodies = BTreeMap::new();
-    for entry in std::fs::read_dir(root().join("functions/store/src")).unwrap() {
-        bodies.extend(fn_bodies(&joined(&std::fs::read_to_string(entry.unwrap().path()).unwrap())));
-    }
-    let direct = |body: &str| -> BTreeSet<String> {
-        let ops = [
-            (".get_item()", "GetItem"),
-            (".batch_get_item()", "BatchGetItem"),
-            (".put_item()", "PutItem"),
-            ("Put::builder()", "PutItem"),
-            (".update_item()", "UpdateItem"),
-            ("Update::builder()", "UpdateItem"),
-            (".delete_item()", "DeleteItem"),
-            ("Delete::builder()", "DeleteItem"),
-            ("ConditionCheck::builder()", "ConditionCheckItem"),
-            (".transact_write_items()", "TransactWriteItems"),
-            (".query()", "Query"),
-            (".scan()", "Scan"),
-        ];
-        ops.iter().filter(|(needle, _)| body.contains(needle)).map(|(_, a)| a.to_string()).collect()
-    };
-    bodies
-        .keys()
-        .map(|name| {
-            let mut seen = BTreeSet::new();
-            let mut todo = vec![name.clone()];
-            let mut actions = BTreeSet::new();
-            while let Some(n) = todo.pop() {
-                if !seen.insert(n.clone()) {
-                    continue;
-                }
-                if let Some(body) = bodies.get(&n) {
-                    actions.extend(direct(body));
-                    todo.extend(calls_after(body, "self."));
-                    // A login's write carries the lockout's check (`Settle::items`).
-                    todo.extend(calls_after(body, "settle."));
-                }
-            }
-            (name.clone(), actions)
-        })
-        .collect()
-}
-
-/// The server modules each function's code is made of (its own module, a file or a directory of
-/// them, plus what all share), as paths under `functions/api/src/server`.
-fn modules_of(binary: &str) -> Vec<String> {
-    let own = match binary {
-        "auth" => "auth",
-        "enrollment" => "enroll.rs",
-        "remote" => "remote.rs",
-        "accounts" => "accounts.rs",
+/// What a function's code declares it reaches (its server module's `ACCESS`).
+fn declared(binary: &str) -> Access {
+    match binary {
+        "auth" => api::server::auth::ACCESS,
+        "enrollment" => api::server::enroll::ACCESS,
+        "remote" => api::server::remote::ACCESS,
+        "accounts" => api::server::accounts::ACCESS,
         other => panic!("unknown function {other}"),
-    };
-    let dir = root().join("functions/api/src/server").join(own);
-    let mut modules: Vec<String> = if dir.is_dir() {
-        std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| format!("{own}/{}", e.unwrap().file_name().to_string_lossy()))
-            .collect()
-    } else {
-        vec![own.to_owned()]
-    };
-    modules.extend(["request.rs", "audit.rs", "shared.rs"].map(str::to_owned));
-    modules
+    }
+}
+
+/// The table's indexes a policy's resources name (`${Table.Arn}/index/<name>`).
+fn indexes_in(resources: &[String]) -> BTreeSet<String> {
+    resources
+        .iter()
+        .filter_map(|r| r.split_once("/index/"))
+        .map(|(_, rest)| rest.chars().take_while(|c| c.is_alphanumeric()).collect())
+        .collect()
 }
 
 #[test]
@@ -261,43 +161,18 @@ async fn every_server_function_is_served_by_the_function_its_route_points_to() {
 }
 
 #[test]
-fn each_function_may_do_exactly_what_its_code_does() {
-    let store = store_actions();
+fn each_function_may_do_exactly_what_it_declares() {
     for f in template_functions() {
-        let mut source = String::new();
-        for module in modules_of(&f.binary) {
-            source += &joined(
-                &std::fs::read_to_string(root().join("functions/api/src/server").join(&module)).unwrap(),
-            );
-        }
-        let used: BTreeSet<String> = calls_after(&source, "store.")
-            .iter()
-            .flat_map(|m| {
-                store.get(m).cloned().unwrap_or_else(|| panic!("{}: unknown store method {m}", f.binary))
-            })
-            .collect();
-        assert_eq!(f.dynamodb_actions, used, "{}: IAM (left) vs code (right)", f.binary);
-        // Each index, and the store methods that read it.
-        let grid = &["list_users_page"][..];
-        let indexes = [
-            ("gsi1", &[][..]),
-            ("gsi2", grid),
-            ("gsi3", grid),
-            ("gsi4", grid),
-            ("gsi5", grid),
-            ("gsi6", grid),
-        ];
-        for (index, readers) in indexes {
-            let uses_index = calls_after(&source, "store.").iter().any(|m| readers.contains(&m.as_str()));
-            let has_index = f.dynamodb_resources.iter().any(|r| r.contains(&format!("/index/{index}")));
-            assert_eq!(has_index, uses_index, "{}: access to {index}", f.binary);
-        }
-        assert_eq!(
-            f.sends_mail,
-            (source.contains("mailer.send(") || source.contains("mailer.send_notice(")),
-            "{}: ses:SendEmail",
-            f.binary
-        );
+        let access = declared(&f.binary);
+        let operations: Vec<Operation> =
+            access.store_operations.iter().flat_map(|list| list.iter()).copied().collect();
+        let actions: BTreeSet<String> =
+            operations.iter().flat_map(|op| op.actions()).map(|action| action.to_string()).collect();
+        assert_eq!(f.dynamodb_actions, actions, "{}: IAM (left) vs declared (right)", f.binary);
+        let indexes: BTreeSet<String> =
+            operations.iter().flat_map(|op| op.indexes()).map(|index| index.to_string()).collect();
+        assert_eq!(indexes_in(&f.dynamodb_resources), indexes, "{}: indexes, IAM vs declared", f.binary);
+        assert_eq!(f.sends_mail, access.sends_mail, "{}: ses:SendEmail", f.binary);
     }
 }
 

@@ -15,12 +15,43 @@ pub use session::{logout, me, step_up};
 use domain::UnixTime;
 use domain::lockout::Source;
 use domain::time::format_utc;
-use store::User;
+use store::{Operation, User};
 
 use crate::ApiError;
-use crate::server::Ctx;
 use crate::server::lockout::Counters;
 use crate::server::request;
+use crate::server::{Access, Ctx, audit, lockout};
+
+/// The `auth` function's reach: the whole login, its counters, the session, and the emails of
+/// the login (IP verification links, locks, a used recovery code).
+pub const ACCESS: Access = Access {
+    store_operations: &[
+        request::STORE_OPERATIONS,
+        audit::STORE_OPERATIONS,
+        lockout::STORE_OPERATIONS,
+        &[
+            // The password step (`login`).
+            Operation::FindLogin,
+            Operation::CreateChallenge,
+            Operation::SignIn,
+            // The wait for an IP verification link (`ipverify`).
+            Operation::CreateIpChallenge,
+            Operation::DeleteIpChallenge,
+            Operation::SendAnotherIpLink,
+            Operation::WithdrawIpLink,
+            Operation::UseIpLink,
+            // The passcode step (`passcode`).
+            Operation::GetChallenge,
+            Operation::GetUser,
+            Operation::CountChallengeFailure,
+            Operation::DeleteChallenge,
+            Operation::FinishSecondFactor,
+            // Step-up (`session`).
+            Operation::RecordReauth,
+        ],
+    ],
+    sends_mail: true,
+};
 
 /// A login attempt being answered: from where, when, and the lockout counters it counts on
 /// (every write that moves the login on settles them).
