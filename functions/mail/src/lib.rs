@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_ses::Client;
-use aws_sdk_ses::config::retry::RetryConfig;
-use aws_sdk_ses::config::timeout::TimeoutConfig;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
+use call_budget::CallBudget;
 
 /// The product name used in subjects and the authenticator app.
 pub const PRODUCT: &str = "MSP Dashboard";
@@ -168,20 +167,15 @@ impl Mailer {
     /// in well under a second: 2 attempts of at most 2 s, 4 s in all, keep a failed send inside a
     /// Lambda's 10 seconds with time left to withdraw what the email carried.
     pub fn connect(sdk: &aws_config::SdkConfig, sender: impl Into<String>) -> Self {
+        const SES: CallBudget = CallBudget {
+            attempts: 2,
+            attempt: Duration::from_secs(2),
+            total: Duration::from_secs(4),
+            first_backoff: Duration::from_millis(50),
+        };
         let config = aws_sdk_ses::config::Builder::from(sdk)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .operation_attempt_timeout(Duration::from_secs(2))
-                    .operation_timeout(Duration::from_secs(4))
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(2)
-                    .with_initial_backoff(Duration::from_millis(50))
-                    .with_max_backoff(Duration::from_millis(500)),
-            )
+            .timeout_config(SES.timeouts())
+            .retry_config(SES.retries())
             .build();
         Mailer { client: Client::from_conf(config), sender: sender.into(), refuses: false }
     }

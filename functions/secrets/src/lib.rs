@@ -7,8 +7,7 @@
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::retry::RetryConfig;
-use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
+use call_budget::CallBudget;
 
 /// The environment variable naming the secret with the TOTP key ring
 /// (`id:64hex[,id:64hex…]`, current key first).
@@ -33,15 +32,15 @@ impl Secrets {
     /// start waits for it, so it gives up within a few seconds (3 attempts of at most 2 s, 5 s in
     /// all) rather than leave the function hanging.
     pub fn connect(sdk: &aws_config::SdkConfig) -> Self {
+        const SECRETS_MANAGER: CallBudget = CallBudget {
+            attempts: 3,
+            attempt: Duration::from_secs(2),
+            total: Duration::from_secs(5),
+            first_backoff: Duration::from_millis(100),
+        };
         let config = aws_sdk_secretsmanager::config::Builder::from(sdk)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .operation_attempt_timeout(Duration::from_secs(2))
-                    .operation_timeout(Duration::from_secs(5))
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(SECRETS_MANAGER.timeouts())
+            .retry_config(SECRETS_MANAGER.retries())
             .build();
         Secrets { client: Client::from_conf(config) }
     }

@@ -19,13 +19,13 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::interceptors::InterceptorContext;
-use aws_sdk_dynamodb::config::retry::{ClassifyRetry, RetryAction, RetryConfig};
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use call_budget::CallBudget;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -91,26 +91,21 @@ where
     }
 }
 
-/// A Lambda has 10 seconds (infra/template.yaml): each call gets 3 attempts of at most 2 s and
-/// 5 s in all, so a DynamoDB outage is answered "try again" well within the function's limit.
-/// DynamoDB answers in milliseconds; connecting takes longer than a second only when it is down.
+/// Each DynamoDB call gets 3 attempts of at most 2 s and 5 s in all, so an outage is answered "try
+/// again" well within a Lambda's 10 seconds.
+const DYNAMODB: CallBudget = CallBudget {
+    attempts: 3,
+    attempt: Duration::from_secs(2),
+    total: Duration::from_secs(5),
+    first_backoff: Duration::from_millis(20),
+};
+
 pub(crate) fn client_settings(
     builder: aws_sdk_dynamodb::config::Builder,
 ) -> aws_sdk_dynamodb::config::Builder {
     builder
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(20))
-                .with_max_backoff(Duration::from_millis(500)),
-        )
+        .timeout_config(DYNAMODB.timeouts())
+        .retry_config(DYNAMODB.retries())
         .retry_classifier(RetryTransientWrites)
 }
 

@@ -1,0 +1,67 @@
+//! How long one AWS SDK call may take and how often it is tried. A Lambda has 10 seconds
+//! (`infra/template.yaml`): each client's budget ends a call in time for the function to answer
+//! "try again" (and to undo what it started) instead of being cut off.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+
+/// The AWS services answer in milliseconds; connecting takes longer than a second only when one
+/// is down.
+const CONNECT: Duration = Duration::from_secs(1);
+
+/// The longest pause between two tries.
+const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallBudget {
+    /// Tries of one call, the first included.
+    pub attempts: u32,
+    /// The limit of each try.
+    pub attempt: Duration,
+    /// The limit of all tries together.
+    pub total: Duration,
+    /// The pause before the first retry (the SDK grows it, with jitter, up to half a second).
+    pub first_backoff: Duration,
+}
+
+impl CallBudget {
+    pub fn timeouts(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(CONNECT)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.total)
+            .build()
+    }
+
+    pub fn retries(self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(self.attempts)
+            .with_initial_backoff(self.first_backoff)
+            .with_max_backoff(MAX_BACKOFF)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_becomes_the_sdk_settings() {
+        let budget = CallBudget {
+            attempts: 3,
+            attempt: Duration::from_secs(2),
+            total: Duration::from_secs(5),
+            first_backoff: Duration::from_millis(20),
+        };
+        let timeouts = budget.timeouts();
+        assert_eq!(timeouts.connect_timeout(), Some(CONNECT));
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(5)));
+        let retries = budget.retries();
+        assert_eq!(retries.max_attempts(), 3);
+        assert_eq!(retries.initial_backoff(), Duration::from_millis(20));
+        assert_eq!(retries.max_backoff(), MAX_BACKOFF);
+    }
+}
