@@ -6,6 +6,8 @@ use domain::{Email, UnixTime};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
+/// A user's sessions, for the development tools (`devkit age-sessions`); the functions never
+/// read this index.
 pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
@@ -20,8 +22,6 @@ pub const CHALLENGE_SK: &str = "CHALLENGE";
 pub const IP_LINK_SK: &str = "IPLINK";
 pub const EMAIL_SK: &str = "EMAIL";
 pub const LOCKOUT_SK: &str = "LOCKOUT";
-/// A user's GSI1 sort key (the index finds users by email).
-pub const USER_GSI1_SK: &str = "USER";
 
 /// Prefixes that queries and scans select by.
 pub const ACCOUNT_PREFIX: &str = "ACCOUNT#";

@@ -4,12 +4,12 @@
 //! | item            | pk                               | sk                  | notes                          |
 //! |-----------------|----------------------------------|---------------------|--------------------------------|
 //! | account         | `ACCOUNT#<account>`              | `ACCOUNT`           | name, settings, user counts    |
-//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI1: `EMAIL#<email>` / `USER`; GSI2–6: `USERS#<account>` / a column (`listing`) |
+//! | user            | `ACCOUNT#<account>`              | `USER#<user>`       | GSI2–6: `USERS#<account>` / a column (`listing`) |
 //! | email claim     | `EMAIL#<email>`                  | `EMAIL`             | makes emails unique            |
 //! | device          | `ACCOUNT#<account>`              | `DEVICE#<device>`   |                                |
 //! | remote session  | `ACCOUNT#<account>`              | `REMOTE#<time>#<id>`| Take Control / RBM record      |
 //! | enrollment      | `ACCOUNT#<account>`              | `ENROLL#<user>`     | email code, pending secret     |
-//! | session         | `SESSION#<sha256(token)>`        | `SESSION`           | `expires_at`, TTL              |
+//! | session         | `SESSION#<sha256(token)>`        | `SESSION`           | `expires_at`, TTL; GSI1: `SESSIONS#<user>` / the pk |
 //! | login challenge | `CHALLENGE#<sha256(token)>`      | `CHALLENGE`         | `expires_at`, TTL              |
 //! | IP link         | `IPLINK#<sha256(token)>`         | `IPLINK`            | `expires_at`, single use       |
 //! | login counter   | `LOCKOUT#<sha256(email)>[#IP#…]` | `LOCKOUT`           | `expires_at`, TTL              |

@@ -8,10 +8,7 @@ use crate::client::{
     Item, Store, StoreError, conditional, existing, from_item, item_key, keyed_item, lost_conditions_at, n, s,
 };
 use crate::db::Db;
-use crate::keys::{
-    ACCOUNT_SK, EMAIL_SK, GSI1_PK, GSI1_SK, GSI2_PK, SK, USER_GSI1_SK, USER_PREFIX, account_pk, email_pk,
-    user_sk, users_pk,
-};
+use crate::keys::{ACCOUNT_SK, EMAIL_SK, GSI2_PK, SK, USER_PREFIX, account_pk, email_pk, user_sk, users_pk};
 use crate::listing::{self, Column, PageKey};
 use crate::operation::Operation;
 
@@ -401,7 +398,6 @@ impl Store {
         let user = UserItem::new(&id, &new);
         let mut item = keyed_item(item_key(account_pk(&new.account_id), user_sk(&id)), &user)?;
         item.extend(listing::new_user_attributes(&new.account_id, &new.name, &new.email, new.role));
-        item.extend([(GSI1_PK.to_owned(), s(email_pk(&new.email))), (GSI1_SK.to_owned(), s(USER_GSI1_SK))]);
         let claim = ClaimItem { account_id: new.account_id.clone(), user_id: id };
         let items = vec![
             self.put_new(item)?,

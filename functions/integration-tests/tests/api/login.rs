@@ -297,27 +297,6 @@ async fn four_wrong_passcodes_then_the_right_one_log_in_and_five_end_the_login()
     assert_eq!(other.passcode(&crate::code_now(&secret, 2)).await.status, 401);
 }
 
-/// The login finds the user by key (the email's claim, then the user item, both strongly
-/// consistent), not through the email index, which can lag behind a change.
-#[tokio::test]
-async fn the_login_does_not_depend_on_the_email_index() {
-    let app = spawn_app().await;
-    // The index entry of the user says something else (as a lagging index would).
-    app.store
-        .client()
-        .update_item()
-        .table_name(app.store.table())
-        .key("pk", AttributeValue::S(format!("ACCOUNT#{}", app.tech.account_id)))
-        .key("sk", AttributeValue::S(format!("USER#{}", app.tech.id)))
-        .update_expression("SET gsi1pk = :stale")
-        .expression_attribute_values(":stale", AttributeValue::S("EMAIL#stale@example.invalid".into()))
-        .send()
-        .await
-        .unwrap();
-    let login = app.login(&app.email("tech"), PASSWORD).await;
-    assert!(login.signed_in(), "{:?}", login.body);
-}
-
 /// TOTP secrets are bound to their user: one copied into another user's item opens for no one.
 #[tokio::test]
 async fn a_totp_secret_copied_to_another_user_does_not_let_them_in() {
