@@ -9,10 +9,11 @@ use crate::admin::{AdminDialog, AdminView};
 use crate::call::call;
 use crate::logic::{dashboard_2fa_text, recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
+use crate::request::Request;
 
 #[component]
 pub fn Dashboard(me: Me) -> impl IntoView {
-    let crate::Nav { screen, notice } = crate::nav();
+    let notice = crate::nav().notice;
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
@@ -23,13 +24,6 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
     let admin = RwSignal::new(None::<AdminView>);
-    let log_out = move |_| {
-        spawn_local(async move {
-            // Even if the call fails, leave: the cookie is cleared or the session has ended.
-            let _ = call(api::auth::Logout {}).await;
-            screen.set(Screen::Login);
-        });
-    };
 
     view! {
         <header class="topbar">
@@ -45,7 +39,7 @@ pub fn Dashboard(me: Me) -> impl IntoView {
                     <button type="button" on:click=move |_| admin.set(Some(AdminView::AuditLog))>"Audit log"</button>
                 </nav>
             })}
-            <button on:click=log_out>"Log out"</button>
+            <button on:click=move |_| crate::log_out()>"Log out"</button>
         </header>
         {move || admin.get().map(|view| view! {
             <AdminDialog view on_close=move || admin.set(None) />
@@ -79,23 +73,20 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     let email = me.email.clone();
     // New codes need a current passcode from the app: a session alone cannot replace them.
     let passcode = RwSignal::new(String::new());
-    let regenerate = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        error.set(None);
-        spawn_local(async move {
-            match call(api::enroll::RegenerateRecoveryCodes { code: passcode.get_untracked() }).await {
-                Ok(codes) => {
-                    passcode.set(String::new());
-                    new_codes.set(Some(codes));
-                }
-                Err(err) => error.set(Some(err.to_string())),
-            }
-        });
-    };
+    let regenerate = Request::new(
+        error,
+        move || call(api::enroll::RegenerateRecoveryCodes { code: passcode.get_untracked() }),
+        move |answer| {
+            let codes = answer?;
+            passcode.set(String::new());
+            new_codes.set(Some(codes));
+            Ok(())
+        },
+    );
     let body = if me.two_factor == TwoFactorStatus::Active {
         view! {
             <p><span class="tick green" aria-hidden="true">"✔"</span>" Two-factor authentication is active on your login."</p>
-            <form class="inline" on:submit=regenerate>
+            <form class="inline" on:submit=regenerate.on_submit()>
                 <label>"Code from your authenticator app"
                     <input type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
                         prop:value=move || passcode.get() on:input=move |ev| passcode.set(event_target_value(&ev)) />

@@ -17,6 +17,7 @@ mod logic;
 mod login;
 mod passcode;
 mod remote;
+mod request;
 
 use api::auth::Me;
 use leptos::prelude::*;
@@ -168,6 +169,15 @@ pub fn session_ended(message: &str) {
         notice.set(Some(message.to_owned()));
         screen.set(Screen::Login);
     }
+}
+
+/// Ends the session (or the login under way) and goes back to the login screen. Even if the call
+/// fails: the cookie is cleared or the session has ended.
+pub fn log_out() {
+    spawn_local(async move {
+        let _ = call(api::auth::Logout {}).await;
+        nav().screen.set(Screen::Login);
+    });
 }
 
 #[component]
