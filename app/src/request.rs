@@ -8,6 +8,7 @@
 //! `Action<(), ()>`, so the action's code is in the WASM once.
 
 use std::future::Future;
+use std::pin::Pin;
 
 use api::ApiError;
 use leptos::prelude::*;
@@ -31,14 +32,25 @@ impl Request {
     where
         F: Future<Output = Result<T, ApiError>> + 'static,
     {
-        let action = Action::new_local(move |_: &()| {
-            let sent = send();
-            async move {
-                if let Err(err) = answer(sent.await) {
-                    error.set(Some(err.to_string()));
-                }
-            }
-        });
+        Self::with(
+            error,
+            Box::new(move || {
+                let sent = send();
+                Box::pin(async move {
+                    if let Err(err) = answer(sent.await) {
+                        error.set(Some(err.to_string()));
+                    }
+                })
+            }),
+        )
+    }
+
+    /// The action, the same type for every form: its code is in the WASM once, not once per form.
+    fn with(
+        error: RwSignal<Option<String>>,
+        run: Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>,
+    ) -> Self {
+        let action = Action::new_local(move |_: &()| run());
         Request { action, pending: action.pending(), error }
     }
 
