@@ -17,7 +17,6 @@ use leptos::prelude::*;
 pub struct Request {
     action: Action<(), ()>,
     pending: Memo<bool>,
-    error: RwSignal<Option<String>>,
 }
 
 impl Request {
@@ -50,8 +49,11 @@ impl Request {
         error: RwSignal<Option<String>>,
         run: Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>,
     ) -> Self {
-        let action = Action::new_local(move |_: &()| run());
-        Request { action, pending: action.pending(), error }
+        let action = Action::new_local(move |_: &()| {
+            error.set(None);
+            run()
+        });
+        Request { action, pending: action.pending() }
     }
 
     /// Whether the request is out (for the view: its button is disabled meanwhile).
@@ -67,7 +69,6 @@ impl Request {
     /// Sends the request, unless one is out already: a double submit sends once.
     pub fn send(self) {
         if self.idle() {
-            self.error.set(None);
             self.action.dispatch_local(());
         }
     }
