@@ -68,9 +68,9 @@ impl SettingsForm {
     fn save(self) -> Request {
         let send = move || {
             self.status.set(None);
-            let typed = self.date.with_untracked(|date| {
-                typed_settings(self.account_wide.get_untracked(), date, self.ip_verification.get_untracked())
-            });
+            let date = self.date.get_untracked();
+            let typed =
+                typed_settings(self.account_wide.get_untracked(), &date, self.ip_verification.get_untracked());
             async move {
                 let settings =
                     typed.ok_or_else(|| ApiError::BadRequest { message: "Choose a valid date.".into() })?;
