@@ -9,11 +9,8 @@ use crate::logic::format_time;
 
 #[component]
 pub(super) fn AuditLog() -> impl IntoView {
-    let users = RwSignal::new(Vec::<UserRow>::new());
-    let user_filter = RwSignal::new(String::new());
-    let action_filter = RwSignal::new(String::new());
-    let rows = RwSignal::new(Vec::new());
-    let next = RwSignal::new(None::<String>);
+    let (user_filter, action_filter) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (rows, next) = (RwSignal::new(Vec::new()), RwSignal::new(None::<String>));
     let error = RwSignal::new(None::<String>);
     // The newest events that pass the filters, or (`more`) the next older ones.
     let load = move |more: bool| {
@@ -38,9 +35,22 @@ pub(super) fn AuditLog() -> impl IntoView {
     // `<Show>` spelled out (its generic children code is large): the button stays the same
     // element while there are older events, so it keeps focus after a click.
     let has_older = Memo::new(move |_| next.get().is_some());
-    load_users(users);
+    let users = all_users();
     view! {
-        {filters(users, user_filter, action_filter, load)}
+        <div class="row filters">
+            <label>"User "
+                <select on:change=move |ev| { user_filter.set(event_target_value(&ev)); load(false); }>
+                    <option value="">"Everyone"</option>
+                    {move || users.get().into_iter().map(|u| view! { <option value=u.id.clone()>{u.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Event "
+                <select on:change=move |ev| { action_filter.set(event_target_value(&ev)); load(false); }>
+                    <option value="">"All events"</option>
+                    {AuditAction::ALL.iter().map(|a| view! { <option value=a.code()>{a.label()}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <table class="grid" aria-label="Audit log">
             <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"About"</th><th>"IP address"</th><th>"Detail"</th></tr></thead>
@@ -59,8 +69,9 @@ pub(super) fn AuditLog() -> impl IntoView {
     }
 }
 
-/// Every user of the account, page by page, for the user filter.
-fn load_users(users: RwSignal<Vec<UserRow>>) {
+/// Every user of the account, for the user filter: loaded page by page, empty until then.
+fn all_users() -> RwSignal<Vec<UserRow>> {
+    let users = RwSignal::new(Vec::new());
     spawn_local(async move {
         let mut all = Vec::new();
         let mut at = None;
@@ -73,29 +84,5 @@ fn load_users(users: RwSignal<Vec<UserRow>>) {
         }
         users.set(all);
     });
-}
-
-/// The user and event filters; a choice starts the log again from the newest event.
-fn filters(
-    users: RwSignal<Vec<UserRow>>,
-    user_filter: RwSignal<String>,
-    action_filter: RwSignal<String>,
-    load: impl Fn(bool) + Copy + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="row filters">
-            <label>"User "
-                <select on:change=move |ev| { user_filter.set(event_target_value(&ev)); load(false); }>
-                    <option value="">"Everyone"</option>
-                    {move || users.get().into_iter().map(|u| view! { <option value=u.id.clone()>{u.name.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-            <label>"Event "
-                <select on:change=move |ev| { action_filter.set(event_target_value(&ev)); load(false); }>
-                    <option value="">"All events"</option>
-                    {AuditAction::ALL.iter().map(|a| view! { <option value=a.code()>{a.label()}</option> }).collect_view()}
-                </select>
-            </label>
-        </div>
-    }
+    users
 }

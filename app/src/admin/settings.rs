@@ -69,8 +69,11 @@ impl SettingsForm {
         let send = move || {
             self.status.set(None);
             let date = self.date.get_untracked();
-            let typed =
-                typed_settings(self.account_wide.get_untracked(), &date, self.ip_verification.get_untracked());
+            let typed = typed_settings(
+                self.account_wide.get_untracked(),
+                &date,
+                self.ip_verification.get_untracked(),
+            );
             async move {
                 let settings =
                     typed.ok_or_else(|| ApiError::BadRequest { message: "Choose a valid date.".into() })?;
