@@ -24,6 +24,8 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
     let admin = RwSignal::new(None::<AdminView>);
+    // One handler for the three buttons: the WASM holds its code once.
+    let open = move |view: AdminView| move |_| admin.set(Some(view));
 
     view! {
         <header class="topbar">
@@ -34,9 +36,9 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             </span>
             {me.is_administrator.then(|| view! {
                 <nav class="admin-menu" aria-label="Administration">
-                    <button type="button" on:click=move |_| admin.set(Some(AdminView::UserAccounts))>"User Accounts"</button>
-                    <button type="button" on:click=move |_| admin.set(Some(AdminView::GeneralSettings))>"General Settings"</button>
-                    <button type="button" on:click=move |_| admin.set(Some(AdminView::AuditLog))>"Audit log"</button>
+                    <button type="button" on:click=open(AdminView::UserAccounts)>"User Accounts"</button>
+                    <button type="button" on:click=open(AdminView::GeneralSettings)>"General Settings"</button>
+                    <button type="button" on:click=open(AdminView::AuditLog)>"Audit log"</button>
                 </nav>
             })}
             <button on:click=move |_| crate::log_out()>"Log out"</button>
@@ -131,6 +133,10 @@ fn DeviceTable(
     if devices.is_empty() {
         return view! { <p class="muted">"No devices are registered for this account yet."</p> }.into_any();
     }
+    // One handler for both buttons of every row: the WASM holds its code once.
+    let start = move |device: DeviceView, kind| {
+        move |_| request_start(remote, remote_error, device.clone(), kind, false)
+    };
     view! {
         <table aria-label="Devices">
             <thead>
@@ -138,17 +144,16 @@ fn DeviceTable(
             </thead>
             <tbody>
                 {devices.into_iter().map(|d| {
-                    let (tc, rbm) = (d.clone(), d.clone());
                     view! {
                         <tr data-testid="device-row">
                             <td>{d.name.clone()}</td>
                             <td>{d.customer.clone()}</td>
                             <td>{d.os.clone()}</td>
                             <td class="actions">
-                                <button type="button" on:click=move |_| request_start(remote, remote_error, tc.clone(), RemoteKind::TakeControl, false)>
+                                <button type="button" on:click=start(d.clone(), RemoteKind::TakeControl)>
                                     "Take Control"
                                 </button>
-                                <button type="button" on:click=move |_| request_start(remote, remote_error, rbm.clone(), RemoteKind::RemoteBackgroundManagement, false)>
+                                <button type="button" on:click=start(d.clone(), RemoteKind::RemoteBackgroundManagement)>
                                     "Remote Background Management"
                                 </button>
                             </td>
