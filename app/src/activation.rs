@@ -175,8 +175,8 @@ fn EmailStep(view: EnrollmentView, flow: Flow) -> impl IntoView {
         <form on:submit=move |ev| { ev.prevent_default(); when_idle(verify); } novalidate>
             <label for="email-code">"Code from the email"</label>
             <input id="email-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
-                prop:value=move || code.get()
-                on:input=move |ev| code.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(code)
+                on:input=crate::field_input(code) />
             <div class="row">
                 <button class="primary" type="submit" disabled=busy>"Verify email"</button>
                 <button type="button" on:click=move |_| when_idle(resend) disabled=busy>"Send a new code"</button>
@@ -210,8 +210,8 @@ fn AuthenticatorStep(setup: AuthenticatorSetup, flow: Flow) -> impl IntoView {
         <form on:submit=activate.on_submit() novalidate>
             <label for="totp-code">"6-digit code from the app"</label>
             <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="7"
-                prop:value=move || code.get()
-                on:input=move |ev| code.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(code)
+                on:input=crate::field_input(code) />
             <button class="primary" type="submit" disabled=move || activate.busy()>"Activate"</button>
         </form>
     }

@@ -91,7 +91,7 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
             <form class="inline" on:submit=regenerate.on_submit()>
                 <label>"Code from your authenticator app"
                     <input type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
-                        prop:value=move || passcode.get() on:input=move |ev| passcode.set(event_target_value(&ev)) />
+                        prop:value=crate::field_value(passcode) on:input=crate::field_input(passcode) />
                 </label>
                 <button type="submit">"Get new recovery codes"</button>
             </form>

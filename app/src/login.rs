@@ -27,12 +27,12 @@ pub fn Login() -> impl IntoView {
             {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <label for="email">"Email"</label>
             <input id="email" type="email" autocomplete="username" required
-                prop:value=move || email.get()
-                on:input=move |ev| email.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(email)
+                on:input=crate::field_input(email) />
             <label for="password">"Password"</label>
             <input id="password" type="password" autocomplete="current-password" required
-                prop:value=move || password.get()
-                on:input=move |ev| password.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(password)
+                on:input=crate::field_input(password) />
             <button class="primary wide" type="submit" disabled=move || log_in.busy()>
                 {move || if log_in.busy() { "Logging in…" } else { "Log in" }}
             </button>

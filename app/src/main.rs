@@ -2,7 +2,7 @@
 //! by the functions.
 //!
 //! Written for a small WASM download (scripts/sizes): text inputs spell out `bind:value` as
-//! `prop:value` + `on:input`, conditional parts use a `Memo` and a closure instead of `<Show>`,
+//! `prop:value` + `on:input` ([`field_value`], [`field_input`]), conditional parts use a `Memo` and a closure instead of `<Show>`,
 //! server functions go through [`call::call`], and screens reach the navigation through [`nav`]
 //! rather than Leptos contexts (whose lookup machinery was 6.7 KB of the gzipped download). Each
 //! does what the generic version does, with less code.
@@ -68,6 +68,17 @@ pub fn copy_to_clipboard(text: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().clipboard().write_text(text);
     }
+}
+
+/// A text field's value, for `prop:value`: half of `bind:value` spelled out (see above), one
+/// closure type for every field, so its code is in the WASM once.
+pub fn field_value(text: RwSignal<String>) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    move || text.get()
+}
+
+/// What typing in a text field does, for `on:input`: the other half of `bind:value`.
+pub fn field_input(text: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Copy + 'static {
+    move |ev| text.set(event_target_value(&ev))
 }
 
 /// Moves keyboard focus to the first element matching `selector`, once it is rendered.

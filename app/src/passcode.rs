@@ -48,8 +48,8 @@ pub fn Passcode() -> impl IntoView {
             <p>"Enter the 6-digit passcode from your authenticator app."</p>
             <label for="passcode">"Passcode"</label>
             <input id="passcode" autocomplete="one-time-code" required autofocus
-                prop:value=move || code.get()
-                on:input=move |ev| code.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(code)
+                on:input=crate::field_input(code) />
             <p class="muted small">
                 "Lost your phone? Enter one of your recovery codes instead, or ask a colleague with access to User Accounts to reset your 2FA."
             </p>

@@ -123,8 +123,8 @@ fn settings_form(form: SettingsForm) -> impl IntoView {
             })}
             <label for="enforce-date">"2FA required for Take Control and Remote Background Management from (00:00 UTC on that day)"</label>
             <input id="enforce-date" type="date"
-                prop:value=move || date.get()
-                on:input=move |ev| date.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(date)
+                on:input=crate::field_input(date) />
             <label class="check">
                 <input type="checkbox" prop:checked=move || ip_verification.get()
                     on:change=move |ev| ip_verification.set(event_target_checked(&ev)) />
