@@ -2,10 +2,11 @@
 //! by the functions.
 //!
 //! Written for a small WASM download (scripts/sizes): text inputs spell out `bind:value` as
-//! `prop:value` + `on:input` ([`field_value`], [`field_input`]), conditional parts use a `Memo` and a closure instead of `<Show>`,
-//! server functions go through [`call::call`], and screens reach the navigation through [`nav`]
-//! rather than Leptos contexts (whose lookup machinery was 6.7 KB of the gzipped download). Each
-//! does what the generic version does, with less code.
+//! `prop:value` + `on:input` ([`field_value`], [`field_input`]), conditional parts use a `Memo`
+//! and a closure instead of `<Show>`, server functions go through [`call::call`], forms send
+//! through [`request::Request`] (a plain `Action`, not `ServerAction`), and screens reach the
+//! navigation through [`nav`] rather than Leptos contexts (whose lookup machinery was 6.7 KB of the
+//! gzipped download). Each does what the generic version does, with less code.
 
 mod activation;
 mod admin;

@@ -13,6 +13,8 @@ use std::pin::Pin;
 use api::ApiError;
 use leptos::prelude::*;
 
+/// One form's request. While it is out, the form's button is disabled and a second submit sends
+/// nothing.
 #[derive(Clone, Copy)]
 pub struct Request {
     action: Action<(), ()>,
@@ -22,7 +24,7 @@ pub struct Request {
 impl Request {
     /// `send` starts the request from what the form holds (it runs when the form is sent, before
     /// any await); `answer` does what the answer says, and the error it returns is shown in
-    /// `error` in its own words.
+    /// `error` in its own words. `error` is cleared when the form is sent.
     pub fn new<T: 'static, F>(
         error: RwSignal<Option<String>>,
         send: impl Fn() -> F + 'static,
