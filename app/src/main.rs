@@ -87,10 +87,10 @@ pub fn focus_first(selector: &str) {
     let selector = selector.to_owned();
     request_animation_frame(move || {
         use wasm_bindgen::JsCast;
-        if let Ok(Some(element)) = document().query_selector(&selector) {
-            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
-                let _ = element.focus();
-            }
+        if let Ok(Some(element)) = document().query_selector(&selector)
+            && let Ok(element) = element.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = element.focus();
         }
     });
 }
