@@ -1,6 +1,7 @@
 //! The activation flow: validate the email address, set up the authenticator app, save the
 //! recovery codes.
 
+use api::ApiError;
 use api::auth::Me;
 use api::enroll::{AuthenticatorSetup, EnrollmentView};
 use leptos::prelude::*;
@@ -8,6 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::call::call;
 use crate::logic::{recovery_codes_text, text_download_href};
+use crate::request::{Request, alert};
 use crate::{Screen, copy_to_clipboard};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -18,71 +20,113 @@ enum Step {
     RecoveryCodes { me: Me, codes: Vec<String> },
 }
 
-#[component]
-pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
-    let screen = crate::nav().screen;
-    let step = RwSignal::new(Step::Loading);
-    let error = RwSignal::new(None::<String>);
+/// What the flow does first, from where it stands.
+#[derive(Debug, PartialEq)]
+enum Start {
+    /// The email address is verified already: on to the authenticator app.
+    Authenticator,
+    /// No code was sent yet: the first one is sent straight away.
+    SendCode,
+    /// A code was sent: ask for it.
+    AskCode,
+}
 
-    let show_authenticator = move || {
+impl Start {
+    fn from(view: &EnrollmentView) -> Self {
+        match (view.email_verified, view.code_sent) {
+            (true, _) => Start::Authenticator,
+            (false, false) => Start::SendCode,
+            (false, true) => Start::AskCode,
+        }
+    }
+}
+
+/// The flow's step, and the error shown under it (every step's errors show there).
+#[derive(Clone, Copy)]
+struct Flow {
+    step: RwSignal<Step>,
+    error: RwSignal<Option<String>>,
+}
+
+impl Flow {
+    fn new() -> Self {
+        Flow { step: RwSignal::new(Step::Loading), error: RwSignal::new(None) }
+    }
+
+    fn show_error(self, err: ApiError) {
+        self.error.set(Some(err.to_string()));
+    }
+
+    /// Asks where the flow stands and shows its first step.
+    fn start(self) {
+        spawn_local(async move {
+            let view = match call(api::enroll::EnrollmentStatus {}).await {
+                Ok(view) => view,
+                Err(err) => return self.show_error(err),
+            };
+            match Start::from(&view) {
+                Start::Authenticator => self.show_authenticator(),
+                Start::SendCode => match call(api::enroll::SendEmailCode {}).await {
+                    Ok(sent) => self.step.set(Step::Email(sent)),
+                    Err(err) => {
+                        self.show_error(err);
+                        self.step.set(Step::Email(view));
+                    }
+                },
+                Start::AskCode => self.step.set(Step::Email(view)),
+            }
+        });
+    }
+
+    fn show_authenticator(self) {
         spawn_local(async move {
             match call(api::enroll::BeginAuthenticator {}).await {
-                Ok(setup) => step.set(Step::Authenticator(setup)),
-                Err(err) => error.set(Some(err.to_string())),
+                Ok(setup) => self.step.set(Step::Authenticator(setup)),
+                Err(err) => self.show_error(err),
             }
         })
-    };
-    // Where the flow stands decides the first step; a first code is sent straight away.
+    }
+
+    fn step_view(self) -> AnyView {
+        match self.step.get() {
+            Step::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Step::Email(view) => view! { <EmailStep view flow=self /> }.into_any(),
+            Step::Authenticator(setup) => view! { <AuthenticatorStep setup flow=self /> }.into_any(),
+            Step::RecoveryCodes { me, codes } => view! { <RecoveryStep me codes /> }.into_any(),
+        }
+    }
+}
+
+/// Leaves the flow: back to the dashboard if signed in (and still so), else out of the login.
+fn cancel(signed_in: bool) {
+    if !signed_in {
+        return crate::log_out();
+    }
     spawn_local(async move {
-        match call(api::enroll::EnrollmentStatus {}).await {
-            Ok(view) if view.email_verified => show_authenticator(),
-            Ok(view) if !view.code_sent => match call(api::enroll::SendEmailCode {}).await {
-                Ok(view) => step.set(Step::Email(view)),
-                Err(err) => {
-                    error.set(Some(err.to_string()));
-                    step.set(Step::Email(view));
-                }
-            },
-            Ok(view) => step.set(Step::Email(view)),
-            Err(err) => error.set(Some(err.to_string())),
+        match call(api::auth::CurrentUser {}).await {
+            Ok(Some(me)) => crate::nav().screen.set(Screen::Dashboard(me)),
+            _ => crate::log_out(),
         }
     });
-    let cancel = move |_| {
-        spawn_local(async move {
-            if signed_in {
-                if let Ok(Some(me)) = call(api::auth::CurrentUser {}).await {
-                    screen.set(Screen::Dashboard(me));
-                    return;
-                }
-            }
-            let _ = call(api::auth::Logout {}).await;
-            screen.set(Screen::Login);
-        });
-    };
+}
 
-    // `<Show>` spelled out (its generic children code is large): each part is built when its
-    // condition turns true, not again while it stays true.
-    let has_error = Memo::new(move |_| error.get().is_some());
-    let finished = Memo::new(move |_| matches!(step.get(), Step::RecoveryCodes { .. }));
+#[component]
+pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
+    let flow = Flow::new();
+    flow.start();
+    // `<Show>` spelled out (its generic children code is large): the help is built once, not
+    // again while the flow goes on.
+    let finished = Memo::new(move |_| matches!(flow.step.get(), Step::RecoveryCodes { .. }));
 
     view! {
         <section class="card wizard" aria-labelledby="activation-title">
             <h1 id="activation-title">"Turn on two-factor authentication"</h1>
             <p class="muted">{if signed_in { "Signed in as " } else { "Logging in as " }} <strong>{email.clone()}</strong></p>
-            {move || match step.get() {
-                Step::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Step::Email(view) => view! { <EmailStep view error on_verified=move || show_authenticator() /> }.into_any(),
-                Step::Authenticator(setup) => view! {
-                    <AuthenticatorStep setup error on_activated=move |me, codes| step.set(Step::RecoveryCodes { me, codes }) />
-                }.into_any(),
-                Step::RecoveryCodes { me, codes } => view! { <RecoveryStep me codes /> }.into_any(),
-            }}
-            {move || has_error.get().then(|| view! {
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            })}
+            {move || flow.step_view()}
+            {alert(flow.error)}
             {move || (!finished.get()).then(|| view! {
                 <p class="muted small">"Stuck? Ask a colleague with access to User Accounts to disable 2FA for your login for now. If a colleague isn't able to help, then our customer support team will be able to help you out too."</p>
-                <button type="button" class="link" on:click=cancel>
+                <button type="button" class="link" on:click=move |_| cancel(signed_in)>
                     {if signed_in { "Not now" } else { "Cancel and log out" }}
                 </button>
             })}
@@ -91,47 +135,35 @@ pub fn Activation(email: String, signed_in: bool) -> impl IntoView {
 }
 
 #[component]
-fn EmailStep(
-    view: EnrollmentView,
-    error: RwSignal<Option<String>>,
-    on_verified: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn EmailStep(view: EnrollmentView, flow: Flow) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let sent_note =
         RwSignal::new(view.code_sent.then(|| format!("We sent a 6-digit code to {}.", view.email)));
+    let verify = Request::new(
+        flow.error,
+        move || call(api::enroll::VerifyEmailCode { code: code.get_untracked() }),
+        move |answer| {
+            if !answer?.email_verified {
+                return Err(ApiError::BadRequest { message: "That code did not verify. Try again.".into() });
+            }
+            flow.show_authenticator();
+            Ok(())
+        },
+    );
+    let resend = Request::new(
+        flow.error,
+        move || call(api::enroll::SendEmailCode {}),
+        move |answer| {
+            sent_note.set(Some(format!("We sent a new code to {}.", answer?.email)));
+            Ok(())
+        },
+    );
     // One request at a time: a double click verifies once and sends one email.
-    let busy = RwSignal::new(false);
-    let verify = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
+    let busy = move || verify.busy() || resend.busy();
+    let when_idle = move |request: Request| {
+        if verify.idle() && resend.idle() {
+            request.send();
         }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = call(api::enroll::VerifyEmailCode { code: code.get_untracked() }).await;
-            busy.set(false);
-            match result {
-                Ok(view) if view.email_verified => on_verified(),
-                Ok(_) => error.set(Some("That code did not verify. Try again.".into())),
-                Err(err) => error.set(Some(err.to_string())),
-            }
-        });
-    };
-    let resend = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = call(api::enroll::SendEmailCode {}).await;
-            busy.set(false);
-            match result {
-                Ok(view) => sent_note.set(Some(format!("We sent a new code to {}.", view.email))),
-                Err(err) => error.set(Some(err.to_string())),
-            }
-        });
     };
     view! {
         <h2>"Step 1 of 2: Validate your email address"</h2>
@@ -140,44 +172,32 @@ fn EmailStep(
             ". This must be an address you can read. If you cannot receive email there, stop now: a colleague with access to User Accounts will have to reset your login."
         </p>
         {move || sent_note.get().map(|n| view! { <p role="status">{n}</p> })}
-        <form on:submit=verify novalidate>
+        <form on:submit=move |ev| { ev.prevent_default(); when_idle(verify); } novalidate>
             <label for="email-code">"Code from the email"</label>
             <input id="email-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
-                prop:value=move || code.get()
-                on:input=move |ev| code.set(event_target_value(&ev)) />
+                prop:value=crate::field_value(code)
+                on:input=crate::field_input(code) />
             <div class="row">
-                <button class="primary" type="submit" disabled=move || busy.get()>"Verify email"</button>
-                <button type="button" on:click=resend disabled=move || busy.get()>"Send a new code"</button>
+                <button class="primary" type="submit" disabled=busy>"Verify email"</button>
+                <button type="button" on:click=move |_| when_idle(resend) disabled=busy>"Send a new code"</button>
             </div>
         </form>
     }
 }
 
 #[component]
-fn AuthenticatorStep(
-    setup: AuthenticatorSetup,
-    error: RwSignal<Option<String>>,
-    on_activated: impl Fn(Me, Vec<String>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn AuthenticatorStep(setup: AuthenticatorSetup, flow: Flow) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let key = setup.manual_key.clone();
-    let activate = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = call(api::enroll::ConfirmAuthenticator { code: code.get_untracked() }).await;
-            busy.set(false);
-            match result {
-                Ok(done) => on_activated(done.me, done.recovery_codes),
-                Err(err) => error.set(Some(err.to_string())),
-            }
-        });
-    };
+    let activate = Request::new(
+        flow.error,
+        move || call(api::enroll::ConfirmAuthenticator { code: code.get_untracked() }),
+        move |answer| {
+            let done = answer?;
+            flow.step.set(Step::RecoveryCodes { me: done.me, codes: done.recovery_codes });
+            Ok(())
+        },
+    );
     view! {
         <h2>"Step 2 of 2: Set up your authenticator app"</h2>
         <p>"Install an authenticator app on your smartphone if you have none yet: they are freely available in the app stores for iOS, Android, Windows Phone and any other mobile OS (for example Microsoft Authenticator, Google Authenticator or Authy). Then scan this QR code with it."</p>
@@ -187,12 +207,12 @@ fn AuthenticatorStep(
             <code class="manual-key" data-testid="manual-key">{setup.manual_key.clone()}</code>
             <button type="button" on:click=move |_| copy_to_clipboard(&key.replace(' ', ""))>"Copy key"</button>
         </p>
-        <form on:submit=activate novalidate>
+        <form on:submit=activate.on_submit() novalidate>
             <label for="totp-code">"6-digit code from the app"</label>
             <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="7"
-                prop:value=move || code.get()
-                on:input=move |ev| code.set(event_target_value(&ev)) />
-            <button class="primary" type="submit" disabled=move || busy.get()>"Activate"</button>
+                prop:value=crate::field_value(code)
+                on:input=crate::field_input(code) />
+            <button class="primary" type="submit" disabled=move || activate.busy()>"Activate"</button>
         </form>
     }
 }
@@ -221,5 +241,24 @@ fn RecoveryStep(me: Me, codes: Vec<String>) -> impl IntoView {
             on:click=move |_| screen.set(Screen::Dashboard(me.clone()))>
             "Continue to the dashboard"
         </button>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flow_starts_where_it_stands() {
+        let view = |code_sent, email_verified| EnrollmentView {
+            email: "sam@example.com".into(),
+            code_sent,
+            email_verified,
+            resend_after: None,
+        };
+        assert_eq!(Start::from(&view(false, false)), Start::SendCode);
+        assert_eq!(Start::from(&view(true, false)), Start::AskCode);
+        assert_eq!(Start::from(&view(true, true)), Start::Authenticator);
+        assert_eq!(Start::from(&view(false, true)), Start::Authenticator);
     }
 }

@@ -9,10 +9,11 @@ use crate::admin::{AdminDialog, AdminView};
 use crate::call::call;
 use crate::logic::{dashboard_2fa_text, recovery_codes_text, text_download_href};
 use crate::remote::{Prompt, RemoteState, SessionPanel, request_start};
+use crate::request::Request;
 
 #[component]
 pub fn Dashboard(me: Me) -> impl IntoView {
-    let crate::Nav { screen, notice } = crate::nav();
+    let notice = crate::nav().notice;
     // Shown once, then cleared so it does not follow the user around.
     let shown_notice = notice.get_untracked();
     notice.set(None);
@@ -23,13 +24,8 @@ pub fn Dashboard(me: Me) -> impl IntoView {
     let remote = RwSignal::new(RemoteState::Idle);
     let remote_error = RwSignal::new(None::<String>);
     let admin = RwSignal::new(None::<AdminView>);
-    let log_out = move |_| {
-        spawn_local(async move {
-            // Even if the call fails, leave: the cookie is cleared or the session has ended.
-            let _ = call(api::auth::Logout {}).await;
-            screen.set(Screen::Login);
-        });
-    };
+    // One handler for the three buttons: the WASM holds its code once.
+    let open = move |view: AdminView| move |_| admin.set(Some(view));
 
     view! {
         <header class="topbar">
@@ -40,12 +36,12 @@ pub fn Dashboard(me: Me) -> impl IntoView {
             </span>
             {me.is_administrator.then(|| view! {
                 <nav class="admin-menu" aria-label="Administration">
-                    <button type="button" on:click=move |_| admin.set(Some(AdminView::UserAccounts))>"User Accounts"</button>
-                    <button type="button" on:click=move |_| admin.set(Some(AdminView::GeneralSettings))>"General Settings"</button>
-                    <button type="button" on:click=move |_| admin.set(Some(AdminView::AuditLog))>"Audit log"</button>
+                    <button type="button" on:click=open(AdminView::UserAccounts)>"User Accounts"</button>
+                    <button type="button" on:click=open(AdminView::GeneralSettings)>"General Settings"</button>
+                    <button type="button" on:click=open(AdminView::AuditLog)>"Audit log"</button>
                 </nav>
             })}
-            <button on:click=log_out>"Log out"</button>
+            <button on:click=move |_| crate::log_out()>"Log out"</button>
         </header>
         {move || admin.get().map(|view| view! {
             <AdminDialog view on_close=move || admin.set(None) />
@@ -79,26 +75,23 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     let email = me.email.clone();
     // New codes need a current passcode from the app: a session alone cannot replace them.
     let passcode = RwSignal::new(String::new());
-    let regenerate = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        error.set(None);
-        spawn_local(async move {
-            match call(api::enroll::RegenerateRecoveryCodes { code: passcode.get_untracked() }).await {
-                Ok(codes) => {
-                    passcode.set(String::new());
-                    new_codes.set(Some(codes));
-                }
-                Err(err) => error.set(Some(err.to_string())),
-            }
-        });
-    };
+    let regenerate = Request::new(
+        error,
+        move || call(api::enroll::RegenerateRecoveryCodes { code: passcode.get_untracked() }),
+        move |answer| {
+            let codes = answer?;
+            passcode.set(String::new());
+            new_codes.set(Some(codes));
+            Ok(())
+        },
+    );
     let body = if me.two_factor == TwoFactorStatus::Active {
         view! {
             <p><span class="tick green" aria-hidden="true">"✔"</span>" Two-factor authentication is active on your login."</p>
-            <form class="inline" on:submit=regenerate>
+            <form class="inline" on:submit=regenerate.on_submit()>
                 <label>"Code from your authenticator app"
                     <input type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
-                        prop:value=move || passcode.get() on:input=move |ev| passcode.set(event_target_value(&ev)) />
+                        prop:value=crate::field_value(passcode) on:input=crate::field_input(passcode) />
                 </label>
                 <button type="submit">"Get new recovery codes"</button>
             </form>
@@ -140,6 +133,10 @@ fn DeviceTable(
     if devices.is_empty() {
         return view! { <p class="muted">"No devices are registered for this account yet."</p> }.into_any();
     }
+    // One handler for both buttons of every row: the WASM holds its code once.
+    let start = move |device: DeviceView, kind| {
+        move |_| request_start(remote, remote_error, device.clone(), kind, false)
+    };
     view! {
         <table aria-label="Devices">
             <thead>
@@ -147,17 +144,16 @@ fn DeviceTable(
             </thead>
             <tbody>
                 {devices.into_iter().map(|d| {
-                    let (tc, rbm) = (d.clone(), d.clone());
                     view! {
                         <tr data-testid="device-row">
                             <td>{d.name.clone()}</td>
                             <td>{d.customer.clone()}</td>
                             <td>{d.os.clone()}</td>
                             <td class="actions">
-                                <button type="button" on:click=move |_| request_start(remote, remote_error, tc.clone(), RemoteKind::TakeControl, false)>
+                                <button type="button" on:click=start(d.clone(), RemoteKind::TakeControl)>
                                     "Take Control"
                                 </button>
-                                <button type="button" on:click=move |_| request_start(remote, remote_error, rbm.clone(), RemoteKind::RemoteBackgroundManagement, false)>
+                                <button type="button" on:click=start(d.clone(), RemoteKind::RemoteBackgroundManagement)>
                                     "Remote Background Management"
                                 </button>
                             </td>

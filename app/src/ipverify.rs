@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use crate::Screen;
 use crate::call::call;
 use crate::logic::next_poll_ms;
+use crate::request::Request;
 
 /// Where a login outcome leads.
 pub fn screen_for(outcome: LoginOutcome) -> Screen {
@@ -50,21 +51,15 @@ pub fn IpWaiting(email: String) -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     poll(screen, notice, None);
-    let resend = move |_| {
-        error.set(None);
-        spawn_local(async move {
-            match call(api::auth::ResendIpLink {}).await {
-                Ok(()) => message.set(Some("We sent the email again.".into())),
-                Err(err) => error.set(Some(err.to_string())),
-            }
-        });
-    };
-    let cancel = move |_| {
-        spawn_local(async move {
-            let _ = call(api::auth::Logout {}).await;
-            screen.set(Screen::Login);
-        });
-    };
+    let resend = Request::new(
+        error,
+        || call(api::auth::ResendIpLink {}),
+        move |answer| {
+            answer?;
+            message.set(Some("We sent the email again.".into()));
+            Ok(())
+        },
+    );
     view! {
         <section class="card login" aria-labelledby="ip-title">
             <h1 id="ip-title">"Confirm it's you"</h1>
@@ -74,8 +69,8 @@ pub fn IpWaiting(email: String) -> impl IntoView {
             {move || message.get().map(|m| view! { <p role="status">{m}</p> })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <div class="row">
-                <button type="button" on:click=resend>"Send the email again"</button>
-                <button type="button" class="link" on:click=cancel>"Cancel and log out"</button>
+                <button type="button" on:click=move |_| resend.send()>"Send the email again"</button>
+                <button type="button" class="link" on:click=move |_| crate::log_out()>"Cancel and log out"</button>
             </div>
         </section>
     }

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::call::call;
 use crate::logic::{format_time, prompt_text};
+use crate::request::Request;
 use crate::{Screen, focus_first};
 
 /// A start the server answered with "activation required".
@@ -58,44 +59,40 @@ pub fn request_start(
     });
 }
 
+/// Activate Now: the server ends the session, and the next login sets 2FA up.
+fn activate_now(error: RwSignal<Option<String>>) -> Request {
+    Request::new(
+        error,
+        || call(api::remote::ActivateNow {}),
+        |answer| {
+            answer?;
+            let crate::Nav { screen, notice } = crate::nav();
+            notice.set(Some(
+            "Log in again to set up two-factor authentication. You will be back in the dashboard right after.".into(),
+        ));
+            screen.set(Screen::Login);
+            Ok(())
+        },
+    )
+}
+
 #[component]
 pub fn Prompt(
     pending: PendingStart,
     state: RwSignal<RemoteState>,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let crate::Nav { screen, notice } = crate::nav();
     // "Activate Now" takes keyboard focus once the prompt is shown.
     focus_first("[aria-labelledby=prompt-title] button.primary");
     let allowed = pending.deferral_allowed;
     // One choice at a time: a double click starts one session, or one logout.
-    let busy = RwSignal::new(false);
+    let activate = activate_now(error);
+    let busy = move || activate.busy();
     let (device, kind) = (pending.device.clone(), pending.kind);
     let later = move |_| {
-        if !busy.get_untracked() {
-            busy.set(true);
+        if activate.idle() {
             request_start(state, error, device.clone(), kind, true);
         }
-    };
-    let now = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            match call(api::remote::ActivateNow {}).await {
-                Ok(()) => {
-                    notice.set(Some(
-                        "Log in again to set up two-factor authentication. You will be back in the dashboard right after.".into(),
-                    ));
-                    screen.set(Screen::Login);
-                }
-                Err(err) => {
-                    busy.set(false);
-                    error.set(Some(err.to_string()));
-                }
-            }
-        });
     };
     // Cancel, the neutral choice: no session and nothing changes. Escape means the same.
     let close = move |_| state.set(RemoteState::Idle);
@@ -115,11 +112,11 @@ pub fn Prompt(
                 <p id="prompt-text">{prompt_text(pending.deferral_allowed, pending.deferral_until)}</p>
                 <p class="warning" role="note">"Important! To activate 2FA, you need to be logging into the Dashboard with a valid email address, and you need your smartphone to install an ‘authenticator’ app. Activate Now logs you out so that you can set it up."</p>
                 <div class="row">
-                    <button class="primary" type="button" on:click=now disabled=move || busy.get()>"Activate Now"</button>
+                    <button class="primary" type="button" on:click=move |_| activate.send() disabled=busy>"Activate Now"</button>
                     {allowed.then(|| view! {
-                        <button type="button" on:click=later disabled=move || busy.get()>"Activate Later"</button>
+                        <button type="button" on:click=later disabled=busy>"Activate Later"</button>
                     })}
-                    <button type="button" on:click=close disabled=move || busy.get()>"Cancel"</button>
+                    <button type="button" on:click=close disabled=busy>"Cancel"</button>
                 </div>
             </div>
         </div>

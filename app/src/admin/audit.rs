@@ -9,12 +9,10 @@ use crate::logic::format_time;
 
 #[component]
 pub(super) fn AuditLog() -> impl IntoView {
-    let users = RwSignal::new(Vec::<UserRow>::new());
-    let user_filter = RwSignal::new(String::new());
-    let action_filter = RwSignal::new(String::new());
-    let rows = RwSignal::new(Vec::new());
-    let next = RwSignal::new(None::<String>);
+    let (user_filter, action_filter) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (rows, next) = (RwSignal::new(Vec::new()), RwSignal::new(None::<String>));
     let error = RwSignal::new(None::<String>);
+    // The newest events that pass the filters, or (`more`) the next older ones.
     let load = move |more: bool| {
         let cursor = if more { next.get_untracked() } else { None };
         let (user, action) = (user_filter.get_untracked(), action_filter.get_untracked());
@@ -37,18 +35,7 @@ pub(super) fn AuditLog() -> impl IntoView {
     // `<Show>` spelled out (its generic children code is large): the button stays the same
     // element while there are older events, so it keeps focus after a click.
     let has_older = Memo::new(move |_| next.get().is_some());
-    spawn_local(async move {
-        let mut all = Vec::new();
-        let mut at = None;
-        while let Ok(p) = call(api::accounts::ListUsers { sort: SortBy::Name, descending: false, at }).await {
-            all.extend(p.rows);
-            match p.next {
-                Some(next) => at = Some(next),
-                None => break,
-            }
-        }
-        users.set(all);
-    });
+    let users = all_users();
     view! {
         <div class="row filters">
             <label>"User "
@@ -80,4 +67,22 @@ pub(super) fn AuditLog() -> impl IntoView {
             <button type="button" on:click=move |_| load(true)>"Show older events"</button>
         })}
     }
+}
+
+/// Every user of the account, for the user filter: loaded page by page, empty until then.
+fn all_users() -> RwSignal<Vec<UserRow>> {
+    let users = RwSignal::new(Vec::new());
+    spawn_local(async move {
+        let mut all = Vec::new();
+        let mut at = None;
+        while let Ok(p) = call(api::accounts::ListUsers { sort: SortBy::Name, descending: false, at }).await {
+            all.extend(p.rows);
+            match p.next {
+                Some(next) => at = Some(next),
+                None => break,
+            }
+        }
+        users.set(all);
+    });
+    users
 }

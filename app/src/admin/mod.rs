@@ -68,8 +68,8 @@ pub(super) fn StepUpField(step_up: StepUp) -> impl IntoView {
             view! {
                 <label for="step-up">{message}</label>
                 <input id="step-up" type=kind inputmode=mode autocomplete=complete required
-                    prop:value=move || step_up.typed.get()
-                    on:input=move |ev| step_up.typed.set(event_target_value(&ev)) />
+                    prop:value=crate::field_value(step_up.typed)
+                    on:input=crate::field_input(step_up.typed) />
             }
         })
     }

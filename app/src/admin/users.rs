@@ -276,11 +276,18 @@ fn user_row(grid: Grid, row: UserRow, ip_on: bool) -> impl IntoView {
 fn pager_and_info(grid: Grid, p: UserPage) -> impl IntoView {
     let (previous, next) = (p.previous.clone(), p.next.clone());
     let (first, last) = (previous.is_none(), next.is_none());
+    // One handler for both buttons: the WASM holds its code once.
+    let go = move |at: Option<PageCursor>| {
+        move |_| {
+            grid.at.set(at.clone());
+            grid.reload();
+        }
+    };
     view! {
         <div class="row pager">
-            <button type="button" disabled=first on:click=move |_| { grid.at.set(previous.clone()); grid.reload(); }>"Previous"</button>
+            <button type="button" disabled=first on:click=go(previous)>"Previous"</button>
             <span>{format!("Page {} of {} · {} users", p.page + 1, p.pages, p.total)}</span>
-            <button type="button" disabled=last on:click=move |_| { grid.at.set(next.clone()); grid.reload(); }>"Next"</button>
+            <button type="button" disabled=last on:click=go(next)>"Next"</button>
         </div>
         <section class="info" aria-label="Info" data-testid="info">
             <h3>"Info"</h3>
