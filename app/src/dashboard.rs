@@ -100,7 +100,7 @@ fn TwoFactorPanel(me: Me) -> impl IntoView {
     } else {
         let email = email.clone();
         view! {
-            <p data-testid="two-factor-advice">{me.remote_2fa.map(dashboard_2fa_text)}</p>
+            <p data-testid="two-factor-advice">{dashboard_2fa_text(me.remote_2fa)}</p>
             <button type="button" class="primary"
                 on:click=move |_| screen.set(Screen::Activation { email: email.clone(), signed_in: true })>
                 "Set up two-factor authentication"

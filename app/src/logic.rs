@@ -89,6 +89,7 @@ pub fn prompt_text(deferral_allowed: bool, deferral_until: Option<i64>) -> Strin
 /// What the dashboard says to a user without active 2FA about Take Control and RBM.
 pub fn dashboard_2fa_text(rule: Requirement) -> String {
     match rule {
+        Requirement::Met => String::new(),
         Requirement::Recommended => "Protect your login with two-factor authentication: it will soon be required for Take Control and Remote Background Management.".into(),
         Requirement::RequiredFrom(from) => format!(
             "Protect your login with two-factor authentication: it is required for Take Control and Remote Background Management from {} (00:00 UTC).",

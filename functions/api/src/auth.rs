@@ -18,9 +18,8 @@ pub struct Me {
     pub two_factor: TwoFactorStatus,
     /// May open User Accounts, General Settings and the audit log.
     pub is_administrator: bool,
-    /// Whether 2FA is required for Take Control and RBM, told to users without active 2FA (`None`
-    /// when it is active: nothing to tell).
-    pub remote_2fa: Option<Requirement>,
+    /// Whether 2FA is required for Take Control and RBM (`Met` when the user's 2FA is active).
+    pub remote_2fa: Requirement,
 }
 
 /// What the password step leads to.

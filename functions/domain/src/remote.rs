@@ -70,9 +70,11 @@ pub enum Decision {
     ActivationRequired,
 }
 
-/// What the dashboard tells a user without active 2FA about Take Control and RBM.
+/// What the dashboard tells a user about 2FA for Take Control and RBM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Requirement {
+    /// The user's 2FA is active: nothing to tell.
+    Met,
     /// No enforcement date: 2FA is recommended.
     Recommended,
     /// Required from this time (00:00 UTC of the day General Settings chose).
@@ -82,8 +84,10 @@ pub enum Requirement {
 }
 
 impl RemotePolicy {
-    pub fn requirement(&self, now: UnixTime) -> Requirement {
+    /// What a user whose 2FA is `status` is told at `now`.
+    pub fn requirement(&self, status: TwoFactorStatus, now: UnixTime) -> Requirement {
         match self.required_from {
+            _ if status == TwoFactorStatus::Active => Requirement::Met,
             _ if self.enforced(now) => Requirement::Required,
             Some(from) => Requirement::RequiredFrom(from),
             None => Requirement::Recommended,
@@ -111,6 +115,7 @@ impl RemotePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::twofactor::TwoFactorStatus::{Active, EnabledNotActivated, Off};
 
     const NOW: UnixTime = UnixTime(1_800_000_000);
     const TOMORROW: UnixTime = UnixTime(1_800_000_000 + 86_400);
@@ -132,12 +137,14 @@ mod tests {
 
     #[test]
     fn requirement_follows_the_date_and_the_account_wide_switch() {
-        assert_eq!(policy(false, None).requirement(NOW), Requirement::Recommended);
-        assert_eq!(policy(false, Some(TOMORROW)).requirement(NOW), Requirement::RequiredFrom(TOMORROW));
-        assert_eq!(policy(false, Some(NOW)).requirement(NOW), Requirement::Required);
-        assert_eq!(policy(false, Some(PAST)).requirement(NOW), Requirement::Required);
-        assert_eq!(policy(true, None).requirement(NOW), Requirement::Required);
-        assert_eq!(policy(true, Some(TOMORROW)).requirement(NOW), Requirement::Required);
+        assert_eq!(policy(false, None).requirement(Off, NOW), Requirement::Recommended);
+        assert_eq!(policy(false, Some(TOMORROW)).requirement(Off, NOW), Requirement::RequiredFrom(TOMORROW));
+        assert_eq!(policy(false, Some(NOW)).requirement(Off, NOW), Requirement::Required);
+        assert_eq!(policy(false, Some(PAST)).requirement(Off, NOW), Requirement::Required);
+        assert_eq!(policy(true, None).requirement(Off, NOW), Requirement::Required);
+        assert_eq!(policy(true, Some(TOMORROW)).requirement(Off, NOW), Requirement::Required);
+        assert_eq!(policy(true, Some(TOMORROW)).requirement(Active, NOW), Requirement::Met);
+        assert_eq!(policy(false, None).requirement(EnabledNotActivated, NOW), Requirement::Recommended);
     }
 
     fn assert_decides(status: TwoFactorStatus, cases: &[(bool, Option<UnixTime>, bool, Decision)]) {

@@ -39,6 +39,6 @@ pub fn me_from(user: &User, account: Option<&Account>, now: UnixTime) -> Me {
         account_name: account.map(|a| a.name.clone()).unwrap_or_default(),
         two_factor: status,
         is_administrator: user.role.can_manage_users(),
-        remote_2fa: (status != TwoFactorStatus::Active).then(|| remote_policy(account).requirement(now)),
+        remote_2fa: remote_policy(account).requirement(status, now),
     }
 }

@@ -270,6 +270,9 @@ async fn four_typos_then_the_right_password_and_passcode_log_in() {
     assert_eq!(app.login(user.email.as_str(), PASSWORD).await.body, json!("PasscodeRequired"));
     let passcode = app.passcode(&crate::code_now(&secret, 1)).await;
     assert_eq!(passcode.status, 200, "{:?}", passcode.body);
+    // Active 2FA meets the requirement for remote sessions, on the passcode's answer as on `me`.
+    assert_eq!(passcode.body["me"]["remote_2fa"], "Met");
+    assert_eq!(app.me().await.body["remote_2fa"], "Met");
 }
 
 /// Wrong passcodes count: four are forgiven by the right fifth code, five end the login.

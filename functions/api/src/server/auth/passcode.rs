@@ -7,7 +7,7 @@ use domain::{Email, Role, UnixTime, recovery};
 use store::{Challenge, FinishError, Proof, Purpose};
 
 use crate::ApiError;
-use crate::auth::{Me, PasscodeAccepted, TwoFactorStatus};
+use crate::auth::{Me, PasscodeAccepted, Requirement, TwoFactorStatus};
 use crate::server::lockout::{Counters, locked_out};
 use crate::server::request::{self, ctx, store_failure};
 use crate::server::shared::open_totp_secret;
@@ -23,7 +23,7 @@ pub(super) fn me_from_challenge(c: &Challenge) -> Me {
         account_name: c.greeting.account_name.clone(),
         two_factor: TwoFactorStatus::Active,
         is_administrator: Role::from_code(&c.greeting.role_code).is_some_and(Role::can_manage_users),
-        remote_2fa: None,
+        remote_2fa: Requirement::Met,
     }
 }
 
