@@ -11,9 +11,6 @@ use aws_config::timeout::TimeoutConfig;
 /// is down.
 const CONNECT: Duration = Duration::from_secs(1);
 
-/// The longest pause between two tries.
-const MAX_BACKOFF: Duration = Duration::from_millis(500);
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallBudget {
     /// Tries of one call, the first included.
@@ -22,8 +19,9 @@ pub struct CallBudget {
     pub attempt: Duration,
     /// The limit of all tries together.
     pub total: Duration,
-    /// The pause before the first retry (the SDK grows it, with jitter, up to half a second).
+    /// The pause before the first retry; the SDK grows it, with jitter, up to `max_backoff`.
     pub first_backoff: Duration,
+    pub max_backoff: Duration,
 }
 
 impl CallBudget {
@@ -39,7 +37,7 @@ impl CallBudget {
         RetryConfig::standard()
             .with_max_attempts(self.attempts)
             .with_initial_backoff(self.first_backoff)
-            .with_max_backoff(MAX_BACKOFF)
+            .with_max_backoff(self.max_backoff)
     }
 }
 
@@ -54,6 +52,7 @@ mod tests {
             attempt: Duration::from_secs(2),
             total: Duration::from_secs(5),
             first_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(500),
         };
         let timeouts = budget.timeouts();
         assert_eq!(timeouts.connect_timeout(), Some(CONNECT));
@@ -62,6 +61,6 @@ mod tests {
         let retries = budget.retries();
         assert_eq!(retries.max_attempts(), 3);
         assert_eq!(retries.initial_backoff(), Duration::from_millis(20));
-        assert_eq!(retries.max_backoff(), MAX_BACKOFF);
+        assert_eq!(retries.max_backoff(), Duration::from_millis(500));
     }
 }

@@ -172,6 +172,7 @@ impl Mailer {
             attempt: Duration::from_secs(2),
             total: Duration::from_secs(4),
             first_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
         };
         let config = aws_sdk_ses::config::Builder::from(sdk)
             .timeout_config(SES.timeouts())

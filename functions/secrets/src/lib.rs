@@ -36,7 +36,9 @@ impl Secrets {
             attempts: 3,
             attempt: Duration::from_secs(2),
             total: Duration::from_secs(5),
-            first_backoff: Duration::from_millis(100),
+            // The SDK's own pauses (1 s, growing), as before: a cold start can wait.
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(20),
         };
         let config = aws_sdk_secretsmanager::config::Builder::from(sdk)
             .timeout_config(SECRETS_MANAGER.timeouts())

@@ -17,7 +17,8 @@ use crate::outcome::{Failure, failure_of};
 /// The repository: a DynamoDB client and the table it works on. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// Reached only through an operation's handle ([`Store::op`]).
+    /// Reached through an operation's handle ([`Store::op`]), or by the tools and tests through
+    /// `client()` (feature `raw-client`).
     client: Client,
     pub(crate) table: String,
     /// The operations a function may run ([`Store::only`]); `None`: all of them.
@@ -200,6 +201,9 @@ impl Store {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// The DynamoDB client itself, past every declaration: for the development tools and tests
+    /// only (the functions build the store without this feature).
+    #[cfg(feature = "raw-client")]
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -18,8 +18,9 @@
 //! `expires_at` (epoch seconds) is the table's TTL attribute; the code checks expiry itself because
 //! TTL deletion can lag by days. The keys are spelled in one place, `keys`.
 //!
-//! Each public method is one [`Operation`]: it declares the DynamoDB actions and indexes it needs
-//! (`operation`) and makes its calls through its own handle, which holds it to them.
+//! Each method that reads or writes the table is one [`Operation`]: it declares the DynamoDB
+//! actions and indexes it needs (`operation`) and makes its calls through its own handle, which
+//! holds it to them. Only the development tools and tests reach the raw client (`raw-client`).
 
 mod admin;
 mod audit;

@@ -98,6 +98,7 @@ const DYNAMODB: CallBudget = CallBudget {
     attempt: Duration::from_secs(2),
     total: Duration::from_secs(5),
     first_backoff: Duration::from_millis(20),
+    max_backoff: Duration::from_millis(500),
 };
 
 pub(crate) fn client_settings(

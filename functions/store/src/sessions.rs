@@ -32,7 +32,7 @@ pub struct Session {
 pub enum ReauthRecord {
     Recorded,
     /// Its passcode's time step was used already (or the session is gone): nothing written.
-    PasscodeAlreadyUsed,
+    NotRecorded,
 }
 
 /// A passcode used for a step-up: the time step `step` of the secret `sealed_secret`.
@@ -226,7 +226,7 @@ impl Store {
         }
         items.push(self.audit_put(audit)?);
         let written = self.write_settling(db, items, settle).await?;
-        Ok(if written.is_some() { ReauthRecord::Recorded } else { ReauthRecord::PasscodeAlreadyUsed })
+        Ok(if written.is_some() { ReauthRecord::Recorded } else { ReauthRecord::NotRecorded })
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -415,7 +415,7 @@ impl Store {
     }
 
     /// The login lookup, strongly consistent: the email's claim item names the user, whose item
-    /// is read by key (the email index may lag behind a change). An email without an account
+    /// is read by key (an index could lag behind a change). An email without an account
     /// reads a key that does not exist, so both cost the same two reads.
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         let db = self.op(Operation::FindUserByEmail)?;

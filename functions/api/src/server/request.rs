@@ -17,6 +17,8 @@ use super::{Ctx, now};
 use crate::ApiError;
 
 /// What the session checks here run (every function that has signed-in users runs them all).
+/// The waiting-login helpers (`waiting_challenge`, `user_of`) need `GetChallenge` and
+/// `GetUserAndAccount` too: the functions that use them declare those.
 pub const STORE_OPERATIONS: &[Operation] = &[
     Operation::GetSession,
     Operation::GetSessionWithUser,

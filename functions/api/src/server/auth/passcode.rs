@@ -114,7 +114,7 @@ fn signed_in_event(challenge: &Challenge, proof: Proof<'_>, ip: &str) -> store::
 
 /// The login waiting for its passcode (from the login cookie), with the lockout's counters, and
 /// this attempt's address and time.
-pub(super) struct Waiting {
+struct Waiting {
     challenge_hash: String,
     challenge: Challenge,
     sealed: String,

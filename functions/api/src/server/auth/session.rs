@@ -65,7 +65,7 @@ pub async fn step_up(secret: String) -> Result<(), ApiError> {
     if step_up.proven(&ctx, &user, method, secret, now).await? {
         return Ok(());
     }
-    Err(wrong_secret(&ctx, &counters, &user, method, &ip, now).await?)
+    Err(wrong_secret(&ctx, &counters, &user, method, &ip, now).await)
 }
 
 /// A wrong password or passcode, counted as a login's: refused, or locked out once beyond the limit.
@@ -76,10 +76,13 @@ async fn wrong_secret(
     method: StepUp,
     ip: &str,
     now: UnixTime,
-) -> Result<ApiError, ApiError> {
-    let counted = counters.count(ctx, now).await?;
+) -> ApiError {
+    let counted = match counters.count(ctx, now).await {
+        Ok(counted) => counted,
+        Err(err) => return err,
+    };
     if counters.beyond_limit(&counted) {
-        return Ok(counters.refused(&counted, now));
+        return counters.refused(&counted, now);
     }
     let detail = match method {
         StepUp::Password => "wrong password",
@@ -90,12 +93,12 @@ async fn wrong_secret(
         if counters.tripped_unknown_sources(&counted) {
             mail_lockout(ctx, &user.name, user.email.as_str(), until).await;
         }
-        return Ok(locked_out(until));
+        return locked_out(until);
     }
-    Ok(ApiError::bad_request(match method {
+    ApiError::bad_request(match method {
         StepUp::Password => "That password is not correct.",
         StepUp::Passcode => "That code is not valid. Enter the current code from your authenticator app.",
-    }))
+    })
 }
 
 /// What a proven step-up writes: the note on the session, its audit event, and the lockout's
@@ -150,7 +153,7 @@ impl StepUpWrite<'_> {
                 .into();
         match ctx.store.record_reauth(self.token_hash, reauth, passcode, &audit, &self.settle).await {
             Ok(store::ReauthRecord::Recorded) => Ok(true),
-            Ok(store::ReauthRecord::PasscodeAlreadyUsed) => Ok(false),
+            Ok(store::ReauthRecord::NotRecorded) => Ok(false),
             Err(e) => Err(self.counters.outcome_failed(ctx, reauth.at, e).await),
         }
     }
