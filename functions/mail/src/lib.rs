@@ -1,11 +1,9 @@
 //! The emails the dashboard sends. Each message has a text and an HTML body; values are escaped
 //! in HTML. The sender address is configuration (`SENDER_ADDRESS`).
 
-use std::time::Duration;
-
 use aws_sdk_ses::Client;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
-use call_budget::CallBudget;
+use call_budget::SES;
 
 /// The product name used in subjects and the authenticator app.
 pub const PRODUCT: &str = "MSP Dashboard";
@@ -163,17 +161,9 @@ impl Mailer {
         Mailer::connect(&aws_config::load_from_env().await, sender)
     }
 
-    /// The same, from an AWS configuration already loaded (a function loads it once). SES answers
-    /// in well under a second: 2 attempts of at most 2 s, 4 s in all, keep a failed send inside a
-    /// Lambda's 10 seconds with time left to withdraw what the email carried.
+    /// The same, from an AWS configuration already loaded (a function loads it once), with the
+    /// time budget of `call_budget::SES`.
     pub fn connect(sdk: &aws_config::SdkConfig, sender: impl Into<String>) -> Self {
-        const SES: CallBudget = CallBudget {
-            attempts: 2,
-            attempt: Duration::from_secs(2),
-            total: Duration::from_secs(4),
-            first_backoff: Duration::from_millis(50),
-            max_backoff: Duration::from_millis(500),
-        };
         let config = aws_sdk_ses::config::Builder::from(sdk)
             .timeout_config(SES.timeouts())
             .retry_config(SES.retries())

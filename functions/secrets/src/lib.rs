@@ -4,10 +4,8 @@
 //! effect as new execution environments start. Locally `AWS_ENDPOINT_URL_SECRETS_MANAGER` points
 //! the same code at a local Secrets Manager.
 
-use std::time::Duration;
-
 use aws_sdk_secretsmanager::Client;
-use call_budget::CallBudget;
+use call_budget::SECRETS_MANAGER;
 
 /// The environment variable naming the secret with the TOTP key ring
 /// (`id:64hex[,id:64hex…]`, current key first).
@@ -28,18 +26,9 @@ impl Secrets {
         Secrets::connect(&aws_config::load_from_env().await)
     }
 
-    /// The same, from an AWS configuration already loaded (a function loads it once). A cold
-    /// start waits for it, so it gives up within a few seconds (3 attempts of at most 2 s, 5 s in
-    /// all) rather than leave the function hanging.
+    /// The same, from an AWS configuration already loaded (a function loads it once), with the
+    /// time budget of `call_budget::SECRETS_MANAGER`.
     pub fn connect(sdk: &aws_config::SdkConfig) -> Self {
-        const SECRETS_MANAGER: CallBudget = CallBudget {
-            attempts: 3,
-            attempt: Duration::from_secs(2),
-            total: Duration::from_secs(5),
-            // The SDK's own pauses (1 s, growing), as before: a cold start can wait.
-            first_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(20),
-        };
         let config = aws_sdk_secretsmanager::config::Builder::from(sdk)
             .timeout_config(SECRETS_MANAGER.timeouts())
             .retry_config(SECRETS_MANAGER.retries())

@@ -15,7 +15,6 @@
 //! merely met another one is retried, never answered "already used".
 
 use std::any::Any;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::interceptors::InterceptorContext;
@@ -25,7 +24,7 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use call_budget::CallBudget;
+use call_budget::DYNAMODB;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -90,16 +89,6 @@ where
         _ => Failure::Other,
     }
 }
-
-/// Each DynamoDB call gets 3 attempts of at most 2 s and 5 s in all, so an outage is answered "try
-/// again" well within a Lambda's 10 seconds.
-const DYNAMODB: CallBudget = CallBudget {
-    attempts: 3,
-    attempt: Duration::from_secs(2),
-    total: Duration::from_secs(5),
-    first_backoff: Duration::from_millis(20),
-    max_backoff: Duration::from_millis(500),
-};
 
 pub(crate) fn client_settings(
     builder: aws_sdk_dynamodb::config::Builder,
