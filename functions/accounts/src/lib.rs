@@ -6,5 +6,5 @@ use axum::Router;
 /// a context that reaches only what the function declares.
 pub fn router(ctx: api::server::Ctx) -> Router {
     api::accounts::register();
-    api::server::http::router("accounts", ctx.only(api::server::accounts::ACCESS))
+    api::server::http::router("accounts", ctx.restricted_to(api::server::accounts::ACCESS))
 }

@@ -6,5 +6,5 @@ use axum::Router;
 /// a context that reaches only what the function declares.
 pub fn router(ctx: api::server::Ctx) -> Router {
     api::auth::register();
-    api::server::http::router("auth", ctx.only(api::server::auth::ACCESS))
+    api::server::http::router("auth", ctx.restricted_to(api::server::auth::ACCESS))
 }

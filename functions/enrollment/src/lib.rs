@@ -6,5 +6,5 @@ use axum::Router;
 /// a context that reaches only what the function declares.
 pub fn router(ctx: api::server::Ctx) -> Router {
     api::enroll::register();
-    api::server::http::router("enroll", ctx.only(api::server::enroll::ACCESS))
+    api::server::http::router("enroll", ctx.restricted_to(api::server::enroll::ACCESS))
 }

@@ -6,5 +6,5 @@ use axum::Router;
 /// a context that reaches only what the function declares.
 pub fn router(ctx: api::server::Ctx) -> Router {
     api::remote::register();
-    api::server::http::router("remote", ctx.only(api::server::remote::ACCESS))
+    api::server::http::router("remote", ctx.restricted_to(api::server::remote::ACCESS))
 }

@@ -21,7 +21,7 @@ pub struct Store {
     /// `client()` (feature `raw-client`).
     client: Client,
     pub(crate) table: String,
-    /// The operations a function may run ([`Store::only`]); `None`: all of them.
+    /// The operations a function may run ([`Store::restricted_to`]); `None`: all of them.
     allowed: Option<&'static [&'static [Operation]]>,
 }
 
@@ -46,7 +46,7 @@ pub enum StoreError {
     Malformed(String),
     #[error("DynamoDB: {0}")]
     Dynamo(String),
-    /// The store was given to a function that does not declare this operation ([`Store::only`]).
+    /// The store was given to a function that does not declare this operation ([`Store::restricted_to`]).
     #[error("this function does not declare the store operation {0:?}")]
     AccessDenied(Operation),
 }
@@ -165,7 +165,7 @@ impl Store {
     /// The same store as one function may use it: an operation none of `allowed`'s lists (the
     /// function's own, and those of the helpers it uses) holds is refused with `AccessDenied`,
     /// as IAM would refuse the function a DynamoDB action its policy lacks.
-    pub fn only(&self, allowed: &'static [&'static [Operation]]) -> Self {
+    pub fn restricted_to(&self, allowed: &'static [&'static [Operation]]) -> Self {
         Store { allowed: Some(allowed), ..self.clone() }
     }
 

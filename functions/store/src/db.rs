@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_store_given_to_a_function_runs_what_the_function_declares() {
-        let store = store().only(&[&[Operation::GetUser], &[Operation::RecordAudit]]);
+        let store = store().restricted_to(&[&[Operation::GetUser], &[Operation::RecordAudit]]);
         assert!(store.op(Operation::GetUser).is_ok() && store.op(Operation::RecordAudit).is_ok());
     }
 
@@ -252,13 +252,13 @@ mod tests {
     #[test]
     #[should_panic(expected = "this function does not declare the store operation PutDevice")]
     fn a_store_given_to_a_function_refuses_what_the_function_does_not_declare() {
-        let _ = store().only(&[&[Operation::GetUser]]).op(Operation::PutDevice);
+        let _ = store().restricted_to(&[&[Operation::GetUser]]).op(Operation::PutDevice);
     }
 
     #[cfg(not(debug_assertions))]
     #[test]
     fn a_store_given_to_a_function_refuses_what_the_function_does_not_declare() {
-        let refused = store().only(&[&[Operation::GetUser]]).op(Operation::PutDevice).unwrap_err();
+        let refused = store().restricted_to(&[&[Operation::GetUser]]).op(Operation::PutDevice).unwrap_err();
         assert_eq!(refused, StoreError::AccessDenied(Operation::PutDevice));
     }
 }

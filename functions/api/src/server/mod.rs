@@ -127,7 +127,7 @@ impl Ctx {
 
 /// What one function's code reaches: the store operations it runs (its handlers' own, and those
 /// of the shared helpers it uses), and whether it sends mail. The function's store and mailer
-/// refuse anything else ([`Ctx::only`]), and its IAM policy in the template allows exactly this.
+/// refuse anything else ([`Ctx::restricted_to`]), and its IAM policy in the template allows exactly this.
 #[derive(Clone, Copy, Debug)]
 pub struct Access {
     pub store_operations: &'static [&'static [Operation]],
@@ -136,9 +136,9 @@ pub struct Access {
 
 impl Ctx {
     /// This context as the function declaring `access` may use it.
-    pub fn only(self, access: Access) -> Ctx {
+    pub fn restricted_to(self, access: Access) -> Ctx {
         let mailer = if access.sends_mail { self.mailer } else { self.mailer.refusing() };
-        Ctx { store: self.store.only(access.store_operations), mailer, config: self.config }
+        Ctx { store: self.store.restricted_to(access.store_operations), mailer, config: self.config }
     }
 }
 
