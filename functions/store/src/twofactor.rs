@@ -8,6 +8,9 @@
 //! with it: another login (someone else who has the password, say) finds no validated email and
 //! no pending secret, and starts again from the email step.
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use domain::UnixTime;
 use domain::email_code::SentCode;
@@ -18,6 +21,7 @@ use crate::audit::AuditEvent;
 use crate::client::{
     Item, Store, StoreError, build_error, conditional, done_unless_failed, item_key, n, outcome, s,
 };
+use crate::db::Db;
 use crate::keys::{EXPIRES_AT, account_pk, enroll_sk, user_sk};
 use crate::listing::{self, Column};
 use crate::operation::Operation;
@@ -338,15 +342,15 @@ impl Store {
     /// valid, and the send neither counts nor holds back the next one.
     pub async fn withdraw_email_code(&self, user: &User, code_hash: &str) -> Result<(), StoreError> {
         let db = self.op(Operation::WithdrawEmailCode)?;
-        let result = db
-            .update_where(
-                enroll_key(user),
-                "SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash",
-                "code_hash = :h",
-                vec![(":long_ago", n(0)), (":minus_one", n(-1)), (":h", s(code_hash))],
-            )
-            .send()
-            .await;
+        let values = vec![(":long_ago", n(0)), (":minus_one", n(-1)), (":h", s(code_hash))];
+        let result = update_enrollment(
+            db,
+            user,
+            "SET sent_at = :long_ago ADD sends :minus_one REMOVE code_hash",
+            "code_hash = :h",
+            values,
+        )
+        .await;
         // Already replaced or used: then nothing of it is left to withdraw.
         done_unless_failed(result)
     }
@@ -359,15 +363,9 @@ impl Store {
         max: u32,
     ) -> Result<CodeTry, StoreError> {
         let db = self.op(Operation::CountEmailCodeTry)?;
-        let result = db
-            .update_where(
-                enroll_key(user),
-                "ADD tries :one",
-                "code_hash = :h AND tries < :max",
-                vec![(":one", n(1)), (":h", s(code_hash)), (":max", n(i64::from(max)))],
-            )
-            .send()
-            .await;
+        let values = vec![(":one", n(1)), (":h", s(code_hash)), (":max", n(i64::from(max)))];
+        let result =
+            update_enrollment(db, user, "ADD tries :one", "code_hash = :h AND tries < :max", values).await;
         outcome(result, CodeTry::Counted, CodeTry::NoTriesLeft)
     }
 
@@ -379,15 +377,15 @@ impl Store {
         now: UnixTime,
     ) -> Result<CodeUse, StoreError> {
         let db = self.op(Operation::MarkEmailVerified)?;
-        let result = db
-            .update_where(
-                enroll_key(user),
-                "SET email_verified_at = :now REMOVE code_hash",
-                "code_hash = :h",
-                vec![(":now", n(now.seconds())), (":h", s(code_hash))],
-            )
-            .send()
-            .await;
+        let values = vec![(":now", n(now.seconds())), (":h", s(code_hash))];
+        let result = update_enrollment(
+            db,
+            user,
+            "SET email_verified_at = :now REMOVE code_hash",
+            "code_hash = :h",
+            values,
+        )
+        .await;
         outcome(result, CodeUse::Verified, CodeUse::AlreadyUsed)
     }
 
@@ -479,6 +477,18 @@ impl Store {
             .await;
         outcome(result, RecoveryCodesReplace::Replaced, RecoveryCodesReplace::PasscodeAlreadyUsed)
     }
+}
+
+/// Updates `user`'s enrollment item with `expression` if `condition` holds, `values` filling
+/// their placeholders.
+async fn update_enrollment(
+    db: Db<'_>,
+    user: &User,
+    expression: &str,
+    condition: &str,
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<UpdateItemOutput, SdkError<UpdateItemError, HttpResponse>> {
+    db.update_where(enroll_key(user), expression, condition, values).send().await
 }
 
 #[cfg(test)]
